@@ -1,0 +1,260 @@
+"""The app's SQLite connection, schema and migrations.
+
+One connection per request, cached on :data:`flask.g` (the pattern of the
+Flask tutorial's ``flaskr/db.py``), wrapped as a :class:`sqlite_utils.Database`
+so that the storage layer and Datasette see the same plain tables.
+
+The schema is built by an ordered list of migrations, each a plain function,
+recorded in ``schema_migrations``. :func:`migrate` applies the missing ones in
+order inside one ``BEGIN IMMEDIATE`` transaction, so two processes starting at
+once cannot both apply the same step, and a populated database keeps every row.
+The tables and the anonymity guarantees are documented in ``docs/schema.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import sqlite_utils
+
+#: How long a writer waits for another writer's lock before giving up, in ms.
+#: Submitting a survey holds the write lock for a few milliseconds, so a burst
+#: of submissions queues up well inside this.
+BUSY_TIMEOUT_MS = 15_000
+
+
+def connect(path: str | os.PathLike) -> sqlite_utils.Database:
+    """Open the database at ``path`` the way the whole app expects it.
+
+    Usable without Flask (tests, the demo generator, scripts). The connection
+    gets WAL journaling, so readers (reports, Datasette, the analysis loader)
+    never block survey submissions, a busy timeout, so concurrent writers wait
+    instead of failing, and enforced foreign keys.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The SQLite file; its folder is created if missing. ``":memory:"``
+        gives a private in-memory database (no WAL there).
+
+    Returns
+    -------
+    sqlite_utils.Database
+    """
+    path = str(path)
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(
+        path,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        check_same_thread=False,
+    )
+    db = sqlite_utils.Database(conn)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA foreign_keys = ON")
+    if path != ":memory:":
+        db.enable_wal()
+    return db
+
+
+# --------------------------------------------------------------------------
+# Migrations
+# --------------------------------------------------------------------------
+
+
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    # WITHOUT ROWID on responses/answers/invitations: a rowid would record the
+    # order in which people answered, which together with the roster could
+    # tell who answered what. Primary keys are random strings instead.
+    db.executescript(
+        """
+        CREATE TABLE instruments (
+            id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            source_toml TEXT NOT NULL,
+            PRIMARY KEY (id, version)
+        );
+
+        CREATE TABLE pulses (
+            slug TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            instrument_id TEXT NOT NULL,
+            instrument_version INTEGER NOT NULL,
+            period TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'draft'
+                CHECK (status IN ('draft', 'open', 'closed')),
+            open_token TEXT UNIQUE,
+            leadership_levels TEXT NOT NULL DEFAULT 'manager,director,executive',
+            created_on TEXT NOT NULL,
+            FOREIGN KEY (instrument_id, instrument_version)
+                REFERENCES instruments (id, version)
+        );
+        CREATE INDEX pulses_series ON pulses (instrument_id, period);
+
+        CREATE TABLE pulse_strategy (
+            pulse_slug TEXT NOT NULL REFERENCES pulses (slug),
+            part TEXT NOT NULL
+                CHECK (part IN ('goal', 'factor', 'brand_promise', 'previous_goal')),
+            position INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            PRIMARY KEY (pulse_slug, part, position)
+        );
+
+        CREATE TABLE pulse_customer_figures (
+            pulse_slug TEXT NOT NULL REFERENCES pulses (slug),
+            key TEXT NOT NULL,
+            label TEXT NOT NULL,
+            value REAL NOT NULL,
+            unit TEXT NOT NULL DEFAULT '',
+            min REAL,
+            max REAL,
+            PRIMARY KEY (pulse_slug, key)
+        );
+
+        CREATE TABLE invitations (
+            token_hash TEXT PRIMARY KEY,
+            pulse_slug TEXT NOT NULL REFERENCES pulses (slug),
+            department TEXT,
+            team TEXT,
+            tenure_band TEXT,
+            role_level TEXT,
+            used INTEGER NOT NULL DEFAULT 0 CHECK (used IN (0, 1))
+        ) WITHOUT ROWID;
+        CREATE INDEX invitations_pulse ON invitations (pulse_slug);
+
+        CREATE TABLE responses (
+            id TEXT PRIMARY KEY,
+            pulse_slug TEXT NOT NULL REFERENCES pulses (slug),
+            submitted_on TEXT NOT NULL,
+            department TEXT,
+            team TEXT,
+            tenure_band TEXT,
+            role_level TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX responses_pulse ON responses (pulse_slug);
+
+        CREATE TABLE answers (
+            response_id TEXT NOT NULL REFERENCES responses (id),
+            item_id TEXT NOT NULL,
+            value_number REAL,
+            value_text TEXT,
+            PRIMARY KEY (response_id, item_id)
+        ) WITHOUT ROWID;
+        """
+    )
+
+
+#: The ordered migrations: (version, name, function). Append only; never
+#: edit or reorder a released step, add a new one instead.
+MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite_utils.Database], None]], ...] = (
+    (1, "initial schema", _m001_initial),
+)
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def _ensure_migrations_table(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_on TEXT NOT NULL
+        )
+        """
+    )
+
+
+def applied_migrations(db: sqlite_utils.Database) -> list[int]:
+    """Versions already applied to ``db``, ascending (empty for a new file)."""
+    if "schema_migrations" not in db.table_names():
+        return []
+    return [
+        row["version"]
+        for row in db.query("SELECT version FROM schema_migrations ORDER BY version")
+    ]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    """The highest applied migration, 0 for an empty database."""
+    applied = applied_migrations(db)
+    return applied[-1] if applied else 0
+
+
+def migrate(db: sqlite_utils.Database) -> list[int]:
+    """Apply the missing migrations in order; return the versions applied.
+
+    Everything happens in one ``BEGIN IMMEDIATE`` transaction: the write lock
+    is taken before the applied versions are read, so concurrent callers
+    serialise and the second one finds nothing left to do; any failure rolls
+    the whole step back and the database stays at its previous version.
+    Existing rows are never touched by re-running it.
+    """
+    if db.conn.in_transaction:
+        raise RuntimeError("migrate() must be called outside a transaction")
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        _ensure_migrations_table(db)
+        done = set(applied_migrations(db))
+        newly = []
+        for version, name, step in MIGRATIONS:
+            if version in done:
+                continue
+            step(db)
+            db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_on) VALUES (?, ?, ?)",
+                [version, name, date.today().isoformat()],
+            )
+            newly.append(version)
+        db.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        raise
+    return newly
+
+
+# --------------------------------------------------------------------------
+# Flask glue
+# --------------------------------------------------------------------------
+
+
+def get_db() -> sqlite_utils.Database:
+    """The request's database connection, opened on first use.
+
+    The schema is brought up to date the first time each process opens a
+    given database file, so a fresh checkout works after ``init-db`` or even
+    without it, and an upgraded app migrates an old file on its own.
+    """
+    from flask import current_app, g
+
+    if "db" not in g:
+        path = current_app.config["DATABASE"]
+        db = connect(path)
+        migrated = current_app.extensions.setdefault("trinity_migrated", set())
+        if path not in migrated:
+            migrate(db)
+            migrated.add(path)
+        g.db = db
+    return g.db
+
+
+def close_db(e: BaseException | None = None) -> None:
+    """Close the request's connection, if one was opened."""
+    from flask import g
+
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def init_app(app) -> None:
+    """Register teardown and the ``flask`` CLI commands with ``app``."""
+    from survey_app.commands import register_commands
+
+    app.teardown_appcontext(close_db)
+    register_commands(app)
