@@ -1,0 +1,42 @@
+"""Trinity Pulse survey app: the application factory."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+
+def create_app(test_config=None):
+    """Create and configure the app.
+
+    Parameters
+    ----------
+    test_config : mapping, optional
+        Settings that override :class:`survey_app.config.Config` and the
+        environment (tests pass ``TESTING``, ``DATABASE``, ``SECRET_KEY``...).
+    """
+    from survey_app import db
+    from survey_app.config import (
+        DEFAULT_DATABASE_FILE,
+        Config,
+        load_or_create_secret_key,
+    )
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("DATABASE"):
+        app.config["DATABASE"] = os.path.join(app.instance_path, DEFAULT_DATABASE_FILE)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
+
+    db.init_app(app)
+
+    from survey_app.survey import bp as survey_bp
+
+    app.register_blueprint(survey_bp)
+    return app

@@ -1,0 +1,69 @@
+"""Settings for the survey app, read from the environment with safe defaults.
+
+Only what cannot be derived lives here. Two settings depend on the instance
+folder, which is known only once the app exists, so :func:`survey_app.create_app`
+finishes them: ``DATABASE`` (default ``<instance>/trinity.sqlite3``) and
+``SECRET_KEY`` (when ``TRINITY_SECRET_KEY`` is unset, a random key is created
+once and kept in ``<instance>/secret_key``, so sessions and CSRF tokens survive
+a restart and no key is ever hard-coded).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+#: Name of the file in the instance folder that keeps the generated secret key.
+SECRET_KEY_FILE = "secret_key"
+#: Name of the database file in the instance folder when TRINITY_DATABASE is unset.
+DEFAULT_DATABASE_FILE = "trinity.sqlite3"
+
+
+class Config:
+    """Defaults, each overridable by an environment variable.
+
+    Environment variables
+    ---------------------
+    TRINITY_SECRET_KEY
+        Signs the session and CSRF tokens. Set it when several processes or
+        hosts serve the same pulse; otherwise one is generated and persisted.
+    TRINITY_DATABASE
+        Path of the SQLite file.
+    """
+
+    SECRET_KEY = os.environ.get("TRINITY_SECRET_KEY") or None
+    DATABASE = os.environ.get("TRINITY_DATABASE") or None
+    # A pulse takes three minutes, but people open the link, get pulled into a
+    # meeting and come back hours later; an expired token would throw their
+    # answers away. CSRF protection does not need expiry to work: the token is
+    # still tied to the browser's signed session.
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    # The longest form (two 2000-character comments, a few recall answers)
+    # is a few kilobytes; anything far bigger is not a survey answer.
+    MAX_CONTENT_LENGTH = 256 * 1024
+
+
+def load_or_create_secret_key(instance_path: str | os.PathLike) -> str:
+    """Return the key kept in the instance folder, creating it on first use.
+
+    Created with ``O_EXCL`` and mode 0600, so two processes starting at once
+    agree on one key and other users of the machine cannot read it.
+    """
+    path = Path(instance_path) / SECRET_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text(encoding="ascii").strip()
+        if not key:
+            raise RuntimeError(
+                f"{path} is empty; delete it to generate a new secret key "
+                "or set TRINITY_SECRET_KEY"
+            ) from None
+        return key
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key + "\n")
+    return key

@@ -1,0 +1,206 @@
+"""Shared fixtures: a real app on a real SQLite file, and a pulse to answer.
+
+Other test modules build on these:
+
+- ``app`` - the app on a fresh database file under ``tmp_path`` (``init-db``
+  already run), ``TESTING`` on, CSRF off so form posts stay short. Need CSRF?
+  Use ``make_app(WTF_CSRF_ENABLED=True)``.
+- ``client`` / ``runner`` - Flask's test client and CLI runner for ``app``.
+- ``db`` - a :class:`sqlite_utils.Database` on the same file (closed after).
+- ``instrument`` / ``strategy`` - the default instrument and a sample strategy.
+- ``make_pulse`` - factory: a pulse in any status, with or without an open link
+  and invitations; ``open_pulse`` - an open one, ready to answer.
+- ``survey_answers`` - a complete, valid form post for the default instrument.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from analysis.instrument import load_instrument
+from analysis.strategy import Strategy
+from survey_app import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_INSTRUMENT = ROOT / "instruments" / "strategy-pulse.toml"
+
+#: The strategy statement sample pulses are graded against.
+SAMPLE_STRATEGY = {
+    "goals": [
+        "Cut average delivery time to 48 hours",
+        "Grow recurring revenue from business customers by 15%",
+        "Launch self-service tracking in the customer portal",
+    ],
+    "factors": ["Customer obsession", "Operational reliability", "Speak up early"],
+    "brand_promise": "Delivered on time, every time, with a human on the line",
+    "customer_figures": {
+        "nps": {"label": "Net Promoter Score", "value": 32, "min": -100, "max": 100},
+        "csat": {"label": "Customer satisfaction", "value": 84, "unit": "%", "min": 0, "max": 100},
+    },
+    "previous_goals": ["Reduce failed deliveries by a third", "Open the Leeds depot"],
+}
+
+#: Invitations of ``open_pulse``, in token order. The first ten carry every
+#: segment; the last two lack tenure band and role level, so the survey must
+#: ask those two questions of them (and only of them).
+SAMPLE_ROSTER = (
+    [
+        {
+            "department": "Operations",
+            "team": "Night shift" if i % 2 else "Day shift",
+            "tenure_band": ("lt1", "1to2", "3to5", "6plus")[i % 4],
+            "role_level": "manager" if i == 0 else "staff",
+        }
+        for i in range(5)
+    ]
+    + [
+        {
+            "department": "Sales",
+            "team": "Enterprise",
+            "tenure_band": ("1to2", "3to5", "6plus")[i % 3],
+            "role_level": "director" if i == 0 else "staff",
+        }
+        for i in range(5)
+    ]
+    + [
+        {"department": "Finance", "team": "Payables", "tenure_band": None, "role_level": None},
+        {"department": "Finance", "team": "Payables", "tenure_band": None, "role_level": None},
+    ]
+)
+
+TEST_SECRET_KEY = "test-secret-key-not-for-production"
+
+
+@dataclass(frozen=True)
+class PulseFixture:
+    """What a test needs to answer a pulse: its slug, links and roster."""
+
+    slug: str
+    tokens: list[str]
+    open_token: str | None
+    roster: list[dict]
+    status: str
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """Factory: an app on ``tmp_path/trinity.sqlite3`` with config overrides.
+
+    Every app it makes shares the one database file, with ``init-db`` run.
+    """
+
+    def make(**overrides):
+        config = {
+            "TESTING": True,
+            "DATABASE": str(tmp_path / "trinity.sqlite3"),
+            "SECRET_KEY": TEST_SECRET_KEY,
+            "WTF_CSRF_ENABLED": False,
+        }
+        config.update(overrides)
+        app = create_app(config)
+        result = app.test_cli_runner().invoke(args=["init-db"])
+        assert result.exit_code == 0, result.output
+        return app
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app):
+    from survey_app.db import connect
+
+    database = connect(app.config["DATABASE"])
+    yield database
+    database.close()
+
+
+@pytest.fixture(scope="session")
+def instrument():
+    return load_instrument(DEFAULT_INSTRUMENT)
+
+
+@pytest.fixture(scope="session")
+def strategy():
+    return Strategy.from_dict(SAMPLE_STRATEGY)
+
+
+@pytest.fixture
+def make_pulse(db, instrument, strategy):
+    """Factory: create a pulse of the default instrument through the storage API.
+
+    ``make_pulse(slug="p", status="open", open_link=True, roster=SAMPLE_ROSTER)``
+    returns a :class:`PulseFixture`. Invitations are added while the pulse is a
+    draft, then the status is set.
+    """
+    from survey_app import storage
+
+    def make(slug="pulse-2026-q4", *, status="open", open_link=True, roster=SAMPLE_ROSTER,
+             period="2026-Q4", title="Strategy pulse, Q4 2026"):
+        roster = [dict(row) for row in roster]
+        pulse = storage.create_pulse(
+            db,
+            slug=slug,
+            title=title,
+            period=period,
+            instrument=instrument,
+            strategy=strategy,
+            status="draft",
+            open_link=open_link,
+        )
+        tokens = storage.add_invitations(db, slug, roster) if roster else []
+        if status != "draft":
+            storage.set_pulse_status(db, slug, status)
+        return PulseFixture(
+            slug=slug, tokens=list(tokens), open_token=pulse.open_token,
+            roster=roster, status=status,
+        )
+
+    return make
+
+
+@pytest.fixture
+def open_pulse(make_pulse):
+    """An open pulse of the default instrument: 12 invitations and an open link."""
+    return make_pulse()
+
+
+@pytest.fixture
+def survey_answers(instrument):
+    """A complete valid form post for the default instrument (segment items too).
+
+    Likert answers are 4 ("Agree"), reverse-keyed ones 2; a fresh dict each
+    time, so a test may change or drop fields.
+    """
+    data = {}
+    for item in instrument.items:
+        if item.type == "likert":
+            data[item.id] = "2" if item.reverse else "4"
+        elif item.type == "enps":
+            data[item.id] = "8"
+        elif item.type == "estimate":
+            data[item.id] = "30"
+        elif item.type == "recall":
+            data[item.id] = f"My answer to {item.id}"
+        elif item.type == "comment":
+            data[item.id] = f"A comment for {item.id}"
+        elif item.type == "segment" and item.options:
+            data[item.id] = item.options[0].value
+    return data
