@@ -128,7 +128,8 @@ class Instrument:
     minutes: float | None
     constructs: tuple[Construct, ...]
     items: tuple[Item, ...]
-    source: str = "<instrument>"
+    #: Where it was read from: for messages, not part of the instrument's identity.
+    source: str = field(default="<instrument>", compare=False)
     #: The parsed file, kept so the instrument can travel with an export.
     data: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
