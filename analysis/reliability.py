@@ -196,7 +196,8 @@ def cronbach_alpha(data, ci: float = 0.95, nan_policy: str = "pairwise") -> Alph
     answered = frame.notna().to_numpy().astype(float)
     shared = answered.T @ answered
     if (shared < 2).any():
-        i, j = np.argwhere(shared < 2)[0]
+        lonely = np.flatnonzero(np.diag(shared) < 2)
+        i, j = (lonely[0], lonely[0]) if lonely.size else np.argwhere(shared < 2)[0]
         a, b = frame.columns[i], frame.columns[j]
         what = f"item {a!r}" if i == j else f"items {a!r} and {b!r}"
         raise ValueError(
