@@ -1,11 +1,21 @@
-"""The ``flask`` command line for running Trinity Pulse: database, export, demo."""
+"""The ``flask`` command line for running Trinity Pulse: database, export, demo.
+
+Every command opens its own connection with :func:`survey_app.db.connect`
+and goes through :mod:`survey_app.storage`; none writes SQL. Anything the
+user got wrong ends with one clear line on stderr and exit code 2.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask import current_app
 
 from survey_app import db as dbmod
+from survey_app import storage
+
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 
 class BadInput(click.ClickException):
@@ -14,8 +24,15 @@ class BadInput(click.ClickException):
     exit_code = 2
 
 
-def _database():
-    return dbmod.connect(current_app.config["DATABASE"])
+def _open_database():
+    """Connect to the app's database and make sure its schema is current."""
+    db = dbmod.connect(current_app.config["DATABASE"])
+    dbmod.migrate(db)
+    return db
+
+
+def _demo_links_csv() -> Path:
+    return Path(current_app.instance_path) / "demo-invitations.csv"
 
 
 @click.command("init-db")
@@ -23,6 +40,8 @@ def init_db_command():
     """Create the database, or bring an existing one up to date.
 
     Safe on a populated database: migrations only add, every row is kept.
+    The database file is ``$TRINITY_DATABASE``, by default
+    ``instance/trinity.sqlite3``.
 
     Example:
 
@@ -30,19 +49,192 @@ def init_db_command():
         flask --app survey_app init-db
     """
     path = current_app.config["DATABASE"]
-    db = _database()
+    db = dbmod.connect(path)
     try:
         applied = dbmod.migrate(db)
         version = dbmod.schema_version(db)
     finally:
         db.close()
     if applied:
-        click.echo(f"Database {path}: applied migrations {', '.join(map(str, applied))}.")
+        click.echo(f"Database {path}: applied migration(s) {', '.join(map(str, applied))}.")
     else:
         click.echo(f"Database {path}: already up to date.")
     click.echo(f"Schema version {version}.")
 
 
+@click.command("export")
+@click.option("--survey", "slug", required=True, help="Slug of the survey (pulse) to export.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write responses.csv and pulse.json into (created if missing).",
+)
+def export_command(slug: str, out_dir: Path):
+    """Export one survey's anonymous responses for analysis.
+
+    Writes responses.csv (one row per response, one column per question) and
+    pulse.json (instrument, strategy statement, series), the format described
+    in docs/export.md. Existing files of those names are replaced.
+
+    Example:
+
+    \b
+        flask --app survey_app export --survey demo-2026-q4 --out exports/q4
+        trinity-analysis report exports/q4
+    """
+    db = _open_database()
+    try:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise BadInput(f"--out {out_dir} exists and is not a folder")
+        try:
+            csv_path, json_path = storage.export_pulse(db, slug, out_dir)
+        except storage.UnknownPulse:
+            known = ", ".join(p.slug for p in storage.list_pulses(db)) or "none yet"
+            raise BadInput(f"no survey '{slug}' (known surveys: {known})") from None
+        count = storage.count_responses(db, slug)
+    finally:
+        db.close()
+    click.echo(f"Exported {count} response(s) of '{slug}':")
+    click.echo(f"  {csv_path}")
+    click.echo(f"  {json_path}")
+
+
+@click.command("pulse-status")
+@click.argument("slug")
+@click.argument("status", type=click.Choice(storage.STATUSES))
+def pulse_status_command(slug: str, status: str):
+    """Open, close or return a survey to draft.
+
+    Only open surveys accept responses; a closed survey's links show a
+    "this survey has closed" page.
+
+    Example:
+
+    \b
+        flask --app survey_app pulse-status demo-2026-q4 closed
+    """
+    db = _open_database()
+    try:
+        storage.set_pulse_status(db, slug, status)
+    except storage.UnknownPulse:
+        known = ", ".join(p.slug for p in storage.list_pulses(db)) or "none yet"
+        raise BadInput(f"no survey '{slug}' (known surveys: {known})") from None
+    finally:
+        db.close()
+    click.echo(f"Survey '{slug}' is now {status}.")
+
+
+@click.command("list-surveys")
+def list_surveys_command():
+    """List every survey with its period, status and response count.
+
+    Example:
+
+    \b
+        flask --app survey_app list-surveys
+    """
+    db = _open_database()
+    try:
+        pulses = storage.list_pulses(db)
+        if not pulses:
+            click.echo("No surveys yet. Try: flask --app survey_app demo")
+        for pulse in pulses:
+            n = storage.count_responses(db, pulse.slug)
+            click.echo(
+                f"{pulse.slug}\t{pulse.period}\t{pulse.status}\t{n} response(s)\t{pulse.title}"
+            )
+    finally:
+        db.close()
+
+
+def _print_start_here(db, base_url: str, sample_tokens=(), links_csv: Path | None = None):
+    base = base_url.rstrip("/")
+    open_pulses = [p for p in storage.list_pulses(db) if p.status == "open" and p.open_token]
+    for pulse in open_pulses:
+        click.echo(f"Open link for '{pulse.slug}' ({pulse.period}): {base}/o/{pulse.open_token}")
+    if not open_pulses:
+        click.echo("No open survey has an open link.")
+    if sample_tokens:
+        click.echo("Personal invitation links (each works once):")
+        for token in sample_tokens:
+            click.echo(f"  {base}/s/{token}")
+    if links_csv is not None:
+        if links_csv.exists():
+            click.echo(f"All unused invitation links: {links_csv}")
+        else:
+            click.echo(f"No invitation link file at {links_csv}.")
+
+
+@click.command("demo")
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="Seed only when the database has no survey yet; otherwise just print where to start.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the demo.")
+@click.option(
+    "--base-url",
+    default=DEFAULT_BASE_URL,
+    show_default=True,
+    help="Where the app is served, to print full links.",
+)
+def demo_command(if_empty: bool, seed: int, base_url: str):
+    """Fill the database with a fictional organisation and two quarterly pulses.
+
+    Creates about 300 invitations, last quarter's closed pulse and this
+    quarter's open one with an open link, and writes the unused invitation
+    links to instance/demo-invitations.csv (only their hashes are stored, so
+    that file is the only copy). Prints the links to try.
+
+    Example:
+
+    \b
+        flask --app survey_app demo --if-empty
+        flask --app survey_app run
+    """
+    if not base_url.startswith(("http://", "https://")):
+        raise BadInput(f"--base-url must start with http:// or https://, got {base_url!r}")
+    links_csv = _demo_links_csv()
+    db = _open_database()
+    try:
+        if if_empty and not storage.is_empty(db):
+            click.echo("The database already has surveys; nothing seeded.")
+            _print_start_here(db, base_url, links_csv=links_csv)
+            return
+        try:
+            from survey_app.demo import generate_demo
+        except ImportError as exc:  # pragma: no cover - only before the demo lands
+            raise click.ClickException(f"the demo generator is not available ({exc})") from exc
+        try:
+            result = generate_demo(db, seed=seed, links_csv=links_csv)
+        except storage.StorageError as exc:
+            raise BadInput(
+                f"cannot seed the demo: {exc} (use --if-empty, or point TRINITY_DATABASE "
+                "at a new file)"
+            ) from None
+        click.echo(result.summary)
+        _print_start_here(
+            db,
+            base_url,
+            sample_tokens=list(result.sample_tokens)[:5],
+            links_csv=Path(result.invitation_links_csv),
+        )
+    finally:
+        db.close()
+
+
+COMMANDS = (
+    init_db_command,
+    export_command,
+    pulse_status_command,
+    list_surveys_command,
+    demo_command,
+)
+
+
 def register_commands(app) -> None:
     """Attach every command to ``app.cli``."""
-    app.cli.add_command(init_db_command)
+    for command in COMMANDS:
+        app.cli.add_command(command)
