@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["AlphaResult", "cronbach_alpha", "NAN_POLICIES"]
+from analysis.scoring import keyed_likert
+
+__all__ = ["AlphaResult", "cronbach_alpha", "construct_alpha", "feldt_interval", "NAN_POLICIES"]
 
 #: Ways of handling unanswered items, see :func:`cronbach_alpha`.
 NAN_POLICIES = ("pairwise", "listwise")
@@ -243,3 +245,46 @@ def cronbach_alpha(data, ci: float = 0.95, nan_policy: str = "pairwise") -> Alph
         n_items=int(k),
         items=items,
     )
+
+
+def construct_alpha(
+    responses: pd.DataFrame,
+    instrument,
+    ci: float = 0.95,
+    nan_policy: str = "pairwise",
+) -> dict[str, AlphaResult]:
+    """Cronbach's alpha of each construct's Likert items, reverse-keyed items reversed.
+
+    Reverse-keyed items are flipped first (``points + 1 - x``), because alpha
+    assumes every item points the same way; forgetting it is the classic way
+    to get a near-zero alpha for a sound scale. Constructs with fewer than two
+    Likert items have no alpha and are left out.
+
+    Parameters
+    ----------
+    responses : pandas.DataFrame
+        The responses table.
+    instrument : analysis.instrument.Instrument
+    ci, nan_policy
+        As for :func:`cronbach_alpha`.
+
+    Returns
+    -------
+    dict
+        Construct id -> :class:`AlphaResult`, in the instrument's order.
+
+    Raises
+    ------
+    ValueError
+        As :func:`cronbach_alpha`, with the construct named in the message.
+    """
+    results = {}
+    for construct in instrument.constructs:
+        if len(instrument.likert_items(construct.id)) < 2:
+            continue
+        keyed = keyed_likert(responses, instrument, construct.id)
+        try:
+            results[construct.id] = cronbach_alpha(keyed, ci=ci, nan_policy=nan_policy)
+        except ValueError as exc:
+            raise ValueError(f"construct '{construct.id}': {exc}") from exc
+    return results

@@ -1,0 +1,152 @@
+"""Construct scores: what each respondent *says* about each construct, 0 to 100.
+
+The Likert items of a construct are put on one direction (reverse-keyed items
+flipped, because those items exist to catch agreeing by habit) and one scale
+(0 = the lowest point, 100 = the highest, so that constructs on different
+scales and the knowledge checks can be set side by side), then averaged over
+the items the respondent answered. Formulas and the missing-answer rule are
+documented in ``docs/scoring.md``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from analysis.instrument import Instrument, Item
+
+__all__ = ["MIN_ANSWERED_SHARE", "keyed_likert", "construct_scores", "rescale"]
+
+#: A construct score needs answers to at least this share of the construct's
+#: Likert items (2 of 3 in the default instrument). With fewer, one item's
+#: wording would stand for the whole construct; half is the usual
+#: "half-rule" of scale scoring (e.g. the SF-36 and PROMIS manuals).
+MIN_ANSWERED_SHARE = 0.5
+
+
+def _likert_column(responses: pd.DataFrame, item: Item, source: str) -> pd.Series:
+    """One Likert column as floats, refusing anything that is not a scale point."""
+    if item.id not in responses.columns:
+        raise ValueError(
+            f"responses have no column for Likert item '{item.id}' of instrument {source}"
+        )
+    column = responses[item.id]
+    values = pd.to_numeric(column, errors="coerce").astype(float)
+    points = item.scale.points
+    not_numeric = values.isna() & column.notna()
+    out_of_range = values.notna() & ((values < 1) | (values > points) | (values % 1 != 0))
+    bad = not_numeric | out_of_range
+    if bad.any():
+        response_id = bad.idxmax()
+        raise ValueError(
+            f"response {response_id!r}, item '{item.id}': {column[response_id]!r} is not an "
+            f"answer on its {points}-point scale (expected a whole number 1..{points}, or "
+            "missing for \"don't know\" and unanswered)"
+        )
+    return values
+
+
+def keyed_likert(
+    responses: pd.DataFrame, instrument: Instrument, construct: str | None = None
+) -> pd.DataFrame:
+    """Likert answers with reverse-keyed items flipped to ``points + 1 - x``.
+
+    After this, a higher number always means "more of the construct", which
+    both the scores and the reliability analysis assume.
+
+    Parameters
+    ----------
+    responses : pandas.DataFrame
+        The responses table (one row per response, one column per item).
+    instrument : Instrument
+    construct : str, optional
+        Only this construct's items; all Likert items when omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``responses``, one float column per Likert item.
+
+    Raises
+    ------
+    ValueError
+        A Likert column is missing or holds something other than a scale
+        point; the message names the response and the item.
+    """
+    if construct is not None:
+        instrument.construct(construct)  # KeyError naming the construct if unknown
+    items = instrument.likert_items(construct)
+    source = f"{instrument.id} v{instrument.version}"
+    keyed = {}
+    for item in items:
+        values = _likert_column(responses, item, source)
+        keyed[item.id] = item.scale.points + 1 - values if item.reverse else values
+    return pd.DataFrame(keyed, index=responses.index, columns=[i.id for i in items], dtype=float)
+
+
+def rescale(values, points: int):
+    """Map scale points 1..points onto 0..100: ``(x - 1) / (points - 1) * 100``."""
+    return (values - 1.0) / (points - 1) * 100.0
+
+
+def construct_scores(
+    responses: pd.DataFrame,
+    instrument: Instrument,
+    min_answered: float = MIN_ANSWERED_SHARE,
+) -> pd.DataFrame:
+    """Per respondent and construct, the 0-100 mean of the answered Likert items.
+
+    Each answer is keyed (reverse-keyed items become ``points + 1 - x``),
+    rescaled to ``(x - 1) / (points - 1) * 100`` and averaged over the items
+    the respondent answered. "Don't know" counts as unanswered. A score is
+    given only when at least ``min_answered`` of the construct's Likert items
+    were answered (``answered >= min_answered * n_items``), otherwise NaN.
+
+    Parameters
+    ----------
+    responses : pandas.DataFrame
+        The responses table.
+    instrument : Instrument
+    min_answered : float, default :data:`MIN_ANSWERED_SHARE`
+        Share of the construct's items, in (0, 1], that must be answered.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index = the responses' index, one column per construct id (in the
+        instrument's order); NaN where the construct has no Likert items or
+        too few were answered.
+
+    Examples
+    --------
+    >>> from analysis.instrument import load_instrument
+    >>> instrument = load_instrument("instruments/strategy-pulse.toml")
+    >>> answers = pd.DataFrame(
+    ...     {"st_understand": [5.0], "st_line_of_sight": [4.0], "st_priorities_shift": [2.0]},
+    ...     index=["r1"])
+    >>> answers = answers.reindex(columns=[i.id for i in instrument.likert_items()])
+    >>> scores = construct_scores(answers, instrument)
+    >>> round(float(scores.loc["r1", "strategy"]), 2)  # (100 + 75 + 75) / 3; 2 is reversed to 4
+    83.33
+    >>> bool(pd.isna(scores.loc["r1", "customer"]))  # no customer item answered
+    True
+    """
+    if not (isinstance(min_answered, (int, float)) and 0 < min_answered <= 1):
+        raise ValueError(f"min_answered must be a share in (0, 1]; got {min_answered!r}")
+    scores = {}
+    for construct in instrument.constructs:
+        items = instrument.likert_items(construct.id)
+        if not items:
+            scores[construct.id] = pd.Series(np.nan, index=responses.index)
+            continue
+        keyed = keyed_likert(responses, instrument, construct.id)
+        rescaled = pd.DataFrame(
+            {item.id: rescale(keyed[item.id], item.scale.points) for item in items},
+            index=responses.index,
+        )
+        answered = rescaled.notna().sum(axis=1)
+        needed = math.ceil(min_answered * len(items) - 1e-9)
+        scores[construct.id] = rescaled.mean(axis=1).where(answered >= needed)
+    return pd.DataFrame(scores, index=responses.index, columns=[c.id for c in instrument.constructs])
