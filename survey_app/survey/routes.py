@@ -1,0 +1,230 @@
+"""Views of the survey: invitation links, open links, the thank-you page.
+
+Every outcome a respondent can meet has its own page and status code, never a
+500: an unknown link or a pulse still in draft (404, the two are not told
+apart, so a link cannot be used to probe for drafts), a closed pulse (410), a
+link already used or a browser that already answered an open link (409),
+a form with mistakes (422, with every answer kept), a refused CSRF token (400,
+answers kept), and success (303 to the thank-you page, so a reload cannot post
+twice).
+
+Nothing that could identify a respondent is stored with the response: the
+invitation's segments are copied by storage, and the open-link cookie lives
+only in the respondent's browser.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.exceptions import HTTPException
+
+from analysis.instrument import SEGMENTS
+from survey_app import storage
+from survey_app.db import get_db
+from survey_app.survey import bp
+from survey_app.survey.forms import answers_from_form, build_survey_form, segments_from_form
+
+try:  # The privacy rules live on the analysis side, once, for app and analysis.
+    from analysis.privacy import PrivacyPolicy
+except ImportError:  # pragma: no cover - until analysis.privacy lands
+    PrivacyPolicy = None
+
+#: Cookie that tells an open link this browser has already answered its pulse.
+ANSWERED_COOKIE = "trinity_answered"
+#: Browsers keep cookies at most 400 days; a pulse is open for weeks.
+ANSWERED_COOKIE_MAX_AGE = 400 * 24 * 3600
+#: Pulses remembered in the cookie (the oldest are dropped beyond this).
+ANSWERED_COOKIE_PULSES = 20
+#: Status of a form that came back with mistakes. 422 rather than 200 so that
+#: monitoring and tests can tell a refused post from a first visit; browsers
+#: show the page all the same.
+INVALID_FORM_STATUS = 422
+
+# (status code, title, message) for each page a respondent may land on.
+STATUS_PAGES = {
+    "unknown_link": (
+        404,
+        "This survey link is not recognised",
+        "Check that you copied the whole link from your invitation. If it still "
+        "does not work, ask the person who sent it for a new one.",
+    ),
+    "closed": (
+        410,
+        "This survey has closed",
+        "Answers are no longer being collected for this pulse. Thank you for "
+        "your interest: the next pulse will come with a new link.",
+    ),
+    "already_answered": (
+        409,
+        "You have already answered this survey",
+        "Each link (and each browser, for a shared link) can answer once, so that "
+        "every voice counts the same. Your earlier answers have been kept; "
+        "there is nothing more to do.",
+    ),
+    "not_saved": (
+        400,
+        "Your answers could not be saved",
+        "Something in the answers did not match this survey. Please open your "
+        "link again and answer once more.",
+    ),
+}
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="trinity-answered-pulses")
+
+
+def _answered_pulses() -> list[str]:
+    raw = request.cookies.get(ANSWERED_COOKIE)
+    if not raw:
+        return []
+    try:
+        value = _serializer().loads(raw)
+    except BadSignature:
+        return []
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _remember_answered(response, slug: str) -> None:
+    slugs = [s for s in _answered_pulses() if s != slug] + [slug]
+    response.set_cookie(
+        ANSWERED_COOKIE,
+        _serializer().dumps(slugs[-ANSWERED_COOKIE_PULSES:]),
+        max_age=ANSWERED_COOKIE_MAX_AGE,
+        path=url_for("survey.index"),
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def status_page(kind: str, pulse=None, *, code: int | None = None, title=None, message=None):
+    """Render a respondent-facing status page with its HTTP status."""
+    default_code, default_title, default_message = STATUS_PAGES.get(
+        kind, (code or 500, title or "Something went wrong", message or "")
+    )
+    return (
+        render_template(
+            "survey/status.html",
+            kind=kind,
+            title=title or default_title,
+            message=message or default_message,
+            pulse=pulse,
+        ),
+        code or default_code,
+    )
+
+
+def _pulse_unavailable(pulse):
+    """The status page for a pulse that cannot be answered now, else None."""
+    if pulse is None or pulse.status == "draft":
+        return status_page("unknown_link")
+    if pulse.status == "closed":
+        return status_page("closed", pulse)
+    return None
+
+
+@bp.get("/")
+def index():
+    return render_template("survey/index.html")
+
+
+@bp.route("/s/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    """A personal invitation: one response per link."""
+    db = get_db()
+    found = storage.find_invitation(db, token)
+    if found is None:
+        return status_page("unknown_link")
+    pulse = storage.get_pulse(db, found.pulse_slug)
+    unavailable = _pulse_unavailable(pulse)
+    if unavailable:
+        return unavailable
+    if found.used:
+        return status_page("already_answered", pulse)
+    ask = [s for s in SEGMENTS if not found.segments.get(s)]
+    return _survey(db, pulse, ask_segments=ask, token=token)
+
+
+@bp.route("/o/<open_token>", methods=["GET", "POST"])
+def open_link(open_token: str):
+    """The pulse's shared link: one response per browser, segments asked."""
+    db = get_db()
+    pulse = storage.get_pulse_by_open_token(db, open_token)
+    unavailable = _pulse_unavailable(pulse)
+    if unavailable:
+        return unavailable
+    if pulse.slug in _answered_pulses():
+        return status_page("already_answered", pulse)
+    return _survey(db, pulse, ask_segments=SEGMENTS, token=None)
+
+
+def _survey(db, pulse, *, ask_segments, token):
+    instrument = pulse.instrument
+    without_options = {
+        item.segment for item in instrument.segment_items()
+        if not item.options and item.segment in ask_segments
+    }
+    choices = {seg: storage.roster_values(db, pulse.slug, seg) for seg in without_options}
+    form_class = build_survey_form(instrument, ask_segments=ask_segments, segment_choices=choices)
+    form = form_class()
+
+    if form.validate_on_submit():
+        try:
+            storage.submit_response(
+                db,
+                pulse_slug=pulse.slug,
+                answers=answers_from_form(form, instrument),
+                segments=segments_from_form(form, instrument),
+                token=token,
+            )
+        except storage.AlreadyAnswered:
+            return status_page("already_answered", pulse)
+        except storage.PulseNotOpen as exc:
+            return status_page("closed" if exc.status == "closed" else "unknown_link", pulse)
+        except storage.StorageError as exc:
+            current_app.logger.warning("Response to %s refused by storage: %s", pulse.slug, exc)
+            return status_page("not_saved", pulse)
+        session["answered_title"] = pulse.title
+        response = redirect(url_for("survey.thanks"), code=303)
+        if token is None:
+            _remember_answered(response, pulse.slug)
+        return response
+
+    code = 200
+    if form.is_submitted():
+        code = 400 if form.csrf_failed else INVALID_FORM_STATUS
+    return render_template("survey/form.html", form=form, pulse=pulse), code
+
+
+@bp.get("/thanks")
+def thanks():
+    policy = PrivacyPolicy() if PrivacyPolicy is not None else None
+    return render_template(
+        "survey/thanks.html",
+        title=session.get("answered_title"),
+        min_group=getattr(policy, "min_group", 5),
+        min_comments=getattr(policy, "min_comments", 10),
+    )
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    """Every HTTP error as a readable page in the site's layout."""
+    if exc.code == 404:
+        return status_page("not_found", code=404, title="Page not found",
+                           message="There is no page at this address. "
+                                   "If you followed a survey link, check that it is complete.")
+    if exc.code == 413:
+        return status_page("too_large", code=413, title="Your answers are too long",
+                           message="Please shorten your comments and send them again.")
+    return status_page("http_error", code=exc.code or 500, title=exc.name,
+                       message=exc.description or "")
