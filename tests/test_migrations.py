@@ -1,0 +1,139 @@
+"""Schema migrations: recorded, ordered, idempotent, atomic, and never lose rows."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import date
+
+import pytest
+
+from survey_app import db as dbmod
+from survey_app import storage
+
+TABLES = {
+    "schema_migrations",
+    "instruments",
+    "pulses",
+    "pulse_strategy",
+    "pulse_customer_figures",
+    "invitations",
+    "responses",
+    "answers",
+}
+
+
+def row_counts(db):
+    return {t: db[t].count for t in sorted(TABLES)}
+
+
+def test_fresh_database_gets_every_migration_recorded(tmp_path):
+    db = dbmod.connect(tmp_path / "fresh.db")
+    assert dbmod.schema_version(db) == 0
+    applied = dbmod.migrate(db)
+    assert applied == [v for v, _, _ in dbmod.MIGRATIONS]
+    assert TABLES <= set(db.table_names())
+    rows = list(db.query("SELECT version, name, applied_on FROM schema_migrations"))
+    assert [r["version"] for r in rows] == applied
+    assert all(r["name"] for r in rows)
+    assert all(r["applied_on"] == date.today().isoformat() for r in rows)
+    assert dbmod.schema_version(db) == dbmod.SCHEMA_VERSION
+
+
+def test_migrate_twice_applies_nothing_and_keeps_rows(tmp_path, instrument, strategy):
+    db = dbmod.connect(tmp_path / "p.db")
+    dbmod.migrate(db)
+    storage.create_pulse(
+        db, slug="q4", title="Q4", period="2026-Q4", instrument=instrument,
+        strategy=strategy, status="open", open_link=True,
+    )
+    tokens = storage.add_invitations(db, "q4", [{"department": "Sales"}] * 3)
+    storage.submit_response(db, pulse_slug="q4", answers={"st_understand": 4}, segments={},
+                            token=tokens[0])
+    before = row_counts(db)
+    assert before["responses"] == 1 and before["answers"] == 1
+    assert dbmod.migrate(db) == []
+    db.close()
+    reopened = dbmod.connect(tmp_path / "p.db")
+    assert dbmod.migrate(reopened) == []
+    assert row_counts(reopened) == before
+
+
+def test_a_new_migration_is_applied_to_an_old_database(tmp_path, monkeypatch, instrument,
+                                                      strategy):
+    db = dbmod.connect(tmp_path / "old.db")
+    dbmod.migrate(db)
+    storage.create_pulse(db, slug="q3", title="Q3", period="2026-Q3",
+                         instrument=instrument, strategy=strategy)
+
+    def add_note(d):
+        d.execute("ALTER TABLE pulses ADD COLUMN note TEXT")
+
+    monkeypatch.setattr(dbmod, "MIGRATIONS", dbmod.MIGRATIONS + ((99, "add note", add_note),))
+    assert dbmod.migrate(db) == [99]
+    assert "note" in db["pulses"].columns_dict
+    assert [r["slug"] for r in db.query("SELECT slug FROM pulses")] == ["q3"]
+    assert dbmod.schema_version(db) == 99
+
+
+def test_a_failing_migration_leaves_the_database_as_it_was(tmp_path, monkeypatch):
+    db = dbmod.connect(tmp_path / "broken.db")
+    dbmod.migrate(db)
+
+    def half_done(d):
+        d.execute("CREATE TABLE half (x INTEGER)")
+        d.execute("INSERT INTO nowhere VALUES (1)")  # fails: no such table
+
+    monkeypatch.setattr(dbmod, "MIGRATIONS", dbmod.MIGRATIONS + ((2, "broken", half_done),))
+    with pytest.raises(sqlite3.OperationalError, match="nowhere"):
+        dbmod.migrate(db)
+    assert "half" not in db.table_names()
+    assert dbmod.schema_version(db) == 1
+    assert not db.conn.in_transaction
+
+
+def test_concurrent_first_start_applies_each_migration_once(tmp_path):
+    path = tmp_path / "race.db"
+    dbmod.connect(path).close()  # create the file (and WAL) first
+    barrier = threading.Barrier(6)
+    errors = []
+
+    def start():
+        db = dbmod.connect(path)
+        try:
+            barrier.wait()
+            dbmod.migrate(db)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    db = dbmod.connect(path)
+    versions = [r["version"] for r in db.query("SELECT version FROM schema_migrations")]
+    assert versions == [v for v, _, _ in dbmod.MIGRATIONS]
+
+
+def test_connect_sets_wal_foreign_keys_and_busy_timeout(tmp_path):
+    db = dbmod.connect(tmp_path / "sub" / "c.db")  # missing folder is created
+    assert db.journal_mode == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    dbmod.migrate(db)
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        db.execute(
+            "INSERT INTO responses (id, pulse_slug, submitted_on) VALUES ('r', 'nope', '2026-01-01')"
+        )
+
+
+def test_migrate_refuses_to_run_inside_a_transaction(tmp_path):
+    db = dbmod.connect(tmp_path / "t.db")
+    db.execute("BEGIN")
+    with pytest.raises(RuntimeError, match="outside a transaction"):
+        dbmod.migrate(db)
+    db.rollback()
