@@ -1,0 +1,129 @@
+"""What the schema can and cannot remember about a respondent.
+
+These tests read the schema the way an auditor would (``PRAGMA table_info``,
+``PRAGMA foreign_key_list``, ``sqlite_master``), so a later migration that
+adds a timestamp or an invitation link to a response fails here.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import date
+
+import pytest
+
+from survey_app import db as dbmod
+from survey_app import storage
+
+# A column whose name matches this could identify a person or the moment they
+# answered: a link to the invitation, a token or its hash, contact details,
+# names, network data, or any time finer than the day.
+IDENTIFYING = re.compile(
+    r"invit|token|hash|e_?mail|person|name|user|phone|(^|_)ip(_|$)|addr|agent|"
+    r"time|stamp|created|updated|(^|_)at$|seq|order|rank",
+    re.IGNORECASE,
+)
+
+ALLOWED_COLUMNS = {
+    "responses": {"id", "pulse_slug", "submitted_on", "department", "team", "tenure_band",
+                  "role_level"},
+    "answers": {"response_id", "item_id", "value_number", "value_text"},
+}
+
+
+@pytest.fixture
+def store(tmp_path):
+    database = dbmod.connect(tmp_path / "anon.db")
+    dbmod.migrate(database)
+    yield database
+    database.close()
+
+
+def columns(db, table):
+    return {row["name"]: row for row in db.query(f"PRAGMA table_info({table})")}
+
+
+@pytest.mark.parametrize("table", ["responses", "answers"])
+def test_response_tables_hold_no_identifying_column(store, table):
+    names = set(columns(store, table))
+    assert names == ALLOWED_COLUMNS[table]
+    flagged = sorted(n for n in names if IDENTIFYING.search(n))
+    assert flagged == []
+
+
+def test_the_identifying_pattern_would_catch_what_it_is_for():
+    # Guards the guard: the names a careless migration would add are flagged.
+    for bad in ["invitation_id", "token_hash", "email", "ip", "user_agent", "submitted_at",
+                "created", "timestamp", "respondent_name", "arrival_order"]:
+        assert IDENTIFYING.search(bad), bad
+
+
+@pytest.mark.parametrize("table", ["responses", "answers"])
+def test_response_tables_reference_nothing_about_invitations(store, table):
+    targets = {row["table"] for row in store.query(f"PRAGMA foreign_key_list({table})")}
+    assert targets == {"responses": {"pulses"}, "answers": {"responses"}}[table]
+
+
+@pytest.mark.parametrize("table", ["responses", "answers", "invitations"])
+def test_no_rowid_can_reveal_arrival_order(store, table):
+    sql = store.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
+    ).fetchone()[0]
+    assert "WITHOUT ROWID" in sql.upper()
+    with pytest.raises(sqlite3.OperationalError, match="no such column: rowid"):
+        store.execute(f"SELECT rowid FROM {table}")
+    assert "AUTOINCREMENT" not in sql.upper()
+
+
+def test_no_autoincrement_anywhere(store):
+    assert "sqlite_sequence" not in store.table_names()
+    for (sql,) in store.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL"):
+        assert "AUTOINCREMENT" not in sql.upper()
+
+
+def test_invitations_hold_no_contact_details_nor_time_of_use(store):
+    names = set(columns(store, "invitations"))
+    assert names == {"token_hash", "pulse_slug", "department", "team", "tenure_band",
+                     "role_level", "used"}
+
+
+def test_a_stored_response_cannot_be_joined_back_to_its_invitation(
+        store, instrument, strategy):
+    storage.create_pulse(store, slug="q4", title="Q4", period="2026-Q4",
+                         instrument=instrument, strategy=strategy, status="open")
+    tokens = storage.add_invitations(store, "q4", [{"department": "Sales"}] * 30)
+    ids = [
+        storage.submit_response(store, pulse_slug="q4", token=t, answers={"enps": 8},
+                                segments={}, on=date(2026, 11, 2))
+        for t in tokens
+    ]
+    hashes = {storage.hash_token(t) for t in tokens}
+    for table in ("responses", "answers"):
+        for row in store.query(f"SELECT * FROM {table}"):
+            values = {str(v) for v in row.values()}
+            assert not values & hashes
+            assert not values & set(tokens)
+    # Only the day is kept.
+    assert {r["submitted_on"] for r in store.query("SELECT submitted_on FROM responses")} == {
+        "2026-11-02"}
+    # Ids are random, so their order is not the order of arrival (the chance
+    # that 30 random ids come out sorted by arrival is 1/30!).
+    assert ids != sorted(ids)
+    assert len(set(ids)) == 30 and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
+    # Table order (by primary key) says nothing about arrival either.
+    stored_order = [r["id"] for r in store.query("SELECT id FROM responses")]
+    assert stored_order == sorted(ids)
+
+
+def test_no_table_keeps_a_time_finer_than_the_day(store, instrument, strategy):
+    storage.create_pulse(store, slug="q4", title="Q4", period="2026-Q4",
+                         instrument=instrument, strategy=strategy, status="open")
+    storage.submit_response(store, pulse_slug="q4", answers={"enps": 3}, segments={})
+    for table in store.table_names():
+        for name in columns(store, table):
+            assert not re.search(r"time|stamp|(^|_)at$", name), (table, name)
+    for table, column in [("responses", "submitted_on"), ("pulses", "created_on"),
+                          ("schema_migrations", "applied_on")]:
+        for row in store.query(f"SELECT {column} AS d FROM {table}"):
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["d"]), (table, row["d"])
