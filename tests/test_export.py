@@ -1,0 +1,160 @@
+"""The export (docs/export.md): read back, every response is there, nothing identifies."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from analysis.instrument import parse_instrument_text
+from analysis.strategy import Strategy
+from survey_app import db as dbmod
+from survey_app import storage
+
+TRICKY_TEXT = 'Line one, with a comma\nline two with "quotes"\r\nand ünïcödé – ✓'
+
+
+@pytest.fixture
+def store(tmp_path):
+    database = dbmod.connect(tmp_path / "export.db")
+    dbmod.migrate(database)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def answered(store, instrument, strategy):
+    """Two pulses of one series; the later one has varied responses.
+
+    Returns {response_id: (answers, segments)} of the Q4 pulse.
+    """
+    storage.create_pulse(store, slug="q4", title="Q4 pulse", period="2026-Q4",
+                         instrument=instrument, strategy=strategy, status="open",
+                         open_link=True, leadership_levels=("director", "executive"))
+    storage.create_pulse(store, slug="q3", title="Q3 pulse", period="2026-Q3",
+                         instrument=instrument, strategy=strategy, status="closed")
+    tokens = storage.add_invitations(store, "q4", [
+        {"department": "Operations", "team": "Night", "tenure_band": "1to2",
+         "role_level": "staff"},
+        {"department": "Sales", "team": None, "tenure_band": "6plus", "role_level": "director"},
+    ])
+    submitted = {}
+    cases = [
+        ({"st_understand": 5, "st_priorities_shift": 1, "enps": 10, "k_nps": -12.5,
+          "k_goals": TRICKY_TEXT, "c_clarity": "More town halls"}, {}, tokens[0]),
+        ({"st_understand": None, "cx_numbers": 3, "enps": 0, "k_nps": 40,
+          "c_other": "=SUM(A1)"}, {}, tokens[1]),
+        ({}, {"department": "Marketing"}, None),  # an open-link response with no answers
+    ]
+    for answers, segments, token in cases:
+        rid = storage.submit_response(store, pulse_slug="q4", answers=answers,
+                                      segments=segments, token=token, on=date(2026, 11, 9))
+        submitted[rid] = answers
+    return submitted
+
+
+def read_csv_rows(path):
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_export_round_trip_finds_every_response(tmp_path, store, instrument, answered):
+    csv_path, json_path = storage.export_pulse(store, "q4", tmp_path / "out")
+    assert csv_path == tmp_path / "out" / "responses.csv"
+    assert json_path == tmp_path / "out" / "pulse.json"
+    rows = read_csv_rows(csv_path)
+    item_ids = [i.id for i in instrument.items if i.type != "segment"]
+    assert list(rows[0]) == ["response_id", "pulse", "period", "submitted_on", "department",
+                             "team", "tenure_band", "role_level"] + item_ids
+    assert [r["response_id"] for r in rows] == sorted(answered)
+    by_id = {r["response_id"]: r for r in rows}
+    for rid, answers in answered.items():
+        row = by_id[rid]
+        assert (row["pulse"], row["period"], row["submitted_on"]) == ("q4", "2026-Q4",
+                                                                      "2026-11-09")
+        for item_id in item_ids:
+            given = answers.get(item_id)
+            if given is None:
+                assert row[item_id] == "", (rid, item_id)
+            elif isinstance(given, str):
+                assert row[item_id] == given
+            else:
+                assert float(row[item_id]) == given
+    first = next(r for r in rows if r["k_goals"])
+    assert first["k_goals"] == TRICKY_TEXT  # newlines, quotes, unicode survive
+    assert first["st_understand"] == "5"  # raw integers, not 5.0, not reversed
+    assert first["st_priorities_shift"] == "1"
+    assert first["k_nps"] == "-12.5"
+    assert (first["department"], first["team"], first["role_level"]) == (
+        "Operations", "Night", "staff")
+    open_row = next(r for r in rows if r["department"] == "Marketing")
+    assert all(open_row[i] == "" for i in item_ids)
+
+
+def test_export_reads_with_pandas_as_the_analysis_expects(tmp_path, store, answered):
+    csv_path, _ = storage.export_pulse(store, "q4", tmp_path / "out")
+    table = pd.read_csv(csv_path, index_col="response_id")
+    assert set(table.index) == set(answered)
+    assert table["st_understand"].dtype == "float64"
+    assert table["st_understand"].isna().sum() == 2
+    assert sorted(table["enps"].dropna()) == [0.0, 10.0]
+
+
+def test_export_holds_no_identifying_column(tmp_path, store, answered):
+    csv_path, json_path = storage.export_pulse(store, "q4", tmp_path / "out")
+    header = list(read_csv_rows(csv_path)[0])
+    for column in header:
+        assert not any(bad in column.lower() for bad in
+                       ("token", "invit", "hash", "mail", "name", "time", "ip_", "agent"))
+    hashes = [r["token_hash"] for r in store.query("SELECT token_hash FROM invitations")]
+    exported = csv_path.read_text(encoding="utf-8") + json_path.read_text(encoding="utf-8")
+    assert not any(h in exported for h in hashes)
+    meta = json.loads(json_path.read_text(encoding="utf-8"))
+    assert "open_token" not in json.dumps(meta)
+    pulse = storage.get_pulse(store, "q4")
+    assert pulse.open_token not in exported
+
+
+def test_pulse_json_describes_the_pulse(tmp_path, store, instrument, strategy, answered):
+    _, json_path = storage.export_pulse(store, "q4", tmp_path / "out")
+    meta = json.loads(json_path.read_text(encoding="utf-8"))
+    assert set(meta) == {"format", "survey", "title", "period", "status", "instrument",
+                         "leadership_levels", "strategy", "series"}
+    assert meta["format"] == 1
+    assert (meta["survey"], meta["title"], meta["period"], meta["status"]) == (
+        "q4", "Q4 pulse", "2026-Q4", "open")
+    assert meta["leadership_levels"] == ["director", "executive"]
+    assert meta["series"] == [{"survey": "q3", "period": "2026-Q3"},
+                              {"survey": "q4", "period": "2026-Q4"}]
+    assert (meta["instrument"]["id"], meta["instrument"]["version"]) == ("strategy-pulse", 1)
+    assert parse_instrument_text(meta["instrument"]["source_toml"]) == instrument
+    assert Strategy.from_dict(meta["strategy"]) == strategy
+
+
+def test_export_of_a_pulse_without_responses_is_just_the_header(tmp_path, store, answered,
+                                                                instrument):
+    csv_path, _ = storage.export_pulse(store, "q3", tmp_path / "q3")
+    lines = csv_path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1
+    assert lines[0].split(",")[:2] == ["response_id", "pulse"]
+
+
+def test_export_unknown_pulse(tmp_path, store):
+    with pytest.raises(storage.UnknownPulse, match="no survey with slug 'nope'"):
+        storage.export_pulse(store, "nope", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_agrees_with_the_analysis_loader(tmp_path, store, answered):
+    loader = pytest.importorskip("analysis.loader")
+    csv_path, json_path = storage.export_pulse(store, "q4", tmp_path / "out")
+    from_export = loader.load_from_export(csv_path, json_path)
+    from_db = loader.load_from_db(tmp_path / "export.db", "q4")
+    assert from_export.series == from_db.series == ("q3", "q4")
+    left = from_export.responses.sort_index()
+    right = from_db.responses.sort_index()
+    assert list(left.columns) == list(right.columns)
+    pd.testing.assert_frame_equal(left, right, check_dtype=False)
