@@ -11,11 +11,13 @@ Other test modules build on these:
 - ``make_pulse`` - factory: a pulse in any status, with or without an open link
   and invitations; ``open_pulse`` - an open one, ready to answer.
 - ``survey_answers`` - a complete, valid form post for the default instrument.
+- ``html`` - parse a response into a small element tree for markup checks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -101,7 +103,10 @@ def make_app(tmp_path):
         }
         config.update(overrides)
         app = create_app(config)
-        result = app.test_cli_runner().invoke(args=["init-db"])
+        # The `flask` command pushes an app context for every command; the
+        # test runner only does for commands declared with app.cli.command.
+        with app.app_context():
+            result = app.test_cli_runner().invoke(args=["init-db"])
         assert result.exit_code == 0, result.output
         return app
 
@@ -204,3 +209,107 @@ def survey_answers(instrument):
         elif item.type == "segment" and item.options:
             data[item.id] = item.options[0].value
     return data
+
+
+# --------------------------------------------------------------------------
+# A tiny HTML tree, so markup tests can ask structural questions (is this
+# input inside a fieldset? which label points at it?) with the stdlib only.
+# --------------------------------------------------------------------------
+
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+         "source", "track", "wbr"}
+
+
+class Node:
+    """An element: ``tag``, ``attrs`` (dict), ``children``, ``parent``."""
+
+    def __init__(self, tag, attrs, parent=None):
+        self.tag = tag
+        self.attrs = dict(attrs)
+        self.parent = parent
+        self.children = []
+
+    def get(self, name, default=None):
+        return self.attrs.get(name, default)
+
+    def iter(self, tag=None):
+        for child in self.children:
+            if isinstance(child, Node):
+                if tag is None or child.tag == tag:
+                    yield child
+                yield from child.iter(tag)
+
+    def find_all(self, tag=None, **attrs):
+        attrs = {k.rstrip("_").replace("_", "-"): v for k, v in attrs.items()}
+        return [n for n in self.iter(tag)
+                if all(n.attrs.get(k) == v for k, v in attrs.items())]
+
+    def find(self, tag=None, **attrs):
+        found = self.find_all(tag, **attrs)
+        return found[0] if found else None
+
+    def by_id(self, element_id):
+        return self.find(id=element_id)
+
+    def ancestors(self):
+        node = self.parent
+        while node is not None:
+            yield node
+            node = node.parent
+
+    def text(self):
+        parts = []
+        for child in self.children:
+            parts.append(child.text() if isinstance(child, Node) else child)
+        return " ".join(" ".join(parts).split())
+
+    def __repr__(self):
+        return f"<{self.tag} {self.attrs}>"
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {})
+        self.current = self.root
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, [(k, "" if v is None else v) for k, v in attrs], self.current)
+        self.current.children.append(node)
+        if tag not in _VOID:
+            self.current = node
+
+    def handle_startendtag(self, tag, attrs):
+        node = Node(tag, [(k, "" if v is None else v) for k, v in attrs], self.current)
+        self.current.children.append(node)
+
+    def handle_endtag(self, tag):
+        node = self.current
+        while node is not None and node.tag != tag:
+            node = node.parent
+        if node is None:
+            raise AssertionError(f"unmatched </{tag}> at {self.getpos()}")
+        self.current = node.parent
+
+    def handle_data(self, data):
+        self.current.children.append(data)
+
+
+def parse_html(text: str) -> Node:
+    """Parse a page into a :class:`Node` tree (raises on an unmatched end tag)."""
+    builder = _TreeBuilder()
+    builder.feed(text)
+    builder.close()
+    return builder.root
+
+
+@pytest.fixture
+def html():
+    """``html(response)`` -> the parsed page (:class:`Node`) of a test response."""
+
+    def parse(response_or_text):
+        text = response_or_text if isinstance(response_or_text, str) else (
+            response_or_text.get_data(as_text=True))
+        return parse_html(text)
+
+    return parse

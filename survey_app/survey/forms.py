@@ -33,6 +33,8 @@ MAX_RADIO_CHOICES = 8
 ENPS_LOW_LABEL = "Not at all likely"
 ENPS_HIGH_LABEL = "Extremely likely"
 
+#: Field names Flask-WTF adds to every form at runtime.
+_RESERVED_NAMES = frozenset({"csrf_token"})
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d{1,2}$")
 
 
@@ -132,18 +134,8 @@ def _required(item: Item, message: str):
 
 def _likert_field(item: Item, number: int):
     scale = item.scale
-    anchors = scale.anchors
-    choices = []
-    for point in range(1, scale.points + 1):
-        if len(anchors) == scale.points:
-            label = anchors[point - 1]
-        elif point == 1 and anchors:
-            label = f"1 \u2013 {anchors[0]}"
-        elif point == scale.points and len(anchors) > 1:
-            label = f"{point} \u2013 {anchors[-1]}"
-        else:
-            label = str(point)
-        choices.append(SelectChoice(str(point), label))
+    # The instrument loader guarantees one anchor per point.
+    choices = [SelectChoice(str(point), anchor) for point, anchor in enumerate(scale.anchors, 1)]
     if scale.allow_na:
         choices.append(SelectChoice(NOT_APPLICABLE, scale.na_label))
     message = f"Question {number}: choose the answer closest to your view."
@@ -272,7 +264,7 @@ def build_survey_form(
             values = segment_choices.get(item.segment, ())
             if item.segment not in ask or not (item.options or values):
                 continue
-        if hasattr(SurveyForm, item.id):
+        if hasattr(SurveyForm, item.id) or item.id in _RESERVED_NAMES:
             raise ValueError(
                 f"{instrument.source}: item id '{item.id}' clashes with a form attribute; "
                 "rename the item"
