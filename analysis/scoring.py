@@ -40,8 +40,10 @@ def _likert_column(responses: pd.DataFrame, item: Item, source: str) -> pd.Serie
     bad = not_numeric | out_of_range
     if bad.any():
         response_id = bad.idxmax()
+        value = column[response_id]
+        shown = repr(value) if isinstance(value, str) else str(value)
         raise ValueError(
-            f"response {response_id!r}, item '{item.id}': {column[response_id]!r} is not an "
+            f"response {response_id!r}, item '{item.id}': {shown} is not an "
             f"answer on its {points}-point scale (expected a whole number 1..{points}, or "
             "missing for \"don't know\" and unanswered)"
         )

@@ -193,3 +193,9 @@ def test_construct_alpha_reverses_before_computing():
 def test_construct_alpha_names_the_construct_on_error():
     with pytest.raises(ValueError, match="construct 'strategy': Cronbach's alpha needs at least 2 respondents"):
         construct_alpha(responses({"only": {"st_understand": 3}}), INSTRUMENT)
+
+
+def test_out_of_range_float_answer_is_shown_plainly():
+    table = responses({"r7": {"lc_training": 9.0}})  # a float64 column, as the loader gives
+    with pytest.raises(ValueError, match=r"response 'r7', item 'lc_training': 9\.0 is not an answer on its"):
+        construct_scores(table, INSTRUMENT)
