@@ -1,0 +1,376 @@
+"""Read a pulse from the database or from an export into one shape.
+
+The analysis runs the same on the live database as on a CSV export an analyst
+was sent, because everything downstream works on what this module hands over:
+a :class:`PulseData` with the instrument, the strategy statement and a
+responses table (one row per anonymous response, one column per item). This is
+the only module of ``analysis`` that reads storage; it opens the database
+read-only, against the schema documented in ``docs/schema.md``, and reads
+exports against the contract in ``docs/export.md``.
+
+Every error is a :class:`LoadError` whose message is one line naming the file,
+the line or column and what was expected, so the command line can print it
+as it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sqlite3
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .instrument import (
+    DEFAULT_LEADERSHIP_LEVELS,
+    SEGMENTS,
+    Instrument,
+    InstrumentError,
+    parse_instrument_text,
+)
+from .strategy import CustomerFigure, Strategy, StrategyError
+
+#: Columns of ``responses.csv`` before the item columns (docs/export.md).
+META_COLUMNS = ("response_id", "pulse", "period", "submitted_on")
+NUMERIC_TYPES = ("likert", "enps", "estimate")
+TEXT_TYPES = ("recall", "comment")
+
+
+class LoadError(Exception):
+    """The data cannot be read as a pulse; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class PulseData:
+    """One pulse, ready for analysis.
+
+    ``responses`` is indexed by the random response id and holds the columns
+    ``pulse``, ``period``, ``submitted_on``, the segment columns and one column
+    per answer item: floats for Likert (raw 1..points, not reversed), eNPS and
+    estimates; strings (or missing) for recall and comment items.
+    """
+
+    survey: str
+    title: str
+    period: str
+    status: str
+    instrument: Instrument
+    strategy: Strategy
+    leadership_levels: tuple[str, ...]
+    responses: pd.DataFrame
+    #: Slugs of the pulses of the same instrument, oldest period first.
+    series: tuple[str, ...] = ()
+    source: str = ""
+
+    @property
+    def previous_survey(self) -> str | None:
+        """The pulse before this one in its series, if any."""
+        if self.survey not in self.series:
+            return None
+        position = self.series.index(self.survey)
+        return self.series[position - 1] if position > 0 else None
+
+
+# --- the database ---------------------------------------------------------------
+
+
+def _connect_read_only(path: str | Path) -> sqlite3.Connection:
+    path = Path(path)
+    if not path.is_file():
+        raise LoadError(f"{path}: no such database file")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as exc:
+        raise LoadError(f"{path}: not a readable SQLite database ({exc})") from exc
+    missing = {"pulses", "responses", "answers", "instruments"} - tables
+    if missing:
+        conn.close()
+        raise LoadError(
+            f"{path}: not a Trinity Pulse database (missing table(s) {', '.join(sorted(missing))}; "
+            "run 'flask --app survey_app init-db' to create one)"
+        )
+    return conn
+
+
+def list_surveys(db_path: str | Path) -> list[dict]:
+    """The pulses in a database, in series order, for messages and pickers."""
+    conn = _connect_read_only(db_path)
+    try:
+        rows = conn.execute(
+            "SELECT slug, title, period, status, instrument_id FROM pulses "
+            "ORDER BY instrument_id, period, slug"
+        ).fetchall()
+        return [dict(r) for r in rows]
+    finally:
+        conn.close()
+
+
+def load_from_db(db_path: str | Path, survey: str) -> PulseData:
+    """Load one pulse from a Trinity Pulse database, opened read-only."""
+    conn = _connect_read_only(db_path)
+    try:
+        pulse = conn.execute("SELECT * FROM pulses WHERE slug = ?", (survey,)).fetchone()
+        if pulse is None:
+            known = ", ".join(r["slug"] for r in conn.execute("SELECT slug FROM pulses ORDER BY slug"))
+            raise LoadError(
+                f"{db_path}: unknown survey '{survey}' (known: {known or 'none, the database has no pulses'})"
+            )
+        source_row = conn.execute(
+            "SELECT source_toml FROM instruments WHERE id = ? AND version = ?",
+            (pulse["instrument_id"], pulse["instrument_version"]),
+        ).fetchone()
+        if source_row is None:
+            raise LoadError(
+                f"{db_path}: pulse '{survey}' refers to instrument "
+                f"{pulse['instrument_id']} v{pulse['instrument_version']}, which is not stored"
+            )
+        instrument = _instrument_from_text(
+            source_row["source_toml"], f"{db_path}: instrument {pulse['instrument_id']}"
+        )
+        strategy = _strategy_from_db(conn, survey)
+        series = tuple(
+            r["slug"]
+            for r in conn.execute(
+                "SELECT slug FROM pulses WHERE instrument_id = ? ORDER BY period, slug",
+                (pulse["instrument_id"],),
+            )
+        )
+        responses = _responses_from_db(conn, pulse, instrument)
+    finally:
+        conn.close()
+    return PulseData(
+        survey=survey,
+        title=pulse["title"],
+        period=pulse["period"],
+        status=pulse["status"],
+        instrument=instrument,
+        strategy=strategy,
+        leadership_levels=_levels(pulse["leadership_levels"]),
+        responses=responses,
+        series=series,
+        source=str(db_path),
+    )
+
+
+def load_previous_from_db(db_path: str | Path, current: PulseData) -> PulseData | None:
+    """The previous pulse of the same series, for change-since-last-time."""
+    previous = current.previous_survey
+    return load_from_db(db_path, previous) if previous else None
+
+
+def _levels(text: str | None) -> tuple[str, ...]:
+    levels = tuple(part.strip() for part in (text or "").split(",") if part.strip())
+    return levels or DEFAULT_LEADERSHIP_LEVELS
+
+
+def _strategy_from_db(conn: sqlite3.Connection, survey: str) -> Strategy:
+    parts: dict[str, list[str]] = {"goal": [], "factor": [], "brand_promise": [], "previous_goal": []}
+    for row in conn.execute(
+        "SELECT part, text FROM pulse_strategy WHERE pulse_slug = ? ORDER BY part, position",
+        (survey,),
+    ):
+        parts.setdefault(row["part"], []).append(row["text"])
+    figures = {
+        row["key"]: CustomerFigure(
+            key=row["key"],
+            label=row["label"],
+            value=float(row["value"]),
+            unit=row["unit"] or "",
+            min=row["min"],
+            max=row["max"],
+        )
+        for row in conn.execute(
+            "SELECT * FROM pulse_customer_figures WHERE pulse_slug = ? ORDER BY key", (survey,)
+        )
+    }
+    return Strategy(
+        goals=tuple(parts["goal"]),
+        factors=tuple(parts["factor"]),
+        brand_promise=" ".join(parts["brand_promise"]),
+        customer_figures=figures,
+        previous_goals=tuple(parts["previous_goal"]),
+    )
+
+
+def _responses_from_db(conn, pulse, instrument: Instrument) -> pd.DataFrame:
+    meta = pd.read_sql_query(
+        "SELECT id AS response_id, submitted_on, department, team, tenure_band, role_level "
+        "FROM responses WHERE pulse_slug = ? ORDER BY id",
+        conn,
+        params=(pulse["slug"],),
+    )
+    answers = pd.read_sql_query(
+        "SELECT a.response_id, a.item_id, a.value_number, a.value_text FROM answers a "
+        "JOIN responses r ON r.id = a.response_id WHERE r.pulse_slug = ?",
+        conn,
+        params=(pulse["slug"],),
+    )
+    table = meta.set_index("response_id")
+    table.insert(0, "pulse", pulse["slug"])
+    table.insert(1, "period", pulse["period"])
+    columns = {}
+    for item in instrument.answer_items:
+        rows = answers[answers["item_id"] == item.id].set_index("response_id")
+        if item.type in NUMERIC_TYPES:
+            values = rows["value_number"].astype("float64")
+            columns[item.id] = values.reindex(table.index)
+        else:
+            values = rows["value_text"].astype("object")
+            columns[item.id] = values.reindex(table.index)
+    table = pd.concat([table, pd.DataFrame(columns, index=table.index)], axis=1)
+    table.index.name = "response_id"
+    return table
+
+
+# --- the export -------------------------------------------------------------------
+
+
+def load_pulse_definition(pulse_json: str | Path) -> tuple[Instrument, Strategy]:
+    """The instrument and strategy statement from a ``pulse.json`` alone.
+
+    For analysing comments that arrive in a file of their own but belong to a
+    known pulse: routing then uses the pulse's seed terms and strategy.
+    """
+    pulse_json = Path(pulse_json)
+    meta = _read_pulse_json(pulse_json)
+    instrument = _instrument_from_text(meta["instrument"]["source_toml"], f"{pulse_json}: instrument")
+    try:
+        strategy = Strategy.from_dict(meta.get("strategy") or {}, source=f"{pulse_json}: strategy")
+    except StrategyError as exc:
+        raise LoadError(str(exc)) from exc
+    return instrument, strategy
+
+
+def load_from_export(csv_path: str | Path, pulse_json: str | Path) -> PulseData:
+    """Load ``responses.csv`` + ``pulse.json`` as written by ``flask export``."""
+    csv_path, pulse_json = Path(csv_path), Path(pulse_json)
+    meta = _read_pulse_json(pulse_json)
+    instrument, strategy = load_pulse_definition(pulse_json)
+    responses = _read_responses_csv(csv_path, instrument)
+    survey = str(meta.get("survey") or csv_path.stem)
+    if "pulse" in responses and responses["pulse"].notna().any():
+        others = set(responses["pulse"].dropna()) - {survey}
+        if others:
+            raise LoadError(
+                f"{csv_path}: rows belong to pulse(s) {', '.join(sorted(others))}, "
+                f"but {pulse_json} describes '{survey}'"
+            )
+    series = tuple(
+        s.get("survey") for s in meta.get("series") or [] if isinstance(s, dict) and s.get("survey")
+    )
+    return PulseData(
+        survey=survey,
+        title=str(meta.get("title") or survey),
+        period=str(meta.get("period") or ""),
+        status=str(meta.get("status") or ""),
+        instrument=instrument,
+        strategy=strategy,
+        leadership_levels=tuple(meta.get("leadership_levels") or DEFAULT_LEADERSHIP_LEVELS),
+        responses=responses,
+        series=series,
+        source=str(csv_path),
+    )
+
+
+def _read_pulse_json(path: Path) -> dict:
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise LoadError(f"{path}: cannot read the file ({exc.strerror})") from exc
+    except json.JSONDecodeError as exc:
+        raise LoadError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
+    if not isinstance(meta, dict):
+        raise LoadError(f"{path}: expected a JSON object (see docs/export.md)")
+    if not isinstance(meta.get("instrument"), dict) or not meta["instrument"].get("source_toml"):
+        raise LoadError(f"{path}: missing 'instrument.source_toml' (see docs/export.md)")
+    return meta
+
+
+def _instrument_from_text(text: str, source: str) -> Instrument:
+    try:
+        return parse_instrument_text(text, source=source)
+    except InstrumentError as exc:
+        raise LoadError(str(exc)) from exc
+
+
+def _read_responses_csv(path: Path, instrument: Instrument) -> pd.DataFrame:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), None)
+    except OSError as exc:
+        raise LoadError(f"{path}: cannot read the file ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise LoadError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    if not header:
+        raise LoadError(f"{path}: the file is empty (expected a header row, see docs/export.md)")
+    expected = ("response_id",) + tuple(i.id for i in instrument.answer_items)
+    missing = [c for c in expected if c not in header]
+    if missing:
+        raise LoadError(
+            f"{path}: missing column(s) {', '.join(missing)} "
+            f"(expected by instrument {instrument.id} v{instrument.version}; see docs/export.md)"
+        )
+    dtypes = {c: "string" for c in header}
+    try:
+        raw = pd.read_csv(path, dtype=dtypes, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise LoadError(f"{path}: cannot parse as CSV ({exc})") from exc
+    if raw.empty:
+        raise LoadError(f"{path}: no responses (the file has a header but no rows)")
+    duplicated = raw["response_id"][raw["response_id"].duplicated()]
+    if not duplicated.empty:
+        line = int(duplicated.index[0]) + 2
+        raise LoadError(f"{path}: line {line}: duplicate response_id '{duplicated.iloc[0]}'")
+    table = pd.DataFrame(index=pd.Index(raw["response_id"].astype(str), name="response_id"))
+    for column in ("pulse", "period", "submitted_on", *SEGMENTS):
+        values = raw[column] if column in raw else pd.Series(pd.NA, index=raw.index)
+        table[column] = _blank_to_nan(values).to_numpy(dtype=object)
+    for item in instrument.answer_items:
+        values = raw[item.id]
+        if item.type in NUMERIC_TYPES:
+            table[item.id] = _numbers(path, values, item).to_numpy()
+        else:
+            table[item.id] = _blank_to_nan(values).to_numpy(dtype=object)
+    return table
+
+
+def _blank_to_nan(values: pd.Series) -> pd.Series:
+    values = values.astype(object)
+    blank = values.isna() | values.map(lambda v: isinstance(v, str) and not v.strip())
+    return values.mask(blank, np.nan)
+
+
+def _numbers(path: Path, values: pd.Series, item) -> pd.Series:
+    """Parse a numeric column; the first bad cell is reported with its line."""
+    text = values.fillna("").astype(str).str.strip()
+    numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
+    bad = (text != "") & numbers.isna()
+    if item.type == "likert":
+        low, high, what = 1, item.scale.points, f"a whole number from 1 to {item.scale.points}"
+    elif item.type == "enps":
+        low, high, what = 0, 10, "a whole number from 0 to 10"
+    else:
+        low = -math.inf if item.min is None else item.min
+        high = math.inf if item.max is None else item.max
+        what = "a number" + (f" from {item.min:g} to {item.max:g}" if item.min is not None and item.max is not None else "")
+    out_of_range = numbers.notna() & ((numbers < low) | (numbers > high))
+    if item.type in ("likert", "enps"):
+        out_of_range |= numbers.notna() & (numbers != numbers.round())
+    problem = bad | out_of_range
+    if problem.any():
+        row = int(np.flatnonzero(problem.to_numpy())[0])
+        raise LoadError(
+            f"{path}: line {row + 2}, column '{item.id}': expected {what}, got '{text.iloc[row]}'"
+        )
+    return numbers.astype("float64")
+
+
+def with_responses(data: PulseData, responses: pd.DataFrame) -> PulseData:
+    """The same pulse with another responses table (a filtered or synthetic one)."""
+    return replace(data, responses=responses)

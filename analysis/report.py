@@ -1,0 +1,276 @@
+"""One pulse's alignment scores, assembled for a reader.
+
+The modules beside this one each answer one question (how reliable is a
+scale, what does this answer know, how does a group compare). A leader or an
+analyst wants the answers together, computed once, with the privacy rules
+applied before anything leaves: that is this module's job, and the command
+line and (later) the app's reports both call :func:`build_score_report`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import drivers, groups, indices, recall, reliability, scoring
+from .instrument import SEGMENTS
+from .loader import PulseData
+from .privacy import PrivacyPolicy, protect
+
+#: Reader-facing names of the indices, in the order reports show them.
+INDEX_LABELS = {
+    "index_strategy": "Strategy alignment (CEO)",
+    "index_customer": "Customer-experience awareness (CMO)",
+    "index_learning": "Learning and communication (CLO)",
+    "overall": "Overall alignment",
+}
+
+
+@dataclass
+class ScoreReport:
+    """Everything ``python -m analysis scores`` shows, already privacy-checked."""
+
+    survey: str
+    title: str
+    period: str
+    n_responses: int
+    visible: bool
+    reason: str
+    summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reliability: pd.DataFrame = field(default_factory=pd.DataFrame)
+    enps: dict = field(default_factory=dict)
+    know_feel: pd.DataFrame = field(default_factory=pd.DataFrame)
+    perception_gap: pd.DataFrame = field(default_factory=pd.DataFrame)
+    groups: pd.DataFrame = field(default_factory=pd.DataFrame)
+    change: pd.DataFrame = field(default_factory=pd.DataFrame)
+    drivers: dict[str, pd.DataFrame] = field(default_factory=dict)
+    misconceptions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: list[str] = field(default_factory=list)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The report's tables by name, in reading order."""
+        out = {
+            "summary": self.summary,
+            "reliability": self.reliability,
+            "know_feel_gap": self.know_feel,
+            "perception_gap": self.perception_gap,
+            "groups": self.groups,
+            "change_since_previous": self.change,
+            "misconceptions": self.misconceptions,
+        }
+        for outcome, table in self.drivers.items():
+            out[f"drivers_{outcome}"] = table
+        return out
+
+    def to_dict(self) -> dict:
+        def records(frame: pd.DataFrame) -> list[dict]:
+            if frame is None or frame.empty:
+                return []
+            clean = frame.reset_index(drop=frame.index.name is None and isinstance(frame.index, pd.RangeIndex))
+            clean = clean.astype(object).where(pd.notna(clean), None)
+            return [
+                {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+                for row in clean.to_dict(orient="records")
+            ]
+
+        return {
+            "survey": self.survey,
+            "title": self.title,
+            "period": self.period,
+            "n_responses": self.n_responses,
+            "visible": self.visible,
+            "reason": self.reason,
+            "enps": self.enps,
+            "notes": list(self.notes),
+            **{name: records(table) for name, table in self.tables().items()},
+        }
+
+
+def respondent_scores(data: PulseData) -> pd.DataFrame:
+    """Per-respondent indices, knowledge score and eNPS, beside the segments.
+
+    The one table every group statistic is computed from.
+    """
+    knowledge = recall.score_knowledge(data.responses, data.instrument, data.strategy)
+    table = indices.alignment_indices(data.responses, data.instrument, knowledge)
+    table["knowledge"] = knowledge.mean(axis=1, skipna=True) if not knowledge.empty else np.nan
+    enps_item = data.instrument.enps_item
+    if enps_item is not None:
+        table["enps_answer"] = data.responses[enps_item.id]
+    for segment in SEGMENTS:
+        table[segment] = data.responses[segment] if segment in data.responses else np.nan
+    return table, knowledge
+
+
+def build_score_report(
+    data: PulseData,
+    *,
+    by: Sequence[str] = (),
+    previous: PulseData | None = None,
+    policy: PrivacyPolicy | None = None,
+    n_boot: int = 300,
+    random_state: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> ScoreReport:
+    """Compute every score of one pulse and apply the privacy rules.
+
+    Parameters
+    ----------
+    by : segment columns to compare groups by (``department``, ``team``,
+        ``tenure_band``, ``role_level``); two give their combinations.
+    previous : the previous pulse of the series, for change since then.
+    progress : called with the name of each step, for a progress bar.
+    """
+    policy = policy or PrivacyPolicy()
+    step = progress or (lambda name: None)
+    by = list(by)
+    unknown = [b for b in by if b not in SEGMENTS]
+    if unknown:
+        raise ValueError(f"unknown segment {', '.join(unknown)} (expected one of {', '.join(SEGMENTS)})")
+    responses = data.responses
+    n = len(responses)
+    company = protect({"company": np.ones(n, dtype=bool)}, policy)["company"]
+    report = ScoreReport(
+        survey=data.survey,
+        title=data.title,
+        period=data.period,
+        n_responses=n,
+        visible=company.visible,
+        reason=company.reason,
+    )
+    if not company.visible:
+        return report
+
+    step("knowledge checks")
+    scores, knowledge = respondent_scores(data)
+    index_columns = [c for c in INDEX_LABELS if c in scores]
+
+    step("company summary")
+    report.summary = _summary(scores, index_columns, knowledge)
+
+    step("reliability")
+    report.reliability = _reliability(data)
+
+    step("eNPS")
+    if "enps_answer" in scores:
+        result = indices.enps(scores["enps_answer"])
+        report.enps = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in vars(result).items()}
+
+    step("know-vs-feel gap")
+    report.know_feel = indices.know_feel_gap(responses, data.instrument, knowledge)
+
+    step("perception gap")
+    report.perception_gap = _perception_gap(scores, index_columns, data, policy)
+
+    if by:
+        step("group comparisons")
+        report.groups = groups.compare_groups(scores, value=index_columns + ["knowledge"], by=by, policy=policy)
+
+    if previous is not None and not previous.responses.empty:
+        step("change since previous pulse")
+        before, _ = respondent_scores(previous)
+        report.change = groups.change_since_previous(
+            scores, before, value=index_columns, by=by[0] if by else None, policy=policy
+        )
+
+    step("key drivers")
+    report.drivers = _drivers(scores, data, n_boot=n_boot, random_state=random_state, notes=report.notes)
+
+    step("misconceptions")
+    report.misconceptions = _misconceptions(data, policy)
+    return report
+
+
+def _summary(scores: pd.DataFrame, columns: list[str], knowledge: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for column in columns + ["knowledge"]:
+        values = scores[column].dropna()
+        if column == "knowledge":
+            values = values * 100
+        n = len(values)
+        mean = values.mean() if n else np.nan
+        half = 1.96 * values.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
+        rows.append(
+            {
+                "measure": column,
+                "label": INDEX_LABELS.get(column, "Knowledge score (0-100)"),
+                "n": n,
+                "mean": mean,
+                "ci_low": mean - half,
+                "ci_high": mean + half,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _reliability(data: PulseData) -> pd.DataFrame:
+    rows = []
+    for construct in data.instrument.constructs:
+        items = data.instrument.likert_items(construct.id)
+        if len(items) < 2:
+            continue
+        keyed = scoring.keyed_likert(data.responses, data.instrument, construct.id)
+        try:
+            result = reliability.cronbach_alpha(keyed, nan_policy="pairwise")
+        except ValueError as exc:
+            rows.append({"construct": construct.id, "owner": construct.owner, "note": str(exc)})
+            continue
+        rows.append(
+            {
+                "construct": construct.id,
+                "owner": construct.owner,
+                "alpha": result.alpha,
+                "ci_low": result.ci_low,
+                "ci_high": result.ci_high,
+                "n_items": result.n_items,
+                "n_respondents": result.n_respondents,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _perception_gap(scores, columns, data: PulseData, policy: PrivacyPolicy) -> pd.DataFrame:
+    role = scores["role_level"]
+    leaders = role.isin(data.leadership_levels).to_numpy()
+    staff = (role.notna() & ~role.isin(data.leadership_levels)).to_numpy()
+    shown = protect({"leaders": leaders, "staff": staff}, policy)
+    if not (shown["leaders"].visible and shown["staff"].visible):
+        reason = shown["leaders"].reason or shown["staff"].reason
+        return pd.DataFrame([{"index": c, "visible": False, "reason": reason} for c in columns])
+    gap = indices.perception_gap(scores[columns], role, data.leadership_levels)
+    return gap
+
+
+def _drivers(scores, data: PulseData, *, n_boot, random_state, notes) -> dict[str, pd.DataFrame]:
+    likert = [i.id for i in data.instrument.likert_items()]
+    predictors = scoring.keyed_likert(data.responses, data.instrument)[likert]
+    outcomes = {"knowledge": scores["knowledge"]}
+    if "enps_answer" in scores:
+        outcomes["enps"] = scores["enps_answer"]
+    out = {}
+    for name, outcome in outcomes.items():
+        try:
+            out[name] = drivers.key_drivers(predictors, outcome, n_boot=n_boot, random_state=random_state)
+        except ValueError as exc:
+            notes.append(f"key drivers of {name}: {exc}")
+    return out
+
+
+def _misconceptions(data: PulseData, policy: PrivacyPolicy) -> pd.DataFrame:
+    """Common wrong beliefs, only where enough people wrote something."""
+    frames = []
+    for item in data.instrument.knowledge_items():
+        if item.type != "recall" or item.graded_against != "goals":
+            continue
+        answers = data.responses[item.id].dropna()
+        answers = answers[answers.astype(str).str.strip() != ""]
+        if len(answers) < policy.min_comments:
+            continue
+        table = recall.misconceptions(list(answers.astype(str)), data.strategy)
+        if not table.empty:
+            table.insert(0, "item", item.id)
+            frames.append(table)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

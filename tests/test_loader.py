@@ -1,0 +1,158 @@
+"""The analysis loader: the database and the export give the same table, and
+bad input is one clear line that names the file, line and column."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.loader import LoadError, list_surveys, load_from_db, load_from_export, load_previous_from_db
+from survey_app import storage
+
+
+def _answers(instrument, rng):
+    answers = {}
+    for item in instrument.answer_items:
+        if item.type == "likert":
+            answers[item.id] = rng.choice([1, 2, 3, 4, 5, None])
+        elif item.type == "enps":
+            answers[item.id] = rng.randint(0, 10)
+        elif item.type == "estimate":
+            answers[item.id] = rng.choice([None, 12.5, 30, -5])
+        elif item.type == "recall":
+            answers[item.id] = rng.choice(["", "faster delivery\nmore revenue", 'a "quoted", line'])
+        else:
+            answers[item.id] = rng.choice([None, "More town halls, please.", "ok"])
+    return answers
+
+
+@pytest.fixture
+def filled(db, make_pulse, instrument):
+    """Two pulses of one series; the second has 12 invitation answers and 3 open ones."""
+    rng = random.Random(7)
+    make_pulse("q3", period="2026-Q3", status="closed", open_link=False, roster=[])
+    q4 = make_pulse("q4", period="2026-Q4")
+    stored = {}
+    for token in q4.tokens:
+        answers = _answers(instrument, rng)
+        rid = storage.submit_response(db, pulse_slug="q4", answers=answers, segments={}, token=token)
+        stored[rid] = answers
+    for _ in range(3):
+        answers = _answers(instrument, rng)
+        rid = storage.submit_response(
+            db, pulse_slug="q4", answers=answers, segments={"department": "Sales", "role_level": "staff"}
+        )
+        stored[rid] = answers
+    return stored
+
+
+def test_database_rows_arrive_as_typed_columns(app, filled, instrument, strategy):
+    data = load_from_db(app.config["DATABASE"], "q4")
+    table = data.responses
+    assert set(table.index) == set(filled)
+    assert data.strategy == strategy
+    assert data.instrument == instrument
+    assert data.series == ("q3", "q4") and data.previous_survey == "q3"
+    for rid, answers in filled.items():
+        for item in instrument.answer_items:
+            got, want = table.at[rid, item.id], answers[item.id]
+            if want in (None, ""):
+                assert pd.isna(got), (rid, item.id, got)
+            elif item.type in ("likert", "enps", "estimate"):
+                assert got == float(want)
+            else:
+                assert got == want
+    assert table["department"].notna().all()
+    assert table["st_understand"].dtype == np.float64
+
+
+def test_previous_pulse_of_the_series(app, filled):
+    data = load_from_db(app.config["DATABASE"], "q4")
+    previous = load_previous_from_db(app.config["DATABASE"], data)
+    assert previous.survey == "q3" and previous.responses.empty
+    assert load_previous_from_db(app.config["DATABASE"], previous) is None
+
+
+def test_export_loads_to_the_same_table(app, db, filled, tmp_path):
+    csv_path, json_path = storage.export_pulse(db, "q4", tmp_path / "out")
+    from_db = load_from_db(app.config["DATABASE"], "q4")
+    from_csv = load_from_export(csv_path, json_path)
+    assert from_csv.instrument == from_db.instrument
+    assert from_csv.strategy == from_db.strategy
+    assert from_csv.series == from_db.series
+    left = from_db.responses.sort_index()
+    right = from_csv.responses.sort_index()
+    pd.testing.assert_frame_equal(left, right, check_dtype=False)
+
+
+def test_unknown_survey_lists_the_known_ones(app, filled):
+    with pytest.raises(LoadError, match=r"unknown survey 'nope' \(known: q3, q4\)"):
+        load_from_db(app.config["DATABASE"], "nope")
+    assert [s["slug"] for s in list_surveys(app.config["DATABASE"])] == ["q3", "q4"]
+
+
+def test_missing_or_foreign_database(tmp_path):
+    with pytest.raises(LoadError, match="no such database file"):
+        load_from_db(tmp_path / "missing.sqlite3", "x")
+    other = tmp_path / "other.sqlite3"
+    import sqlite3
+
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
+    with pytest.raises(LoadError, match="not a Trinity Pulse database"):
+        load_from_db(other, "x")
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(LoadError, match="not a readable SQLite database"):
+        load_from_db(junk, "x")
+
+
+@pytest.fixture
+def export(db, filled, tmp_path):
+    return storage.export_pulse(db, "q4", tmp_path / "out")
+
+
+def _rewrite(csv_path, transform):
+    frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    transform(frame)
+    frame.to_csv(csv_path, index=False)
+
+
+def test_missing_column_is_named(export):
+    csv_path, json_path = export
+    _rewrite(csv_path, lambda f: f.drop(columns=["k_goals"], inplace=True))
+    with pytest.raises(LoadError, match=r"responses.csv: missing column\(s\) k_goals \(expected by instrument strategy-pulse v1"):
+        load_from_export(csv_path, json_path)
+
+
+def test_bad_number_names_line_and_column(export):
+    csv_path, json_path = export
+
+    def spoil(frame):
+        frame.loc[3, "st_understand"] = "7"
+
+    _rewrite(csv_path, spoil)
+    with pytest.raises(LoadError, match=r"line 5, column 'st_understand': expected a whole number from 1 to 5, got '7'"):
+        load_from_export(csv_path, json_path)
+
+
+def test_empty_export_and_unreadable_files(export, tmp_path):
+    csv_path, json_path = export
+    header = csv_path.read_text(encoding="utf-8").splitlines()[0]
+    csv_path.write_text(header + "\n", encoding="utf-8")
+    with pytest.raises(LoadError, match="no responses"):
+        load_from_export(csv_path, json_path)
+    csv_path.write_text("", encoding="utf-8")
+    with pytest.raises(LoadError, match="the file is empty"):
+        load_from_export(csv_path, json_path)
+    with pytest.raises(LoadError, match="cannot read the file"):
+        load_from_export(tmp_path / "missing.csv", json_path)
+    json_path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(LoadError, match=r"pulse.json: not valid JSON \(line 1"):
+        load_from_export(csv_path, json_path)
+    json_path.write_text(json.dumps({"survey": "x"}), encoding="utf-8")
+    with pytest.raises(LoadError, match="missing 'instrument.source_toml'"):
+        load_from_export(csv_path, json_path)
