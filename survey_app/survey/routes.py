@@ -27,15 +27,12 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.exceptions import HTTPException
 
 from analysis.instrument import SEGMENTS
+from analysis.privacy import PrivacyPolicy
 from survey_app import storage
 from survey_app.db import get_db
 from survey_app.survey import bp
 from survey_app.survey.forms import answers_from_form, build_survey_form, segments_from_form
 
-try:  # The privacy rules live on the analysis side, once, for app and analysis.
-    from analysis.privacy import PrivacyPolicy
-except ImportError:  # pragma: no cover - until analysis.privacy lands
-    PrivacyPolicy = None
 
 #: Cookie that tells an open link this browser has already answered its pulse.
 ANSWERED_COOKIE = "trinity_answered"
@@ -207,12 +204,17 @@ def _survey(db, pulse, *, ask_segments, token):
 
 @bp.get("/thanks")
 def thanks():
-    policy = PrivacyPolicy() if PrivacyPolicy is not None else None
+    """Where a successful post lands (post/redirect/get): what happens next.
+
+    The group-size limits quoted are the analysis side's defaults, so the
+    promise on this page is the rule the reports apply.
+    """
+    policy = PrivacyPolicy()
     return render_template(
         "survey/thanks.html",
         title=session.get("answered_title"),
-        min_group=getattr(policy, "min_group", 5),
-        min_comments=getattr(policy, "min_comments", 10),
+        min_group=policy.min_group,
+        min_comments=policy.min_comments,
     )
 
 

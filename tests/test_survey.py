@@ -1,0 +1,319 @@
+"""The employee's survey, end to end: real app, real SQLite file."""
+
+from __future__ import annotations
+
+import pytest
+
+from survey_app import storage
+from survey_app.survey.routes import ANSWERED_COOKIE, INVALID_FORM_STATUS
+
+
+def stored(db, slug):
+    """Every stored response of ``slug`` with its answers, as dicts."""
+    rows = []
+    for response in db.query("SELECT * FROM responses WHERE pulse_slug = ?", [slug]):
+        answers = {
+            a["item_id"]: a["value_text"] if a["value_text"] is not None else a["value_number"]
+            for a in db.query("SELECT * FROM answers WHERE response_id = ?", [response["id"]])
+        }
+        rows.append({**response, "answers": answers})
+    return rows
+
+
+def without_segments(data):
+    return {k: v for k, v in data.items() if not k.startswith("seg_")}
+
+
+# -- Pages that need no pulse -------------------------------------------------
+
+def test_index_says_what_this_is_and_how_to_take_part(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "anonymous" in text and "How to take part" in text
+
+
+def test_unknown_page_is_a_friendly_404(client):
+    page = client.get("/no/such/page")
+    assert page.status_code == 404
+    assert "Page not found" in page.get_data(as_text=True)
+
+
+def test_thanks_page_says_who_sees_what(client):
+    text = client.get("/thanks").get_data(as_text=True)
+    assert "anonymous" in text
+    assert "fewer than 5 people" in text
+    assert "at least 10 people have commented" in text
+    assert "never one person's answers" in text
+
+
+# -- Invitation links -------------------------------------------------------------
+
+def test_invitation_form_is_shown(client, open_pulse, instrument):
+    page = client.get(f"/s/{open_pulse.tokens[0]}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    for item in instrument.answer_items:
+        assert f'name="{item.id}"' in text, item.id
+    assert "Strategy pulse, Q4 2026" in text
+
+
+def test_invitation_submit_stores_exactly_once(client, db, open_pulse, survey_answers):
+    token = open_pulse.tokens[0]
+    posted = client.post(f"/s/{token}", data=without_segments(survey_answers))
+    assert posted.status_code == 303
+    assert posted.headers["Location"].endswith("/thanks")
+
+    rows = stored(db, open_pulse.slug)
+    assert len(rows) == 1
+    response = rows[0]
+    roster = open_pulse.roster[0]
+    assert {s: response[s] for s in roster} == roster  # segments copied from the invitation
+    assert response["answers"]["st_understand"] == 4
+    assert response["answers"]["st_priorities_shift"] == 2
+    assert response["answers"]["enps"] == 8
+    assert response["answers"]["k_nps"] == 30
+    assert response["answers"]["k_goals"] == "My answer to k_goals"
+    assert storage.find_invitation(db, token).used
+
+    thanks = client.get(posted.headers["Location"])
+    assert thanks.status_code == 200
+    assert "Strategy pulse, Q4 2026" in thanks.get_data(as_text=True)
+
+
+def test_second_submit_with_the_same_token_is_409_and_stores_nothing(client, db, open_pulse, survey_answers):
+    token = open_pulse.tokens[1]
+    assert client.post(f"/s/{token}", data=survey_answers).status_code == 303
+    again = client.post(f"/s/{token}", data=dict(survey_answers, st_understand="1"))
+    assert again.status_code == 409
+    assert "already answered" in again.get_data(as_text=True)
+    assert client.get(f"/s/{token}").status_code == 409
+    rows = stored(db, open_pulse.slug)
+    assert len(rows) == 1 and rows[0]["answers"]["st_understand"] == 4
+
+
+def test_other_invitations_are_unaffected(client, db, open_pulse, survey_answers):
+    for token in open_pulse.tokens[:3]:
+        assert client.post(f"/s/{token}", data=survey_answers).status_code == 303
+    assert storage.count_responses(db, open_pulse.slug) == 3
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_unknown_token_is_404(client, open_pulse, survey_answers, method):
+    page = getattr(client, method)("/s/not-a-real-token", data=survey_answers)
+    assert page.status_code == 404
+    assert "not recognised" in page.get_data(as_text=True)
+
+
+def test_draft_pulse_is_404_like_an_unknown_link(client, db, make_pulse, survey_answers):
+    draft = make_pulse("draft-pulse", status="draft")
+    assert client.get(f"/s/{draft.tokens[0]}").status_code == 404
+    assert client.get(f"/o/{draft.open_token}").status_code == 404
+    assert client.post(f"/s/{draft.tokens[0]}", data=survey_answers).status_code == 404
+    assert storage.count_responses(db, "draft-pulse") == 0
+
+
+def test_closed_pulse_is_410(client, db, make_pulse, survey_answers):
+    closed = make_pulse("closed-pulse", status="closed")
+    for url in (f"/s/{closed.tokens[0]}", f"/o/{closed.open_token}"):
+        page = client.get(url)
+        assert page.status_code == 410
+        assert "closed" in page.get_data(as_text=True)
+        assert client.post(url, data=survey_answers).status_code == 410
+    assert storage.count_responses(db, "closed-pulse") == 0
+
+
+def test_pulse_closed_while_the_form_was_open(client, db, open_pulse, survey_answers):
+    url = f"/s/{open_pulse.tokens[0]}"
+    assert client.get(url).status_code == 200
+    storage.set_pulse_status(db, open_pulse.slug, "closed")
+    assert client.post(url, data=survey_answers).status_code == 410
+    assert storage.count_responses(db, open_pulse.slug) == 0
+    assert not storage.find_invitation(db, open_pulse.tokens[0]).used
+
+
+# -- Validation -------------------------------------------------------------------
+
+def test_invalid_answers_are_shown_beside_fields_with_a_summary_and_kept(client, db, open_pulse, survey_answers, html):
+    data = without_segments(survey_answers)
+    del data["st_line_of_sight"]  # required, left out
+    data["k_nps"] = "about fifty"  # not a number
+    data["k_goals"] = "Faster deliveries\nMore B2B revenue"
+    data["cx_promise"] = "5"
+    page = client.post(f"/s/{open_pulse.tokens[0]}", data=data)
+
+    assert page.status_code == INVALID_FORM_STATUS == 422
+    assert storage.count_responses(db, open_pulse.slug) == 0
+    assert not storage.find_invitation(db, open_pulse.tokens[0]).used
+    doc = html(page)
+    assert doc.find("title").text().startswith("Error:")
+
+    summary = doc.find("div", class_="error-summary")
+    links = {a.get("href"): a.text() for a in summary.iter("a")}
+    assert links == {
+        "#st_line_of_sight-0": "Question 2: choose the answer closest to your view.",
+        "#k_nps": "Question 9: enter a number from -100 to 100, in digits (like 25 or -10).",
+    }
+    for href in links:
+        assert doc.by_id(href[1:]) is not None, f"summary link {href} points nowhere"
+
+    beside = doc.by_id("st_line_of_sight-error")
+    assert beside.text() == "Error: Question 2: choose the answer closest to your view."
+    assert doc.by_id("k_nps-error").text().startswith("Error: Question 9")
+
+    # Every answer given is still there.
+    assert doc.by_id("k_nps").get("value") == "about fifty"
+    assert doc.by_id("k_goals").text() == "Faster deliveries More B2B revenue"
+    checked = {n.get("name"): n.get("value") for n in doc.find_all("input", type="radio") if "checked" in n.attrs}
+    assert checked["cx_promise"] == "5"
+    assert checked["st_understand"] == "4"
+    assert checked["enps"] == "8"
+    assert "st_line_of_sight" not in checked
+
+
+def test_optional_questions_may_be_left_blank(client, db, open_pulse, instrument, survey_answers):
+    required = {i.id for i in instrument.answer_items if i.required}
+    data = {k: v for k, v in survey_answers.items() if k in required}
+    assert client.post(f"/s/{open_pulse.tokens[0]}", data=data).status_code == 303
+    (row,) = stored(db, open_pulse.slug)
+    assert set(row["answers"]) == required
+
+
+@pytest.mark.parametrize("item_id", ["st_understand", "cx_voice_absent", "lc_manager", "enps"])
+def test_each_required_question_is_required(client, db, open_pulse, survey_answers, item_id):
+    data = without_segments(survey_answers)
+    del data[item_id]
+    page = client.post(f"/s/{open_pulse.tokens[0]}", data=data)
+    assert page.status_code == 422
+    assert f'id="{item_id}-error"' in page.get_data(as_text=True)
+    assert storage.count_responses(db, open_pulse.slug) == 0
+
+
+def test_dont_know_is_stored_as_missing(client, db, open_pulse, survey_answers):
+    data = dict(without_segments(survey_answers), cx_numbers="na")
+    assert client.post(f"/s/{open_pulse.tokens[0]}", data=data).status_code == 303
+    (row,) = stored(db, open_pulse.slug)
+    assert "cx_numbers" not in row["answers"]
+    assert row["answers"]["cx_promise"] == 4
+
+
+# -- Segments -------------------------------------------------------------------
+
+def test_segment_questions_only_when_the_roster_lacks_them(client, open_pulse):
+    full = client.get(f"/s/{open_pulse.tokens[0]}").get_data(as_text=True)
+    partial = client.get(f"/s/{open_pulse.tokens[-1]}").get_data(as_text=True)
+    assert "seg_role_level" not in full and "seg_tenure_band" not in full
+    assert 'name="seg_role_level"' in partial and 'name="seg_tenure_band"' in partial
+
+
+def test_segment_answers_fill_only_what_the_roster_lacks(client, db, open_pulse, survey_answers):
+    data = dict(survey_answers, seg_role_level="executive", seg_tenure_band="6plus")
+    assert client.post(f"/s/{open_pulse.tokens[0]}", data=data).status_code == 303
+    assert client.post(f"/s/{open_pulse.tokens[-1]}", data=data).status_code == 303
+    by_department = {r["department"]: r for r in stored(db, open_pulse.slug)}
+    full, partial = by_department["Operations"], by_department["Finance"]
+    assert (full["role_level"], full["tenure_band"]) == ("manager", "lt1")  # roster wins
+    assert (partial["role_level"], partial["tenure_band"]) == ("executive", "6plus")
+
+
+def test_segment_answer_not_offered_is_refused(client, db, open_pulse, survey_answers):
+    data = dict(survey_answers, seg_role_level="ceo")
+    page = client.post(f"/s/{open_pulse.tokens[-1]}", data=data)
+    assert page.status_code == 422
+    assert 'id="seg_role_level-error"' in page.get_data(as_text=True)
+    assert storage.count_responses(db, open_pulse.slug) == 0
+
+
+# -- Open link --------------------------------------------------------------------
+
+def test_open_link_answers_once_per_browser(app, db, open_pulse, survey_answers):
+    url = f"/o/{open_pulse.open_token}"
+    browser = app.test_client()
+    page = browser.get(url)
+    assert page.status_code == 200
+    assert 'name="seg_role_level"' in page.get_data(as_text=True)  # no roster: asked
+
+    posted = browser.post(url, data=dict(survey_answers, seg_role_level="team_lead"))
+    assert posted.status_code == 303
+    cookie = browser.get_cookie(ANSWERED_COOKIE, path="/")
+    assert cookie is not None and open_pulse.slug not in cookie.value  # signed, not readable
+    assert cookie.http_only
+
+    assert browser.get(url).status_code == 409
+    assert browser.post(url, data=survey_answers).status_code == 409
+    assert storage.count_responses(db, open_pulse.slug) == 1
+    (row,) = stored(db, open_pulse.slug)
+    assert row["role_level"] == "team_lead" and row["department"] is None
+
+    other_browser = app.test_client()
+    assert other_browser.get(url).status_code == 200
+    assert other_browser.post(url, data=survey_answers).status_code == 303
+    assert storage.count_responses(db, open_pulse.slug) == 2
+
+
+def test_open_link_cookie_is_per_pulse(app, make_pulse, survey_answers):
+    first = make_pulse("first", roster=())
+    second = make_pulse("second", roster=())
+    browser = app.test_client()
+    assert browser.post(f"/o/{first.open_token}", data=survey_answers).status_code == 303
+    assert browser.get(f"/o/{second.open_token}").status_code == 200
+    assert browser.post(f"/o/{second.open_token}", data=survey_answers).status_code == 303
+    assert browser.get(f"/o/{first.open_token}").status_code == 409
+    assert browser.get(f"/o/{second.open_token}").status_code == 409
+
+
+def test_forged_answered_cookie_is_ignored(app, open_pulse):
+    browser = app.test_client()
+    browser.set_cookie(ANSWERED_COOKIE, f'["{open_pulse.slug}"]', path="/")
+    assert browser.get(f"/o/{open_pulse.open_token}").status_code == 200
+
+
+def test_unknown_open_token_is_404(client, open_pulse):
+    assert client.get("/o/nope").status_code == 404
+    assert client.get(f"/o/{open_pulse.tokens[0]}").status_code == 404  # an invitation is not an open link
+
+
+def test_pulse_without_open_link_has_none(client, db, make_pulse):
+    no_link = make_pulse("no-link", open_link=False)
+    assert no_link.open_token is None
+    assert client.get("/o/None").status_code == 404
+
+
+# -- CSRF -----------------------------------------------------------------------
+
+def test_post_without_valid_csrf_token_is_refused(make_app, make_pulse, survey_answers, html):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    pulse = make_pulse()
+    browser = app.test_client()
+    url = f"/s/{pulse.tokens[0]}"
+    data = dict(without_segments(survey_answers), c_other="Keep me")
+
+    refused = browser.post(url, data=data)
+    assert refused.status_code == 400
+    doc = html(refused)
+    assert "could not be sent" in doc.find("div", class_="error-summary").text()
+    assert doc.by_id("c_other").text() == "Keep me"  # answers kept to send again
+
+    forged = browser.post(url, data=dict(data, csrf_token="forged"))
+    assert forged.status_code == 400
+
+    from survey_app.db import connect
+    db = connect(app.config["DATABASE"])
+    try:
+        assert storage.count_responses(db, pulse.slug) == 0
+        assert not storage.find_invitation(db, pulse.tokens[0]).used
+
+        # The same post with the token from the page goes through.
+        token = html(browser.get(url)).find("input", name="csrf_token").get("value")
+        assert browser.post(url, data=dict(data, csrf_token=token)).status_code == 303
+        assert storage.count_responses(db, pulse.slug) == 1
+    finally:
+        db.close()
+
+
+def test_oversized_post_gets_a_clear_page(client, db, open_pulse, survey_answers):
+    data = dict(survey_answers, c_other="x" * (300 * 1024))
+    page = client.post(f"/s/{open_pulse.tokens[0]}", data=data)
+    assert page.status_code == 413
+    assert "too long" in page.get_data(as_text=True)
+    assert storage.count_responses(db, open_pulse.slug) == 0
