@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from survey_app import db as dbmod
 from survey_app import storage
@@ -36,6 +37,7 @@ def _demo_links_csv() -> Path:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command():
     """Create the database, or bring an existing one up to date.
 
@@ -63,6 +65,7 @@ def init_db_command():
 
 
 @click.command("export")
+@with_appcontext
 @click.option("--survey", "slug", required=True, help="Slug of the survey (pulse) to export.")
 @click.option(
     "--out",
@@ -102,6 +105,7 @@ def export_command(slug: str, out_dir: Path):
 
 
 @click.command("pulse-status")
+@with_appcontext
 @click.argument("slug")
 @click.argument("status", type=click.Choice(storage.STATUSES))
 def pulse_status_command(slug: str, status: str):
@@ -127,6 +131,7 @@ def pulse_status_command(slug: str, status: str):
 
 
 @click.command("list-surveys")
+@with_appcontext
 def list_surveys_command():
     """List every survey with its period, status and response count.
 
@@ -168,6 +173,7 @@ def _print_start_here(db, base_url: str, sample_tokens=(), links_csv: Path | Non
 
 
 @click.command("demo")
+@with_appcontext
 @click.option(
     "--if-empty",
     is_flag=True,
@@ -209,7 +215,8 @@ def demo_command(if_empty: bool, seed: int, base_url: str):
             raise click.ClickException(f"the demo generator is not available ({exc})") from exc
         try:
             result = generate_demo(db, seed=seed, links_csv=links_csv)
-        except storage.StorageError as exc:
+        except (storage.StorageError, ValueError) as exc:
+            # The generator refuses a database that already holds its pulses.
             raise BadInput(
                 f"cannot seed the demo: {exc} (use --if-empty, or point TRINITY_DATABASE "
                 "at a new file)"

@@ -124,6 +124,7 @@ def test_connect_sets_wal_foreign_keys_and_busy_timeout(tmp_path):
     assert db.journal_mode == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     dbmod.migrate(db)
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
         db.execute(

@@ -1,0 +1,189 @@
+"""The ``flask`` commands, run through the real app's CLI runner on a real file."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from survey_app import commands, storage
+
+TABLES = ("instruments", "pulses", "pulse_strategy", "pulse_customer_figures", "invitations",
+          "responses", "answers", "schema_migrations")
+
+
+def counts(db):
+    return {t: db[t].count for t in TABLES}
+
+
+def test_init_db_prints_path_and_version(app, runner):
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert app.config["DATABASE"] in result.output
+    assert "already up to date" in result.output
+    assert "Schema version 1." in result.output
+
+
+def test_init_db_on_a_fresh_file_applies_the_migrations(make_app, tmp_path):
+    app = make_app(DATABASE=str(tmp_path / "other" / "new.sqlite3"))
+    # make_app already ran init-db once; the file now exists and is current.
+    assert Path(app.config["DATABASE"]).exists()
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "Schema version 1." in result.output
+
+
+def test_init_db_twice_on_a_populated_database_keeps_every_row(runner, db, make_pulse,
+                                                               survey_answers):
+    pulse = make_pulse()
+    storage.submit_response(db, pulse_slug=pulse.slug, token=pulse.tokens[0],
+                            answers={"st_understand": 4, "enps": 9, "k_goals": "grow"},
+                            segments={})
+    before = counts(db)
+    assert before["responses"] == 1 and before["invitations"] == len(pulse.tokens)
+    for _ in range(2):
+        result = runner.invoke(args=["init-db"])
+        assert result.exit_code == 0, result.output
+    assert counts(db) == before
+
+
+def test_export_writes_both_files(runner, db, make_pulse, tmp_path):
+    pulse = make_pulse()
+    for token in pulse.tokens[:3]:
+        storage.submit_response(db, pulse_slug=pulse.slug, token=token, answers={"enps": 6},
+                                segments={})
+    out = tmp_path / "exports" / "q4"
+    result = runner.invoke(args=["export", "--survey", pulse.slug, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Exported 3 response(s)" in result.output
+    with (out / "responses.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 3 and {r["enps"] for r in rows} == {"6"}
+    meta = json.loads((out / "pulse.json").read_text(encoding="utf-8"))
+    assert meta["survey"] == pulse.slug
+
+
+def test_export_unknown_survey_exits_2_with_one_clear_line(runner, make_pulse, tmp_path):
+    make_pulse()
+    result = runner.invoke(args=["export", "--survey", "nope", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "no survey 'nope' (known surveys: pulse-2026-q4)" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_export_requires_its_options(runner):
+    result = runner.invoke(args=["export", "--out", "x"])
+    assert result.exit_code == 2
+    assert "--survey" in result.output
+
+
+def test_export_refuses_a_file_as_out_folder(runner, make_pulse, tmp_path):
+    pulse = make_pulse()
+    target = tmp_path / "a-file"
+    target.write_text("x")
+    result = runner.invoke(args=["export", "--survey", pulse.slug, "--out", str(target)])
+    assert result.exit_code == 2
+    assert target.read_text() == "x"
+
+
+def test_pulse_status(runner, db, make_pulse):
+    pulse = make_pulse(status="draft")
+    result = runner.invoke(args=["pulse-status", pulse.slug, "open"])
+    assert result.exit_code == 0, result.output
+    assert f"'{pulse.slug}' is now open" in result.output
+    assert storage.get_pulse(db, pulse.slug).status == "open"
+
+    unknown = runner.invoke(args=["pulse-status", "nope", "closed"])
+    assert unknown.exit_code == 2
+    assert "no survey 'nope'" in unknown.output
+
+    bad = runner.invoke(args=["pulse-status", pulse.slug, "paused"])
+    assert bad.exit_code == 2
+    assert storage.get_pulse(db, pulse.slug).status == "open"
+
+
+def test_list_surveys(runner, db, make_pulse):
+    empty = runner.invoke(args=["list-surveys"])
+    assert "No surveys yet" in empty.output
+    make_pulse("b", period="2026-Q4")
+    make_pulse("a", period="2026-Q3", status="closed")
+    result = runner.invoke(args=["list-surveys"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert [line.split("\t")[:3] for line in lines] == [["a", "2026-Q3", "closed"],
+                                                       ["b", "2026-Q4", "open"]]
+
+
+def test_every_command_documents_an_example():
+    for command in commands.COMMANDS:
+        assert "Example:" in command.help, command.name
+
+
+# --- demo -------------------------------------------------------------------
+
+URL = re.compile(r"(https?://[^\s/]+)/(o|s)/([A-Za-z0-9_-]+)")
+
+
+@pytest.fixture
+def demo_available():
+    pytest.importorskip("survey_app.demo")
+
+
+def test_demo_seeds_and_prints_working_links(demo_available, app, runner, db):
+    result = runner.invoke(args=["demo", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    links = URL.findall(result.output)
+    open_tokens = [t for base, kind, t in links if kind == "o"]
+    invite_tokens = [t for base, kind, t in links if kind == "s"]
+    assert {base for base, _, _ in links} == {"http://127.0.0.1:5000"}
+    assert len(open_tokens) >= 1 and len(invite_tokens) >= 3
+    for token in open_tokens:
+        pulse = storage.get_pulse_by_open_token(db, token)
+        assert pulse is not None and pulse.status == "open"
+    for token in invite_tokens:
+        invitation = storage.find_invitation(db, token)
+        assert invitation is not None and not invitation.used
+    links_csv = Path(app.instance_path) / "demo-invitations.csv"
+    assert str(links_csv) in result.output
+    assert links_csv.exists()
+
+
+def test_demo_if_empty_on_a_populated_database_seeds_nothing_but_says_where_to_start(
+        demo_available, runner, db):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    before = counts(db)
+    again = runner.invoke(args=["demo", "--if-empty", "--base-url", "https://pulse.example/"])
+    assert again.exit_code == 0, again.output
+    assert counts(db) == before
+    assert "nothing seeded" in again.output
+    open_links = [t for base, kind, t in URL.findall(again.output) if kind == "o"]
+    assert open_links and all(storage.get_pulse_by_open_token(db, t) for t in open_links)
+    assert "https://pulse.example/o/" in again.output  # no double slash
+    assert "demo-invitations.csv" in again.output
+
+
+def test_demo_if_empty_on_an_empty_database_seeds(demo_available, runner, db):
+    result = runner.invoke(args=["demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert not storage.is_empty(db)
+
+
+def test_demo_twice_without_if_empty_exits_2(demo_available, runner, db):
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    before = counts(db)
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 2
+    assert "cannot seed the demo" in result.output
+    assert counts(db) == before
+
+
+def test_demo_refuses_a_bad_base_url(runner, db):
+    result = runner.invoke(args=["demo", "--base-url", "127.0.0.1:5000"])
+    assert result.exit_code == 2
+    assert "--base-url must start with http://" in result.output
+    assert storage.is_empty(db)
