@@ -1,0 +1,183 @@
+"""Sentiment: VADER with the workplace lexicon."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from analysis import sentiment
+from analysis.sentiment import (
+    WORKPLACE_LEXICON_PATH,
+    SentimentScorer,
+    label,
+    labels,
+    load_lexicon,
+    score,
+    score_many,
+)
+
+PLAIN_VADER = SentimentIntensityAnalyzer()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We are understaffed this quarter.",
+        "My team is overworked",
+        "I feel micromanaged every day",
+        "The culture in sales is toxic",
+        "Burnout is everywhere",
+        "Departments are siloed",
+    ],
+)
+def test_workplace_terms_negative_with_ours_neutral_with_plain_vader(text):
+    assert PLAIN_VADER.polarity_scores(text)["compound"] == 0.0
+    assert label(score(text)) == "negative"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Upskilling sessions this quarter", "I feel empowered", "Real transparency from leadership"],
+)
+def test_workplace_terms_positive(text):
+    assert PLAIN_VADER.polarity_scores(text)["compound"] == 0.0
+    assert label(score(text)) == "positive"
+
+
+def test_corrected_valence_overwhelmed():
+    # VADER rates "overwhelmed" +0.2 (as in "overwhelmed with joy"); at work it is strain.
+    text = "Everyone is overwhelmed"
+    assert PLAIN_VADER.polarity_scores(text)["compound"] >= 0
+    assert score(text) < -0.05
+
+
+def test_plain_mode_matches_vadersentiment_on_ordinary_text():
+    scorer = SentimentScorer(workplace=False)
+    for text in [
+        "VADER is smart, handsome, and funny.",
+        "VADER is VERY SMART, handsome, and FUNNY!!!",
+        "The book was kind of good.",
+        "At least it isn't a horrible book.",
+        "Today SUX!",
+        "Catch utf-8 emoji such as \U0001F498 and \U0001F48B and \U0001F601",
+        "Not bad at all",
+        "The plot was good, but the characters are uncompelling and the dialog is not great.",
+        "Make sure you :) or :D today!",
+    ]:
+        assert scorer.score(text) == pytest.approx(
+            PLAIN_VADER.polarity_scores(text)["compound"], abs=1e-12
+        ), text
+
+
+def test_short_words_with_punctuation_are_read():
+    # vaderSentiment 3.3.2 misses "no!" because it keeps punctuation on <= 2-letter words.
+    scorer = SentimentScorer(workplace=False)
+    assert PLAIN_VADER.polarity_scores("no!")["compound"] == 0.0
+    assert scorer.score("no!") < -0.05
+    # Emoticons stay whole.
+    assert scorer.score(":)") > 0.05
+    assert scorer.score(":(") < -0.05
+
+
+def test_emoji_are_scored():
+    assert score("meeting again \U0001F622") < -0.05  # crying face
+    assert score("love it \U0001F60D") > 0.05
+
+
+def test_missing_and_blank_are_nan():
+    for blank in [None, float("nan"), pd.NA, "", "   "]:
+        assert math.isnan(score(blank))
+    out = score_many(["", None, "great"])
+    assert math.isnan(out[0]) and math.isnan(out[1]) and out[2] > 0
+
+
+def test_score_many_matches_score_and_handles_series():
+    texts = pd.Series(
+        ["Great training!", "Great training!", "We are understaffed", None, "It is fine I guess"]
+    )
+    out = score_many(texts)
+    assert out.dtype == np.float64 and out.shape == (5,)
+    for text, value in zip(texts, out):
+        expected = score(text)
+        assert (math.isnan(expected) and math.isnan(value)) or value == expected
+
+
+def test_score_many_empty():
+    out = score_many([])
+    assert out.shape == (0,) and out.dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    ("compound", "expected"),
+    [(1.0, "positive"), (0.05, "positive"), (0.0499, "neutral"), (0.0, "neutral"),
+     (-0.0499, "neutral"), (-0.05, "negative"), (-1.0, "negative")],
+)
+def test_label_thresholds(compound, expected):
+    assert label(compound) == expected
+
+
+def test_label_rejects_nan_and_out_of_range():
+    with pytest.raises(ValueError, match="NaN"):
+        label(float("nan"))
+    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
+        label(1.5)
+
+
+def test_labels_vectorised():
+    out = labels(np.array([0.5, np.nan, 0.0, -0.3]))
+    assert list(out) == ["positive", None, "neutral", "negative"]
+    assert list(labels([0.1])) == ["positive"]
+
+
+def test_shipped_lexicon_is_valid_and_new():
+    lex = load_lexicon()
+    assert len(lex) >= 40
+    assert all(-4 <= v <= 4 for v in lex.values())
+    for term in ["burnout", "understaffed", "micromanaged", "siloed", "toxic", "overworked",
+                 "upskilling", "empowered"]:
+        assert term in lex
+    # Additions are new to VADER, except the documented corrections.
+    corrected = {t for t in lex if t in PLAIN_VADER.lexicon}
+    assert corrected == {"overwhelmed", "favoritism"}
+    assert WORKPLACE_LEXICON_PATH.exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("burnout", "expected 'term<TAB>valence"),
+        ("burnout\tbad", "must be a number"),
+        ("burnout\t-5", "within VADER's scale"),
+        ("Burnout\t-2", "lower-case"),
+        ("burn out\t-2", "without spaces"),
+    ],
+)
+def test_load_lexicon_errors_name_file_and_line(tmp_path, line, message):
+    path = tmp_path / "lex.txt"
+    path.write_text(f"# comment\n\nok\t1.0\n{line}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=message) as err:
+        load_lexicon(path)
+    assert f"{path}, line 4" in str(err.value)
+
+
+def test_load_lexicon_duplicate(tmp_path):
+    path = tmp_path / "lex.txt"
+    path.write_text("a\t1\na\t2\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="listed twice"):
+        load_lexicon(path)
+
+
+def test_extra_lexicon():
+    scorer = SentimentScorer(extra_lexicon={"reorg": -2.0})
+    assert scorer.score("another reorg") < -0.05
+    assert SentimentScorer().score("another reorg") == 0.0
+    with pytest.raises(ValueError, match="within -4..4"):
+        SentimentScorer(extra_lexicon={"reorg": -9})
+    with pytest.raises(ValueError, match="lower-case"):
+        SentimentScorer(extra_lexicon={"Reorg": -1})
+
+
+def test_default_scorer_is_cached():
+    assert sentiment._default_scorer() is sentiment._default_scorer()
