@@ -421,17 +421,17 @@ def enps(values, level: float = 0.95) -> ENPSResult:
     if n == 0:
         nan = float("nan")
         return ENPSResult(nan, nan, nan, nan, 0, nan, nan)
-    p = float((answers >= 9).sum() / n)
-    d = float((answers <= 6).sum() / n)
-    passive = 1.0 - p - d
+    promoters = int((answers >= 9).sum())
+    detractors = int((answers <= 6).sum())
+    p, d = promoters / n, detractors / n
     score = p - d
     z = stats.norm.ppf(0.5 + level / 2)
     half = float(z) * math.sqrt(max(p + d - score**2, 0.0) / n)
     return ENPSResult(
-        score=100 * score,
-        promoters=100 * p,
-        passives=100 * passive,
-        detractors=100 * d,
+        score=100 * (promoters - detractors) / n,
+        promoters=100 * promoters / n,
+        passives=100 * (n - promoters - detractors) / n,
+        detractors=100 * detractors / n,
         n=n,
         ci_low=float(max(-100.0, 100 * (score - half))),
         ci_high=float(min(100.0, 100 * (score + half))),

@@ -22,7 +22,7 @@ __all__ = ["MIN_ANSWERED_SHARE", "keyed_likert", "construct_scores", "rescale"]
 #: A construct score needs answers to at least this share of the construct's
 #: Likert items (2 of 3 in the default instrument). With fewer, one item's
 #: wording would stand for the whole construct; half is the usual
-#: "half-rule" of scale scoring (e.g. the SF-36 and PROMIS manuals).
+#: "half rule" of scale scoring (e.g. the SF-36 manual, Ware et al. 1993).
 MIN_ANSWERED_SHARE = 0.5
 
 

@@ -207,3 +207,47 @@ def test_enps_boundaries():
 def test_enps_refuses_non_answers(bad):
     with pytest.raises(ValueError, match="is not a whole number from 0 to 10"):
         enps(pd.Series([9, bad], index=["r1", "r2"]))
+
+
+def test_on_a_demo_pulse_loaded_from_a_real_database(tmp_path):
+    """End to end on the app's demo organisation: storage -> loader -> our scores."""
+    from analysis.loader import load_from_db
+    from analysis.reliability import construct_alpha
+    from analysis.scoring import construct_scores
+    from survey_app.db import connect
+    from survey_app.demo import Q4_PLAN, generate_demo
+
+    path = tmp_path / "demo.db"
+    db = connect(path)
+    generate_demo(db, seed=0, links_csv=tmp_path / "links.csv")
+    db.conn.close()
+    data = load_from_db(path, Q4_PLAN.slug)
+    responses, instrument = data.responses, data.instrument
+    n = len(responses)
+
+    scores = construct_scores(responses, instrument)
+    assert list(scores.columns) == ["strategy", "customer", "learning"]
+    assert scores.notna().all().all() and scores.stack().between(0, 100).all()
+
+    alphas = construct_alpha(responses, instrument)
+    assert set(alphas) == {"strategy", "customer", "learning"}
+    for result in alphas.values():
+        assert result.n_respondents == n and result.n_items == 3
+        assert result.ci_low < result.alpha < result.ci_high
+        assert (result.items["r_drop"] > 0).all()  # reverse-keyed items were flipped
+
+    blank = pd.DataFrame(np.nan, index=responses.index, columns=[i.id for i in instrument.knowledge_items()])
+    table = alignment_indices(responses, instrument, blank)
+    # nothing answered in the knowledge checks: know = 0, so the index is half the say score
+    assert (table["know_strategy"] == 0).all()
+    np.testing.assert_allclose(table["index_strategy"], 0.5 * scores["strategy"])
+    np.testing.assert_allclose(table["index_learning"], scores["learning"])
+
+    gap = perception_gap(table, responses["role_level"], data.leadership_levels)
+    leaders = responses["role_level"].isin(data.leadership_levels).sum()
+    assert gap.loc["overall", "n_leaders"] == leaders > 0
+    assert gap.loc["overall", "n_staff"] == responses["role_level"].notna().sum() - leaders
+
+    result = enps(responses[instrument.enps_item.id])
+    assert result.n == responses[instrument.enps_item.id].notna().sum()
+    assert result.promoters + result.passives + result.detractors == pytest.approx(100)
