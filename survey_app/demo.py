@@ -118,7 +118,7 @@ DEPARTMENTS = (
         "Finance", 15,
         (("Accounting", 0.6), ("FP&A", 0.4)),
         {"executive": 1, "director": 0, "manager": 2, "team_lead": 1},
-        {"strategy": 0.3, "customer": -0.3, "learning": -0.9},
+        {"strategy": 0.3, "customer": -0.3, "learning": -1.0},
         response_rate=0.9, tenure=(0.1, 0.2, 0.35, 0.35),
     ),
 )
@@ -574,13 +574,15 @@ def _answers(rng: random.Random, person: _Person, plan: PulsePlan, instrument: I
 
 
 def _add_contact_details(rng: random.Random, planned: list[dict], count: int) -> None:
-    """Put names, emails and phone numbers into a few comments, as people do.
+    """Put emails, phone numbers and @handles into a few comments, as people do.
 
     The scrubber has to remove them before any leader reads a comment, so the
-    demo must contain some; each kind at least once.
+    demo must contain some: each kind at least once when ``count`` >= 3.
     """
     commenters = [a for a in planned if a["c_other"] and a["c_other"] not in text.FILLERS]
-    for answers, sentence in zip(rng.sample(commenters, count), rng.sample(text.PII_SENTENCES, count)):
+    kinds = list(text.PII_SENTENCES)
+    chosen = [rng.choice(text.PII_SENTENCES[kinds[i % len(kinds)]]) for i in range(count)]
+    for answers, sentence in zip(rng.sample(commenters, count), chosen):
         answers["c_other"] = f"{answers['c_other']} {sentence.format(domain=text.EMAIL_DOMAIN)}"
 
 

@@ -406,14 +406,20 @@ FILLERS = ("n/a", "N/A", "no comment", "-", "nothing", "none", "no", ".", "Nothi
 # Details that name a person or a contact: the comment scrubber must remove
 # these before any leader sees a comment. Fictional throughout (the phone
 # number is in Ofcom's range reserved for drama).
-PII_SENTENCES = (
-    "If you want details ask jane.doe@{domain}, she keeps the list of complaints.",
-    "Happy to talk about it, call me on +44 20 7946 0958.",
-    "@mike_ops on Teams knows all about this.",
-    "Email me at r.patel@{domain} if you want examples.",
-    "Speak to @sarah.k in dispatch, she raised it months ago.",
-    "My number is 07700 900123 if anyone wants to follow up.",
-)
+PII_SENTENCES = {
+    "email": (
+        "If you want details ask jane.doe@{domain}, she keeps the list of complaints.",
+        "Email me at r.patel@{domain} if you want examples.",
+    ),
+    "phone": (
+        "Happy to talk about it, call me on +44 20 7946 0958.",
+        "My number is 07700 900123 if anyone wants to follow up.",
+    ),
+    "handle": (
+        "@mike_ops on Teams knows all about this.",
+        "Speak to @sarah.k in dispatch, she raised it months ago.",
+    ),
+}
 
 # Per-department colour for the slots above.
 PLACES = {
