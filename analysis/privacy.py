@@ -1,0 +1,516 @@
+"""Minimum group sizes, and no way round them by differencing.
+
+A pulse is anonymous only if no figure shown can be traced to a handful of
+people. Hiding groups below a minimum size is not enough on its own: when a
+department of 12 and one of its teams of 10 are both shown, the other 2 people
+of the department can be worked out by subtraction, and when all departments
+but one are shown beside the company figure, the missing one is the company
+minus the others. This module decides, for a set of groups that will be shown
+together, which may be shown; the survey app calls it for every view and
+export, the analysis for every report, so both apply the same rules.
+
+Groups are given as membership masks over the respondents, never by name, so
+nesting and partitions are found from who is in which group: a team is inside
+its department because its members are, whatever the team is called.
+
+The rules and what they guarantee are documented in ``docs/privacy.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "NEVER_BELOW",
+    "PrivacyPolicy",
+    "Visibility",
+    "comments_visible",
+    "group_label",
+    "protect",
+    "protect_table",
+    "segment_groups",
+]
+
+#: No policy may let a group smaller than this be shown: with two people,
+#: each one knows the other's answer; with three, any two can pool theirs.
+NEVER_BELOW = 3
+
+REASON_EMPTY = "no respondents"
+REASON_SMALL = "fewer than {k} respondents"
+REASON_DIFFERENCE = (
+    "suppressed so that a smaller group cannot be worked out by subtracting it from {parent}"
+)
+REASON_COMPLEMENT = (
+    "suppressed so that a group cannot be worked out as the complement "
+    "of the other groups of this partition"
+)
+REASON_COMBINATION = (
+    "suppressed so that a smaller group cannot be worked out by adding and "
+    "subtracting the groups shown"
+)
+REASON_FEW_COMMENTS = "fewer than {k} respondents commented"
+
+#: Search steps allowed per parent group when looking for a disjoint family
+#: that leaves a small remainder; past it, the rule errs on the side of hiding.
+_SEARCH_BUDGET = 200_000
+
+
+@dataclass(frozen=True)
+class PrivacyPolicy:
+    """Minimum sizes below which nothing about a group is shown.
+
+    Parameters
+    ----------
+    min_group : int, default 5
+        Fewest respondents behind any statistic (mean, distribution, score).
+        Never below 3 (:data:`NEVER_BELOW`).
+    min_comments : int, default 10
+        Fewest respondents in a group before its comments are shown. Comments
+        identify people by their wording and topics far more easily than an
+        average does, so this is never below ``min_group``.
+    """
+
+    min_group: int = 5
+    min_comments: int = 10
+
+    def __post_init__(self) -> None:
+        for name in ("min_group", "min_comments"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise ValueError(f"PrivacyPolicy.{name} must be a whole number, got {value!r}")
+        if self.min_group < NEVER_BELOW:
+            raise ValueError(
+                f"PrivacyPolicy.min_group is {self.min_group}: it can never be below "
+                f"{NEVER_BELOW}, since with fewer people each can work out the others' answers"
+            )
+        if self.min_comments < self.min_group:
+            raise ValueError(
+                f"PrivacyPolicy.min_comments ({self.min_comments}) must be at least "
+                f"min_group ({self.min_group}): comments identify people more easily than averages"
+            )
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Whether one group may be shown, how many it holds, and if not, why.
+
+    ``reason`` is empty when the group is visible, otherwise a sentence a
+    reader of the report can be shown as it is.
+    """
+
+    visible: bool
+    n: int
+    reason: str = ""
+
+
+def group_label(key: Hashable) -> str:
+    """A readable name for a group key, for the reasons shown to users.
+
+    Keys built by :func:`segment_groups` are tuples of ``(column, value)``
+    pairs; the empty tuple is the whole company.
+    """
+    if key == () or key is None:
+        return "the whole company"
+    if isinstance(key, tuple) and all(isinstance(p, tuple) and len(p) == 2 for p in key):
+        return ", ".join(f"{column.replace('_', ' ')} {value}" for column, value in key)
+    return str(key)
+
+
+def comments_visible(n_commenters: int, policy: PrivacyPolicy = PrivacyPolicy()) -> Visibility:
+    """May the comments of a group of ``n_commenters`` respondents be shown?"""
+    if isinstance(n_commenters, bool) or not isinstance(n_commenters, (int, np.integer)):
+        raise ValueError(f"n_commenters must be a whole number, got {n_commenters!r}")
+    if n_commenters < 0:
+        raise ValueError(f"n_commenters cannot be negative, got {n_commenters}")
+    n = int(n_commenters)
+    if n >= policy.min_comments:
+        return Visibility(True, n)
+    return Visibility(False, n, REASON_FEW_COMMENTS.format(k=policy.min_comments))
+
+
+# --- the core ---------------------------------------------------------------------
+
+
+def _mask_matrix(groups: Mapping[Hashable, object]) -> tuple[list, np.ndarray]:
+    keys = list(groups)
+    if not keys:
+        return keys, np.zeros((0, 0), dtype=bool)
+    rows = []
+    length = None
+    for key in keys:
+        raw = groups[key]
+        mask = np.asarray(raw)
+        if mask.ndim != 1:
+            raise ValueError(
+                f"group {group_label(key)!r}: the membership mask must be one-dimensional, "
+                f"got shape {mask.shape}"
+            )
+        if mask.dtype != bool:
+            if mask.size and not np.isin(mask, (0, 1)).all():
+                raise ValueError(
+                    f"group {group_label(key)!r}: the membership mask must hold booleans "
+                    f"(True = member), got values of type {mask.dtype}"
+                )
+            mask = mask.astype(bool)
+        if length is None:
+            length = mask.size
+        elif mask.size != length:
+            raise ValueError(
+                f"group {group_label(key)!r}: its mask covers {mask.size} respondents but the "
+                f"first group's covers {length}; every mask must be over the same respondents"
+            )
+        rows.append(mask)
+    return keys, np.vstack(rows)
+
+
+def protect(
+    groups: Mapping[Hashable, object],
+    policy: PrivacyPolicy = PrivacyPolicy(),
+    *,
+    min_size: int | None = None,
+) -> dict[Hashable, Visibility]:
+    """Decide which of a set of groups shown together may be shown.
+
+    Parameters
+    ----------
+    groups : mapping of key to boolean mask
+        Every group whose statistics will be shown *together* (on one page,
+        in one export), each as a membership mask over the same N respondents.
+        Include the whole company if its figure is shown: a group's complement
+        is only visible if its parent is.
+    policy : PrivacyPolicy
+        The minimum sizes.
+    min_size : int, optional
+        Use this minimum instead of ``policy.min_group`` (e.g. the minimum
+        for comments); it can still never be below 3.
+
+    Returns
+    -------
+    dict
+        The same keys, each mapped to a :class:`Visibility`.
+
+    Notes
+    -----
+    Rules, applied until nothing changes (each suppression can expose
+    another group, so they run to a fixed point):
+
+    1. A group of fewer than the minimum is hidden.
+    2. For every visible group P and every family of pairwise disjoint visible
+       groups inside P, the part of P they leave out is empty or at least the
+       minimum. When it is not, the smallest group of the family is hidden.
+       With a family of one, this is the difference of two nested groups;
+       with the other groups of a partition, it is the complement.
+    3. No hidden group smaller than the minimum, and no set of respondents
+       with the same memberships that is smaller than the minimum, can be
+       obtained by adding and subtracting visible groups' counts (a linear
+       combination); when one can, a visible group it needs is hidden.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> company = np.ones(12, dtype=bool)
+    >>> team = np.arange(12) < 10
+    >>> result = protect({"company": company, "team": team})
+    >>> result["team"].visible, result["team"].reason
+    (False, 'suppressed so that a smaller group cannot be worked out by subtracting it from company')
+    """
+    k = policy.min_group if min_size is None else int(min_size)
+    if min_size is not None and (isinstance(min_size, bool) or min_size < NEVER_BELOW):
+        raise ValueError(f"min_size is {min_size!r}: it can never be below {NEVER_BELOW}")
+    keys, masks = _mask_matrix(groups)
+    if not keys:
+        return {}
+    n = masks.sum(axis=1).astype(int)
+
+    # Groups with the same members are one group for the rules: they are shown
+    # or hidden together (showing a copy of a hidden group would undo it).
+    classes, class_of = np.unique(masks, axis=0, return_inverse=True)
+    class_of = np.asarray(class_of).reshape(-1)
+    members = [np.flatnonzero(class_of == c) for c in range(len(classes))]
+    class_n = classes.sum(axis=1).astype(int)
+    # The key named in reasons for a class: the first one the caller gave.
+    class_key = [keys[m[0]] for m in members]
+
+    visible = class_n >= k
+    reasons = [
+        "" if v else (REASON_EMPTY if size == 0 else REASON_SMALL.format(k=k))
+        for v, size in zip(visible, class_n)
+    ]
+
+    while True:
+        hit = _family_rule(classes, class_n, visible, k)
+        if hit is None:
+            hit = _combination_rule(classes, class_n, visible, k)
+        if hit is None:
+            break
+        target, parent, kind = hit
+        visible[target] = False
+        if kind == "difference":
+            reasons[target] = REASON_DIFFERENCE.format(parent=group_label(class_key[parent]))
+        elif kind == "complement":
+            reasons[target] = REASON_COMPLEMENT
+        else:
+            reasons[target] = REASON_COMBINATION
+
+    result = {}
+    for index, key in enumerate(keys):
+        c = class_of[index]
+        result[key] = Visibility(bool(visible[c]), int(n[index]), reasons[c])
+    return result
+
+
+def _order(class_n: np.ndarray, candidates) -> list[int]:
+    """Smallest first; ties broken by the order the caller gave the groups."""
+    return sorted(candidates, key=lambda c: (class_n[c], c))
+
+
+def _family_rule(classes, class_n, visible, k):
+    """Rule 2: find a visible parent and a disjoint family inside it that
+    leaves out between 1 and k-1 respondents; return what to hide."""
+    vis = np.flatnonzero(visible)
+    # Largest parents first, so the company's partitions are settled first.
+    for p in sorted(vis, key=lambda c: (-class_n[c], c)):
+        parent = classes[p]
+        subs = [
+            c for c in vis
+            if c != p and class_n[c] < class_n[p] and not (classes[c] & ~parent).any()
+        ]
+        if not subs:
+            continue
+        subs.sort(key=lambda c: (-class_n[c], c))
+        found = _disjoint_gap(parent, [classes[c] for c in subs], k)
+        if found is None:
+            continue
+        if found == "budget":
+            target = _order(class_n, subs)[0]
+            return target, p, "complement"
+        family = [subs[i] for i in found]
+        target = _order(class_n, family)[0]
+        if len(family) > 1:
+            return target, p, "complement"
+        # One group subtracted from its parent: if what is left is (part of) a
+        # hidden sibling, it is that sibling's complement being protected.
+        covered = classes[family[0]]
+        for c in np.flatnonzero(~visible & (class_n > 0)):
+            inside = not (classes[c] & ~parent).any()
+            if inside and not (classes[c] & covered).any():
+                return target, p, "complement"
+        return target, p, "difference"
+    return None
+
+
+def _disjoint_gap(parent: np.ndarray, subs: Sequence[np.ndarray], k: int):
+    """Search for pairwise disjoint ``subs`` leaving 1..k-1 members of
+    ``parent`` uncovered.
+
+    Returns the indices of such a family, None when there is none, or
+    ``"budget"`` when the search gave up. Works on atoms (sets of members
+    with the same memberships) as bits of Python integers, depth first,
+    remembering states (what is decided, how many are left out) that failed.
+    """
+    sub_matrix = np.vstack(subs)[:, parent]  # subs x members of parent
+    signatures, atom_of, atom_size = np.unique(
+        sub_matrix.T, axis=0, return_inverse=True, return_counts=True
+    )
+    atom_size = atom_size.astype(int)
+    n_atoms = len(atom_size)
+    sub_bits = []
+    for row in signatures.T:  # one row per sub: which atoms it contains
+        bits = 0
+        for a in np.flatnonzero(row):
+            bits |= 1 << int(a)
+        sub_bits.append(bits)
+    full = (1 << n_atoms) - 1
+    # Atoms in no visible subgroup are always left out.
+    forced = 0
+    forced_size = 0
+    for a in range(n_atoms):
+        if not signatures[a].any():
+            forced |= 1 << a
+            forced_size += int(atom_size[a])
+    if forced_size >= k:
+        return None
+    subs_of_atom = [
+        [s for s in np.flatnonzero(signatures[a])] for a in range(n_atoms)
+    ]  # already largest first, as ``subs`` is
+
+    def options(decided: int, u: int):
+        rest = full & ~decided
+        a = (rest & -rest).bit_length() - 1
+        choices = [int(s) for s in subs_of_atom[a] if not sub_bits[s] & decided]
+        if u + atom_size[a] <= k - 1:
+            choices.append(-1 - a)
+        return iter(choices)
+
+    decided, u = forced, forced_size
+    if decided == full:
+        return None
+    failed: set[tuple[int, int]] = set()
+    path: list[tuple[int, int, object, int]] = []
+    it = options(decided, u)
+    steps = 0
+    while True:
+        choice = next(it, None)
+        if choice is None:
+            failed.add((decided, u))
+            if not path:
+                return None
+            decided, u, it, _ = path.pop()
+            continue
+        steps += 1
+        if steps > _SEARCH_BUDGET:
+            return "budget"
+        if choice >= 0:
+            new_decided, new_u = decided | sub_bits[choice], u
+        else:
+            a = -1 - choice
+            new_decided, new_u = decided | (1 << a), u + int(atom_size[a])
+        if new_decided == full:
+            if new_u >= 1:
+                path.append((decided, u, it, choice))
+                return [c for *_, c in path if c >= 0]
+            continue
+        if (new_decided, new_u) in failed:
+            continue
+        path.append((decided, u, it, choice))
+        decided, u = new_decided, new_u
+        it = options(decided, u)
+
+
+def _row_space(matrix: np.ndarray) -> np.ndarray:
+    if matrix.shape[0] == 0:
+        return np.zeros((0, matrix.shape[1]))
+    _, s, vt = np.linalg.svd(matrix, full_matrices=False)
+    tol = max(matrix.shape) * np.finfo(float).eps * (s[0] if s.size else 0.0) * 10
+    return vt[: int((s > tol).sum())]
+
+
+def _in_span(basis: np.ndarray, target: np.ndarray) -> bool:
+    if basis.shape[0] == 0:
+        return False
+    residual = target - (target @ basis.T) @ basis
+    return float(np.linalg.norm(residual)) < 1e-7 * max(1.0, float(np.linalg.norm(target)))
+
+
+def _combination_rule(classes, class_n, visible, k):
+    """Rule 3: no small hidden group and no small atom is a linear
+    combination of visible groups; return what to hide if one is."""
+    present = np.flatnonzero(class_n > 0)
+    vis = [c for c in present if visible[c]]
+    if not vis:
+        return None
+    # Atoms over all non-empty groups: every group is a union of atoms, so
+    # linear algebra on atom indicators is exact and much smaller than on people.
+    signatures, atom_size = np.unique(classes[present].T, axis=0, return_counts=True)
+    in_some = signatures.any(axis=1)
+    signatures, atom_size = signatures[in_some], atom_size[in_some]
+    atoms_of = {c: signatures[:, i].astype(float) for i, c in enumerate(present)}
+    V = np.vstack([atoms_of[c] for c in vis])
+    basis = _row_space(V)
+
+    targets = [atoms_of[c] for c in present if not visible[c] and class_n[c] < k]
+    for a in np.flatnonzero(atom_size < k):
+        unit = np.zeros(len(atom_size))
+        unit[a] = 1.0
+        targets.append(unit)
+    for target in targets:
+        if not _in_span(basis, target):
+            continue
+        coef, *_ = np.linalg.lstsq(V.T, target, rcond=None)
+        needed = _order(class_n, [vis[i] for i in np.flatnonzero(np.abs(coef) > 1e-9)])
+        for candidate in needed:
+            rest = np.vstack([atoms_of[c] for c in vis if c != candidate] or [np.zeros(V.shape[1])])
+            if not _in_span(_row_space(rest), target):
+                return candidate, None, "combination"
+        return needed[0], None, "combination"
+    return None
+
+
+# --- tables of segments -----------------------------------------------------------
+
+
+def _segment_values(column: pd.Series) -> pd.Series:
+    values = column.astype("object").where(column.notna(), None)
+    return values.map(lambda v: None if v is None or (isinstance(v, str) and not v.strip()) else str(v))
+
+
+def segment_groups(
+    df: pd.DataFrame,
+    by: str | Sequence[str],
+    *,
+    include_company: bool = True,
+    where: object = None,
+) -> dict[tuple, np.ndarray]:
+    """Membership masks for every cell of the segment columns in ``by``.
+
+    With several columns, the cells of every leading prefix are included too
+    (department, then department x tenure band), since a breakdown is shown
+    with its parent rows. Keys are tuples of ``(column, value)`` pairs; the
+    whole company is ``()``. Respondents with a missing segment value belong
+    to no cell of that column (but to the company).
+
+    ``where`` (a boolean mask over the rows) restricts every group to those
+    rows, e.g. to the respondents who answered the item being summarised.
+    """
+    columns = [by] if isinstance(by, str) else list(by)
+    if not columns:
+        raise ValueError("by must name at least one segment column")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"segment column(s) {', '.join(map(repr, missing))} not in the responses table; "
+            f"it has {', '.join(map(str, df.columns))}"
+        )
+    if len(set(columns)) != len(columns):
+        raise ValueError(f"by names a column twice: {columns}")
+    base = np.ones(len(df), dtype=bool)
+    if where is not None:
+        base = np.asarray(where, dtype=bool)
+        if base.shape != (len(df),):
+            raise ValueError(f"where must be a mask over the {len(df)} rows, got shape {base.shape}")
+    values = {c: _segment_values(df[c]).to_numpy() for c in columns}
+    groups: dict[tuple, np.ndarray] = {}
+    if include_company:
+        groups[()] = base.copy()
+    for depth in range(1, len(columns) + 1):
+        prefix = columns[:depth]
+        cells = pd.DataFrame({c: values[c] for c in prefix}).dropna().drop_duplicates()
+        cells = cells.sort_values(prefix)
+        for row in cells.itertuples(index=False):
+            mask = base.copy()
+            for column, value in zip(prefix, row):
+                mask &= values[column] == value
+            groups[tuple(zip(prefix, row))] = mask
+    return groups
+
+
+def protect_table(
+    df: pd.DataFrame,
+    by: str | Sequence[str],
+    policy: PrivacyPolicy = PrivacyPolicy(),
+    *,
+    include_company: bool = True,
+    where: object = None,
+) -> pd.DataFrame:
+    """Visibility of every cell of a breakdown by segment column(s).
+
+    Returns one row per group of :func:`segment_groups`: ``level`` (how many
+    of the ``by`` columns define it, 0 for the company), one column per
+    segment (None where the level does not use it), ``n``, ``visible`` and
+    ``reason``.
+    """
+    columns = [by] if isinstance(by, str) else list(by)
+    groups = segment_groups(df, columns, include_company=include_company, where=where)
+    decided = protect(groups, policy)
+    rows = []
+    for key, vis in decided.items():
+        cell = dict(key)
+        rows.append(
+            {"level": len(key), **{c: cell.get(c) for c in columns},
+             "n": vis.n, "visible": vis.visible, "reason": vis.reason}
+        )
+    return pd.DataFrame(rows, columns=["level", *columns, "n", "visible", "reason"])
