@@ -8,6 +8,8 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from analysis.instrument import parse_instrument_text
 from analysis.strategy import Strategy
@@ -158,3 +160,35 @@ def test_export_agrees_with_the_analysis_loader(tmp_path, store, answered):
     right = from_db.responses.sort_index()
     assert list(left.columns) == list(right.columns)
     pd.testing.assert_frame_equal(left, right, check_dtype=False)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=200))
+def test_any_answer_text_survives_the_csv(tmp_path_factory, instrument, strategy, text):
+    folder = tmp_path_factory.mktemp("prop")
+    database = dbmod.connect(folder / "p.db")
+    try:
+        dbmod.migrate(database)
+        storage.create_pulse(database, slug="p", title="P", period="2026-Q4",
+                             instrument=instrument, strategy=strategy, status="open")
+        rid = storage.submit_response(database, pulse_slug="p", answers={"c_other": text},
+                                      segments={})
+        csv_path, _ = storage.export_pulse(database, "p", folder / "out")
+    finally:
+        database.close()
+    (row,) = read_csv_rows(csv_path)
+    assert row["response_id"] == rid
+    expected = text if text.strip() else ""  # blank text counts as unanswered
+    assert row["c_other"] == expected
+
+
+def test_text_that_pandas_would_call_missing_is_written_as_typed(tmp_path, store, instrument,
+                                                                 strategy):
+    storage.create_pulse(store, slug="p", title="P", period="2026-Q4", instrument=instrument,
+                         strategy=strategy, status="open")
+    for text in ["n/a", "NA", "null", "None"]:
+        storage.submit_response(store, pulse_slug="p", answers={"c_other": text}, segments={})
+    csv_path, _ = storage.export_pulse(store, "p", tmp_path / "out")
+    table = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    assert sorted(table["c_other"]) == ["NA", "None", "n/a", "null"]
