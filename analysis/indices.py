@@ -88,6 +88,8 @@ def _shown(value) -> str:
 def _knowledge_table(knowledge: pd.DataFrame, index: pd.Index, instrument: Instrument) -> pd.DataFrame:
     """Knowledge scores aligned to the responses, validated against the instrument."""
     items = [i.id for i in instrument.knowledge_items()]
+    if not items:  # nothing to align: an instrument without knowledge checks
+        return pd.DataFrame(index=index, dtype=float)
     missing = [i for i in items if i not in knowledge.columns]
     if missing:
         raise ValueError(

@@ -251,3 +251,42 @@ def test_on_a_demo_pulse_loaded_from_a_real_database(tmp_path):
     result = enps(responses[instrument.enps_item.id])
     assert result.n == responses[instrument.enps_item.id].notna().sum()
     assert result.promoters + result.passives + result.detractors == pytest.approx(100)
+
+
+def test_instrument_without_knowledge_checks_needs_no_knowledge_scores():
+    from analysis.instrument import parse_instrument_text
+
+    instrument = parse_instrument_text(
+        """
+format = 1
+[instrument]
+id = "say-only"
+version = 1
+title = "Say only"
+[[constructs]]
+id = "strategy"
+name = "Strategy"
+owner = "ceo"
+[scales.agree5]
+points = 5
+anchors = ["1", "2", "3", "4", "5"]
+[[items]]
+id = "s1"
+type = "likert"
+construct = "strategy"
+scale = "agree5"
+text = "One"
+[[items]]
+id = "s2"
+type = "likert"
+construct = "strategy"
+scale = "agree5"
+text = "Two"
+""",
+        source="say-only.toml",
+    )
+    responses = pd.DataFrame({"s1": [5.0, 1.0], "s2": [4.0, np.nan]}, index=["a", "b"])
+    table = alignment_indices(responses, instrument, pd.DataFrame())
+    assert table["index_strategy"].tolist() == [87.5, 0.0]
+    assert table["overall"].tolist() == [87.5, 0.0]
+    assert know_feel_gap(responses, instrument, pd.DataFrame()).empty
