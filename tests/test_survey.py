@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from survey_app import storage
@@ -317,3 +319,56 @@ def test_oversized_post_gets_a_clear_page(client, db, open_pulse, survey_answers
     assert page.status_code == 413
     assert "too long" in page.get_data(as_text=True)
     assert storage.count_responses(db, open_pulse.slug) == 0
+
+
+# -- App factory and configuration -------------------------------------------------
+
+def test_generated_secret_key_is_kept_in_the_instance_folder(tmp_path):
+    from survey_app.config import SECRET_KEY_FILE, load_or_create_secret_key
+
+    first = load_or_create_secret_key(tmp_path)
+    assert len(first) >= 64
+    assert load_or_create_secret_key(tmp_path) == first  # survives a restart
+    assert (tmp_path / SECRET_KEY_FILE).stat().st_mode & 0o077 == 0  # owner only
+    other = tmp_path / "other"
+    other.mkdir()
+    assert load_or_create_secret_key(other) != first
+
+
+def test_empty_secret_key_file_is_a_clear_error(tmp_path):
+    from survey_app.config import SECRET_KEY_FILE, load_or_create_secret_key
+
+    (tmp_path / SECRET_KEY_FILE).write_text("\n")
+    with pytest.raises(RuntimeError, match="secret_key is empty"):
+        load_or_create_secret_key(tmp_path)
+
+
+def test_config_comes_from_the_environment(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "from survey_app import create_app; a = create_app(); "
+        "print(a.config['DATABASE']); print(a.config['SECRET_KEY']); "
+        "print(a.config['WTF_CSRF_TIME_LIMIT'], a.config['SESSION_COOKIE_SAMESITE'], "
+        "a.config['SESSION_COOKIE_HTTPONLY'], a.config['MAX_CONTENT_LENGTH'])"
+    )
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, TRINITY_DATABASE=str(tmp_path / "x.sqlite3"),
+               TRINITY_SECRET_KEY="from-the-environment", PYTHONPATH=str(root))
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                          text=True, cwd=str(root))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.splitlines()
+    assert out == [str(tmp_path / "x.sqlite3"), "from-the-environment", "None Lax True 262144"]
+
+
+def test_test_config_overrides_and_database_defaults_to_the_instance_folder():
+    import os
+
+    from survey_app import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "k", "DATABASE": None})
+    assert app.config["DATABASE"] == os.path.join(app.instance_path, "trinity.sqlite3")
+    assert app.config["SECRET_KEY"] == "k"
