@@ -349,7 +349,7 @@ COMMENT_SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
         "neu": (
             "Parking at the depot is a daily problem.",
             "More flexibility on shift swaps would help.",
-            "Could we have a proper break room in {place}?",
+            "We need a proper break room, {place} is always packed.",
             "Hybrid working rules are unclear.",
             "Please fix the wifi in {place}.",
             "A clearer career path for {dept} would be good.",
@@ -424,11 +424,11 @@ PII_SENTENCES = {
 # Per-department colour for the slots above.
 PLACES = {
     "Operations": ("the warehouse", "the depot", "the canteen", "the yard", "the loading bay"),
-    "Customer Service": ("the contact centre", "the office", "the team room"),
-    "Sales": ("the office", "the sales floor", "the kitchen"),
-    "Engineering": ("the office", "the dev area", "the kitchen"),
-    "Marketing": ("the office", "the kitchen"),
-    "Finance": ("the office", "the finance room"),
+    "Customer Service": ("the contact centre", "the team room", "our floor", "the Leeds office"),
+    "Sales": ("the sales floor", "the Manchester office", "our floor", "the kitchen"),
+    "Engineering": ("the dev area", "the Leeds office", "our floor", "the kitchen"),
+    "Marketing": ("the studio", "the Leeds office", "the kitchen"),
+    "Finance": ("the finance room", "the Leeds office", "the kitchen"),
 }
 SYSTEMS = {
     "Operations": ("the new scanners", "the route planner", "the driver app", "the warehouse system"),
