@@ -689,6 +689,7 @@ def submit_response(
     if pulse_row is None:
         raise UnknownPulse(pulse_slug)
     instrument = _load_instrument(db, pulse_row["instrument_id"], pulse_row["instrument_version"])
+    segments = segments or {}
     unknown = sorted(set(segments) - set(SEGMENTS))
     if unknown:
         raise StorageError(

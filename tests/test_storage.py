@@ -399,3 +399,52 @@ def test_is_empty(tmp_path, instrument, strategy):
     storage.create_pulse(raw, slug="p", title="P", period="2026", instrument=instrument,
                          strategy=strategy)
     assert not storage.is_empty(raw)
+
+
+WORKER = """
+import sys, time
+from pathlib import Path
+from survey_app import db as dbmod, storage
+path, token, go, ready = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
+db = dbmod.connect(path)
+ready.touch()
+while not go.exists():
+    time.sleep(0.005)
+try:
+    storage.submit_response(db, pulse_slug="q4", token=token, answers={"enps": 4}, segments={})
+    print("stored")
+except storage.AlreadyAnswered:
+    print("already")
+"""
+
+
+@pytest.mark.slow  # ~3-5 s: five Python processes start up
+def test_concurrent_submits_from_separate_processes_store_exactly_one(tmp_path, store, pulse):
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    slug, tokens = pulse
+    go = tmp_path / "go"
+    root = Path(__file__).resolve().parents[1]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(tmp_path / "store.db"), tokens[1], str(go),
+             str(tmp_path / f"ready{i}")],
+            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for i in range(5)
+    ]
+    # Release them together once every process has imported and connected.
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("ready*"))) < len(procs) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()
+    outcomes = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        outcomes.append(out.strip())
+    assert sorted(outcomes) == ["already"] * 4 + ["stored"]
+    assert storage.count_responses(store, slug) == 1
