@@ -63,12 +63,13 @@ GENERIC_WEIGHT = 0.25
 NUMBER_WEIGHT = 0.5
 #: A related word (``[related]`` table: "parcel" for "delivery") is half evidence.
 RELATED_FACTOR = 0.5
-#: Distinctive evidence needed to match a statement: one distinctive word...
+#: Distinctive evidence needed to match one of a list of statements (goals,
+#: factors): one distinctive word.
 MATCH_MASS = 1.0
-#: ...or this share of the statement's distinctive weight when that is larger
-#: (a one-sentence brand promise needs more than one of its words)...
-MATCH_MASS_SHARE = 0.25
-#: ...but never more than two distinctive words.
+#: A single statement (the brand promise) is one idea, not a list to recall
+#: items from: it needs this share of its distinctive weight...
+SINGLE_STATEMENT_SHARE = 0.25
+#: ...but at least one and never more than two distinctive words.
 MATCH_MASS_CAP = 2.0
 #: A matched goal earns full credit once this share of its weighted words is
 #: present; below that, credit is proportional.
@@ -185,7 +186,11 @@ class Lexicon:
     """
 
     abbreviations: Mapping[str, tuple[str, ...]]
+    #: Phrase keys are written in canonical words ("business clients" is
+    #: stored as ("business", "customer")), so one entry covers its synonyms.
     phrases: Mapping[tuple[str, ...], tuple[str, ...]]
+    #: Single-word synonym -> its canonical word, for phrase look-up.
+    canonical: Mapping[str, str]
     max_phrase: int
     concept_of: Mapping[str, str]
     related_of: Mapping[str, str]
@@ -268,30 +273,34 @@ def _build_lexicon(data: Mapping, source: str) -> Lexicon:
         phrases[words] = one("phrases", key, value)
 
     concept_of: dict[str, str] = {}
+    word_canon: dict[str, str] = {}
     declared: dict[str, str] = {}
     table_words: dict[str, str] = {}
 
-    def declare(mapping: dict, s: str, concept: str, section: str, word: str):
+    def declare(mapping: dict, s: str, concept: str, section: str, word: str, group: str):
         previous = mapping.get(s)
         if previous is not None and previous != concept:
             raise RecallTableError(
-                f"{source}: [{section}] '{word}' is already a variant of '{declared[s]}'"
+                f"{source}: [{section}] '{word}' under '{group}' has the same stem ('{s}') "
+                f"as '{declared[s]}', which is already in another group; "
+                "remove one of them"
             )
         mapping[s] = concept
-        declared.setdefault(s, word)
+        declared.setdefault(s, f"{word}' under '{group}")
 
     for canonical, variants in _table(data, "synonyms", source).items():
         canon_words = _words(_fold(canonical))
         if len(canon_words) != 1:
             raise RecallTableError(f"{source}: [synonyms] key '{canonical}' must be a single word")
         concept = stem(canon_words[0])
-        declare(concept_of, concept, concept, "synonyms", canonical)
+        declare(concept_of, concept, concept, "synonyms", canonical, canonical)
         table_words[canon_words[0]] = concept
         for variant in many("synonyms", canonical, variants):
             words = _words(_fold(variant))
             if len(words) == 1:
-                declare(concept_of, stem(words[0]), concept, "synonyms", variant)
+                declare(concept_of, stem(words[0]), concept, "synonyms", variant, canonical)
                 table_words[words[0]] = concept
+                word_canon[words[0]] = canon_words[0]
             elif words:  # "por ciento", "b-to-b": a phrase for the canonical word
                 phrases[tuple(words)] = (canon_words[0],)
 
@@ -315,6 +324,10 @@ def _build_lexicon(data: Mapping, source: str) -> Lexicon:
             related_of[ws] = concept
             declared_rel.setdefault(ws, canonical)
 
+    canon_phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for key, value in phrases.items():
+        canon_phrases.setdefault(tuple(word_canon.get(w, w) for w in key), value)
+
     generic_table = _table(data, "generic", source)
     generic_words = many("generic", "words", generic_table.get("words", []))
     generic = set()
@@ -333,8 +346,9 @@ def _build_lexicon(data: Mapping, source: str) -> Lexicon:
 
     return Lexicon(
         abbreviations=abbreviations,
-        phrases=phrases,
-        max_phrase=max((len(k) for k in phrases), default=1),
+        phrases=canon_phrases,
+        canonical=word_canon,
+        max_phrase=max((len(k) for k in canon_phrases), default=1),
         concept_of=concept_of,
         related_of=related_of,
         generic=frozenset(generic),
@@ -395,10 +409,10 @@ def _item_words(piece: str, lexicon: Lexicon) -> list[tuple[str, str]]:
             expanded.extend((tok, r) for r in repl)
     out: list[tuple[str, str]] = []
     i, n = 0, len(expanded)
-    phrases, longest = lexicon.phrases, lexicon.max_phrase
+    phrases, longest, canon = lexicon.phrases, lexicon.max_phrase, lexicon.canonical
     while i < n:
         for size in range(min(longest, n - i), 0, -1):
-            key = tuple(w for _, w in expanded[i : i + size])
+            key = tuple(canon.get(w, w) for _, w in expanded[i : i + size])
             repl = phrases.get(key)
             if repl is not None:
                 surface = " ".join(s for s, _ in expanded[i : i + size])
@@ -579,7 +593,10 @@ class RecallScorer:
             if not distinct:  # "Grow revenue": only generic words to go on
                 distinct = set(weights)
             distinct_mass = sum(weights[c] for c in distinct)
-            required = min(MATCH_MASS_CAP, max(MATCH_MASS, MATCH_MASS_SHARE * distinct_mass))
+            if len(self.statements) == 1:
+                required = min(MATCH_MASS_CAP, max(MATCH_MASS, SINGLE_STATEMENT_SHARE * distinct_mass))
+            else:
+                required = MATCH_MASS
             self._weights.append(weights)
             self._distinct.append(frozenset(distinct))
             self._required.append(min(required, distinct_mass) if distinct_mass else math.inf)
