@@ -117,13 +117,13 @@ def export(db, filled, tmp_path):
 
 def _rewrite(csv_path, transform):
     frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
-    transform(frame)
+    frame = transform(frame)
     frame.to_csv(csv_path, index=False)
 
 
 def test_missing_column_is_named(export):
     csv_path, json_path = export
-    _rewrite(csv_path, lambda f: f.drop(columns=["k_goals"], inplace=True))
+    _rewrite(csv_path, lambda f: f.drop(columns=["k_goals"]))
     with pytest.raises(LoadError, match=r"responses.csv: missing column\(s\) k_goals \(expected by instrument strategy-pulse v1"):
         load_from_export(csv_path, json_path)
 
@@ -133,6 +133,7 @@ def test_bad_number_names_line_and_column(export):
 
     def spoil(frame):
         frame.loc[3, "st_understand"] = "7"
+        return frame
 
     _rewrite(csv_path, spoil)
     with pytest.raises(LoadError, match=r"line 5, column 'st_understand': expected a whole number from 1 to 5, got '7'"):
