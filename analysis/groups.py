@@ -1,0 +1,285 @@
+"""Group comparisons: how each department (team, tenure band, role level)
+differs from the rest of the company, and what changed since the last pulse.
+
+A leader reading "Operations 3.4, company 3.7" needs to know whether the gap
+is more than noise, and must never see a figure that identifies a few people.
+So every group is first checked by :mod:`analysis.privacy` (on the
+respondents who actually answered the item), then gets a t interval for its
+mean and a Welch test against the rest of the company, with Holm's correction
+because a breakdown tests many groups at once. Formulas and sources are in
+``docs/groups.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .privacy import PrivacyPolicy, protect, segment_groups
+
+__all__ = ["ALPHA", "compare_groups", "change_since_previous", "holm", "welch"]
+
+#: Significance level of the flags, after Holm's correction.
+ALPHA = 0.05
+
+
+def _as_list(value: str | Sequence[str], what: str) -> list[str]:
+    values = [value] if isinstance(value, str) else list(value)
+    if not values:
+        raise ValueError(f"{what} must name at least one column")
+    return values
+
+
+def _check_numeric(table: pd.DataFrame, columns: list[str], where: str) -> None:
+    for column in columns:
+        if column not in table.columns:
+            raise ValueError(f"{where}: no column {column!r} in the responses table")
+        if not pd.api.types.is_numeric_dtype(table[column]):
+            raise ValueError(
+                f"{where}: column {column!r} holds {table[column].dtype} values; "
+                "group comparisons need numbers (Likert, eNPS or estimate items)"
+            )
+
+
+def _check_confidence(confidence: float, alpha: float) -> None:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
+
+
+def _summary(values: np.ndarray, confidence: float) -> tuple[int, float, float, float, float]:
+    """n, mean, sd and the t interval of the mean."""
+    n = int(values.size)
+    if n == 0:
+        return 0, np.nan, np.nan, np.nan, np.nan
+    mean = float(values.mean())
+    if n < 2:
+        return n, mean, np.nan, np.nan, np.nan
+    sd = float(values.std(ddof=1))
+    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / np.sqrt(n)
+    return n, mean, sd, mean - half, mean + half
+
+
+def welch(a: np.ndarray, b: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float, float]:
+    """Difference of means ``a - b``, its Welch interval and two-sided p-value.
+
+    Returns ``(difference, ci_low, ci_high, p_value)``. Welch's test does not
+    assume equal variances, which groups of very different sizes rarely have.
+    When both groups have no spread the interval is the difference itself and
+    the p-value is undefined (NaN): there is nothing to test.
+    """
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if a.size < 2 or b.size < 2:
+        return np.nan, np.nan, np.nan, np.nan
+    diff = float(a.mean() - b.mean())
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = float(np.sqrt(va + vb))
+    if se == 0:
+        return diff, diff, diff, np.nan
+    df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    half = stats.t.ppf(0.5 + confidence / 2, df) * se
+    p = float(2 * stats.t.sf(abs(diff) / se, df))
+    return diff, diff - half, diff + half, p
+
+
+def holm(p_values: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjusted p-values (NaN stays NaN, not counted).
+
+    Controls the chance of any false "significant" flag in a breakdown at
+    alpha, without assuming the tests are independent (Holm 1979).
+    """
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full(p.shape, np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    m = finite.size
+    if m == 0:
+        return adjusted
+    order = finite[np.argsort(p[finite], kind="stable")]
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[index]))
+        adjusted[index] = running
+    return adjusted
+
+
+def _leaves(groups: dict, depth: int) -> list[tuple]:
+    return [key for key in groups if len(key) == depth]
+
+
+def compare_groups(
+    table: pd.DataFrame,
+    value: str | Sequence[str],
+    by: str | Sequence[str],
+    policy: PrivacyPolicy = PrivacyPolicy(),
+    confidence: float = 0.95,
+    *,
+    alpha: float = ALPHA,
+) -> pd.DataFrame:
+    """Each group's mean beside the company's, with intervals and a test.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The responses table (one row per response).
+    value : str or list of str
+        Numeric column(s) to summarise, e.g. a Likert item, ``enps`` or a
+        score column added by the caller.
+    by : str or list of str
+        Segment column(s): ``department``, ``team``, ``tenure_band``,
+        ``role_level``. With two, the cells of both are compared (and the
+        cells of the first are included in the privacy check, as a breakdown
+        is shown with its parent rows).
+    policy : PrivacyPolicy
+        Minimum group sizes. A group is checked on the respondents who
+        answered ``value``: an average of 3 answers in a group of 20 would
+        otherwise be shown.
+    confidence : float, default 0.95
+        Level of the intervals.
+    alpha : float, default 0.05
+        Level of the ``significant`` flag, applied to Holm-adjusted p-values.
+
+    Returns
+    -------
+    DataFrame
+        One row per value and group: ``value``, the ``by`` columns, ``n``,
+        ``mean``, ``sd``, ``ci_low``, ``ci_high`` (t interval), ``company_n``,
+        ``company_mean``, ``rest_mean`` (the company without the group),
+        ``diff`` (group minus rest), ``diff_ci_low``, ``diff_ci_high``
+        (Welch), ``p_value``, ``p_holm``, ``significant``, ``visible`` and
+        ``reason``. Hidden groups have NaN statistics and say why.
+    """
+    values = _as_list(value, "value")
+    columns = _as_list(by, "by")
+    _check_numeric(table, values, "compare_groups")
+    _check_confidence(confidence, alpha)
+    rows = []
+    for column in values:
+        answered = table[column].notna().to_numpy()
+        data = table[column].to_numpy(dtype=float)
+        groups = segment_groups(table, columns, where=answered)
+        decided = protect(groups, policy)
+        company = decided[()]
+        company_values = data[groups[()]]
+        company_mean = float(company_values.mean()) if company.visible else np.nan
+        block = []
+        for key in _leaves(groups, len(columns)):
+            vis = decided[key]
+            row = {"value": column, **dict(key), "n": vis.n}
+            if vis.visible and company.visible:
+                inside = data[groups[key]]
+                rest = data[groups[()] & ~groups[key]]
+                n, mean, sd, lo, hi = _summary(inside, confidence)
+                diff, dlo, dhi, p = welch(inside, rest, confidence)
+                row |= {
+                    "mean": mean, "sd": sd, "ci_low": lo, "ci_high": hi,
+                    "company_n": company.n, "company_mean": company_mean,
+                    "rest_mean": float(rest.mean()) if rest.size else np.nan,
+                    "diff": diff, "diff_ci_low": dlo, "diff_ci_high": dhi, "p_value": p,
+                    "visible": True, "reason": "",
+                }
+            else:
+                reason = vis.reason if not vis.visible else "the company figure is hidden: " + company.reason
+                row |= {
+                    "company_n": company.n if company.visible else np.nan,
+                    "company_mean": company_mean,
+                    "visible": False, "reason": reason,
+                }
+            block.append(row)
+        adjusted = holm([r.get("p_value", np.nan) for r in block])
+        for r, p_adj in zip(block, adjusted):
+            r["p_holm"] = p_adj
+            r["significant"] = bool(np.isfinite(p_adj) and p_adj < alpha)
+        rows.extend(block)
+    out_columns = [
+        "value", *columns, "n", "mean", "sd", "ci_low", "ci_high", "company_n", "company_mean",
+        "rest_mean", "diff", "diff_ci_low", "diff_ci_high", "p_value", "p_holm", "significant",
+        "visible", "reason",
+    ]
+    out = pd.DataFrame(rows, columns=out_columns)
+    out["n"] = out["n"].astype(int)
+    return out
+
+
+def change_since_previous(
+    current: pd.DataFrame,
+    previous: pd.DataFrame,
+    value: str | Sequence[str],
+    by: str | Sequence[str] | None = None,
+    policy: PrivacyPolicy = PrivacyPolicy(),
+    confidence: float = 0.95,
+    *,
+    alpha: float = ALPHA,
+) -> pd.DataFrame:
+    """What changed since the previous pulse, per group, with a Welch interval.
+
+    Responses are anonymous, so the two pulses are compared as independent
+    samples even though many people answer both (see ``docs/groups.md``).
+    A group is shown only if it is visible in both pulses, each checked with
+    :func:`analysis.privacy.protect` on its own respondents.
+
+    Returns one row per value and group (the company alone when ``by`` is
+    None): ``value``, the ``by`` columns, ``previous_n``, ``previous_mean``,
+    ``current_n``, ``current_mean``, ``change`` (current minus previous),
+    ``ci_low``, ``ci_high``, ``p_value``, ``p_holm``, ``significant``,
+    ``visible``, ``reason``.
+    """
+    values = _as_list(value, "value")
+    columns = [] if by is None else _as_list(by, "by")
+    _check_numeric(current, values, "change_since_previous (current pulse)")
+    _check_numeric(previous, values, "change_since_previous (previous pulse)")
+    _check_confidence(confidence, alpha)
+    rows = []
+    for column in values:
+        sides = {}
+        for name, frame in (("previous", previous), ("current", current)):
+            answered = frame[column].notna().to_numpy()
+            if columns:
+                groups = segment_groups(frame, columns, where=answered)
+            else:
+                groups = {(): answered}
+            sides[name] = (frame[column].to_numpy(dtype=float), groups, protect(groups, policy))
+        keys = list(sides["current"][1])
+        keys += [k for k in sides["previous"][1] if k not in sides["current"][1]]
+        keys = sorted((k for k in keys if len(k) == len(columns)), key=lambda k: [v for _, v in k])
+        block = []
+        for key in keys:
+            row = {"value": column, **dict(key)}
+            reason = ""
+            for name in ("previous", "current"):
+                data, groups, decided = sides[name]
+                label = "the previous pulse" if name == "previous" else "this pulse"
+                if key not in groups:
+                    row[f"{name}_n"] = 0
+                    reason = reason or f"not in {label}"
+                    continue
+                vis = decided[key]
+                row[f"{name}_n"] = vis.n
+                if vis.visible:
+                    row[f"{name}_mean"] = float(data[groups[key]].mean())
+                else:
+                    reason = reason or f"in {label}: {vis.reason}"
+            if reason:
+                row |= {"previous_mean": np.nan, "current_mean": np.nan,
+                        "visible": False, "reason": reason}
+            else:
+                before = sides["previous"][0][sides["previous"][1][key]]
+                after = sides["current"][0][sides["current"][1][key]]
+                change, lo, hi, p = welch(after, before, confidence)
+                row |= {"change": change, "ci_low": lo, "ci_high": hi, "p_value": p,
+                        "visible": True, "reason": ""}
+            block.append(row)
+        adjusted = holm([r.get("p_value", np.nan) for r in block])
+        for r, p_adj in zip(block, adjusted):
+            r["p_holm"] = p_adj
+            r["significant"] = bool(np.isfinite(p_adj) and p_adj < alpha)
+        rows.extend(block)
+    out_columns = [
+        "value", *columns, "previous_n", "previous_mean", "current_n", "current_mean",
+        "change", "ci_low", "ci_high", "p_value", "p_holm", "significant", "visible", "reason",
+    ]
+    return pd.DataFrame(rows, columns=out_columns)
