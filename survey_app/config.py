@@ -30,6 +30,9 @@ class Config:
         hosts serve the same pulse; otherwise one is generated and persisted.
     TRINITY_DATABASE
         Path of the SQLite file.
+    TRINITY_SECURE_COOKIES
+        ``1`` when the app is served over HTTPS: cookies are then sent over
+        HTTPS only. Off by default so the app works on http://127.0.0.1.
     """
 
     SECRET_KEY = os.environ.get("TRINITY_SECRET_KEY") or None
@@ -41,6 +44,7 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SECURE = os.environ.get("TRINITY_SECURE_COOKIES") == "1"
     # The longest form (two 2000-character comments, a few recall answers)
     # is a few kilobytes; anything far bigger is not a survey answer.
     MAX_CONTENT_LENGTH = 256 * 1024

@@ -35,6 +35,14 @@ def test_index_says_what_this_is_and_how_to_take_part(client):
     assert "anonymous" in text and "How to take part" in text
 
 
+def test_survey_pages_are_not_cached_framed_or_referred(client, open_pulse):
+    page = client.get(f"/s/{open_pulse.tokens[0]}")
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+
+
 def test_unknown_page_is_a_friendly_404(client):
     page = client.get("/no/such/page")
     assert page.status_code == 404
@@ -237,7 +245,7 @@ def test_open_link_answers_once_per_browser(app, db, open_pulse, survey_answers)
 
     posted = browser.post(url, data=dict(survey_answers, seg_role_level="team_lead"))
     assert posted.status_code == 303
-    cookie = browser.get_cookie(ANSWERED_COOKIE, path="/")
+    cookie = browser.get_cookie(ANSWERED_COOKIE, path="/o/")  # only sent to open links
     assert cookie is not None and open_pulse.slug not in cookie.value  # signed, not readable
     assert cookie.http_only
 

@@ -96,7 +96,7 @@ def _remember_answered(response, slug: str) -> None:
         ANSWERED_COOKIE,
         _serializer().dumps(slugs[-ANSWERED_COOKIE_PULSES:]),
         max_age=ANSWERED_COOKIE_MAX_AGE,
-        path=url_for("survey.index"),
+        path=url_for("survey.index") + "o/",  # sent to open links only
         secure=request.is_secure,
         httponly=True,
         samesite="Lax",
@@ -127,6 +127,22 @@ def _pulse_unavailable(pulse):
     if pulse.status == "closed":
         return status_page("closed", pulse)
     return None
+
+
+@bp.after_app_request
+def protective_headers(response):
+    """Headers that keep a survey link and its answers from leaking.
+
+    ``no-store``: on a shared computer the back button must not show someone
+    else's answers. ``no-referrer``: the invitation token in the URL must not
+    travel to another site. Framing is refused so the form cannot be
+    overlaid by another page (clickjacking).
+    """
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
 
 
 @bp.get("/")
