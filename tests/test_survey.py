@@ -380,3 +380,30 @@ def test_test_config_overrides_and_database_defaults_to_the_instance_folder():
     app = create_app({"TESTING": True, "SECRET_KEY": "k", "DATABASE": None})
     assert app.config["DATABASE"] == os.path.join(app.instance_path, "trinity.sqlite3")
     assert app.config["SECRET_KEY"] == "k"
+
+
+def test_open_link_offers_the_roster_departments(client, db, strategy, html):
+    from analysis.instrument import parse_instrument_text
+
+    text = (Path(__file__).resolve().parents[1] / "instruments" / "strategy-pulse.toml").read_text()
+    text = text.replace('id = "strategy-pulse"', 'id = "with-department"').replace(
+        "# --- Strategy understanding (CEO)",
+        '[[items]]\nid = "seg_department"\ntype = "segment"\nsegment = "department"\n'
+        'text = "Which department do you work in?"\n\n# --- Strategy understanding (CEO)',
+    )
+    instrument = parse_instrument_text(text, "with-department.toml")
+    pulse = storage.create_pulse(db, slug="dept", title="Dept pulse", period="2026-Q4",
+                                 instrument=instrument, strategy=strategy, open_link=True)
+    storage.add_invitations(db, "dept", [{"department": "Sales"}, {"department": "Finance"}])
+    storage.set_pulse_status(db, "dept", "open")
+
+    url = f"/o/{pulse.open_token}"
+    offered = [n.get("value") for n in html(client.get(url)).find_all("input", name="seg_department")]
+    assert offered == ["Finance", "Sales", ""]
+    answers = {i.id: "3" for i in instrument.likert_items()} | {"enps": "5", "seg_department": "Sales"}
+    assert client.post(url, data=answers).status_code == 303
+    (row,) = stored(db, "dept")
+    assert row["department"] == "Sales"
+    assert client.post(url, data=dict(answers, seg_department="Legal")).status_code == 409  # cookie
+    fresh = client.application.test_client()
+    assert fresh.post(url, data=dict(answers, seg_department="Legal")).status_code == 422
