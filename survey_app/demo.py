@@ -306,10 +306,10 @@ def _latent(person: _Person, plan: PulsePlan, rng: random.Random) -> dict[str, f
     return latent
 
 
-def _likert(rng: random.Random, item_id: str, reverse: bool, z: float) -> int | None:
+def _likert(rng: random.Random, item_id: str, reverse: bool, z: float, *, allow_na: bool = True) -> int | None:
     """A 1..5 answer from a latent, raw (a reverse-keyed item is answered low when aligned)."""
     rate = DONT_KNOW_RATE.get(item_id, DEFAULT_DONT_KNOW_RATE)
-    if rng.random() < rate * (1.5 if z < 0 else 0.7):
+    if rng.random() < rate * (1.5 if z < 0 else 0.7) and allow_na:
         return None
     intercept, loading = LIKERT_PARAMS[item_id]
     x = 3 + intercept + loading * z + rng.gauss(0, LIKERT_NOISE_SD)
@@ -550,11 +550,17 @@ def _answers(rng: random.Random, person: _Person, plan: PulsePlan, instrument: I
     latent = _latent(person, plan, rng)
     bonus = SELF_RATING_BONUS[person.role_level]
     answers: dict[str, int | float | str | None] = {}
+    dont_know: set[str] = set()
     for item in instrument.likert_items():
         z = latent[item.construct] + bonus
         if item.id in ("cx_promise",):
             z += person.department.brand_lean
-        answers[item.id] = _likert(rng, item.id, item.reverse, z)
+        # At most one "don't know" per construct, so every demo respondent
+        # keeps a score under the half rule of construct scoring.
+        value = _likert(rng, item.id, item.reverse, z, allow_na=item.construct not in dont_know)
+        if value is None:
+            dont_know.add(item.construct)
+        answers[item.id] = value
     knowledge = {c: latent[c] + KNOWLEDGE_SHARE_OF_BONUS * bonus + rng.gauss(0, 0.4) for c in CONSTRUCTS}
     answers["k_goals"] = _goals_answer(rng, person, plan, knowledge["strategy"])
     answers["k_factors"] = _factors_answer(rng, plan, knowledge["strategy"] + 0.2)

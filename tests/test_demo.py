@@ -208,6 +208,9 @@ def test_likert_scales_are_reliable_and_reverse_items_consistent(demo):
         assert forward.corr(reverse) < -0.3, construct
     dont_know = frame[[i for items in CONSTRUCT_ITEMS.values() for i in items]].isna().sum()
     assert 0 < dont_know.sum() < 0.1 * frame.shape[0] * 9
+    # ... but never so many that a respondent loses a construct score (half rule).
+    for items in CONSTRUCT_ITEMS.values():
+        assert (frame[list(items)].isna().sum(axis=1) <= 1).all()
 
 
 def test_leaders_rate_themselves_higher_and_q4_improves_on_q3(demo):
