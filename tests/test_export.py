@@ -192,3 +192,16 @@ def test_text_that_pandas_would_call_missing_is_written_as_typed(tmp_path, store
     csv_path, _ = storage.export_pulse(store, "p", tmp_path / "out")
     table = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
     assert sorted(table["c_other"]) == ["NA", "None", "n/a", "null"]
+
+
+def test_docs_export_names_every_leading_column_and_pulse_json_field():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "export.md").read_text(
+        encoding="utf-8")
+    for column in storage.EXPORT_BASE_COLUMNS:
+        assert f"`{column}`" in doc, column
+    for field in ("format", "survey", "title", "period", "status", "instrument.source_toml",
+                  "leadership_levels", "strategy", "series"):
+        assert f"`{field}`" in doc, field
+    assert f"Format version: **{storage.EXPORT_FORMAT}**" in doc

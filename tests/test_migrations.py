@@ -138,3 +138,23 @@ def test_migrate_refuses_to_run_inside_a_transaction(tmp_path):
     with pytest.raises(RuntimeError, match="outside a transaction"):
         dbmod.migrate(db)
     db.rollback()
+
+
+def test_docs_schema_describes_every_table_column_and_migration(tmp_path):
+    """docs/schema.md cannot drift from the schema the migrations build."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "schema.md").read_text(
+        encoding="utf-8")
+    sections = dict(re.findall(r"^### `(\w+)`[^\n]*\n(.*?)(?=^### |^## |\Z)", doc,
+                               re.MULTILINE | re.DOTALL))
+    db = dbmod.connect(tmp_path / "doc.db")
+    dbmod.migrate(db)
+    assert set(sections) == set(db.table_names())
+    for table in db.table_names():
+        documented = set(re.findall(r"`(\w+)`", sections[table]))
+        missing = set(db[table].columns_dict) - documented
+        assert not missing, f"docs/schema.md, table {table}: undocumented column(s) {missing}"
+    for version, name, _ in dbmod.MIGRATIONS:
+        assert re.search(rf"^\| {version} \| {re.escape(name)} \|", doc, re.MULTILINE), name
