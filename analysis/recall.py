@@ -366,22 +366,23 @@ def _default_lexicon() -> Lexicon:
 # --- Turning text into items of words ---------------------------------------
 
 
-def _numbers(tokens: list[str]) -> list[str]:
-    """Number words to digits: "forty eight" -> "48", "two" -> "2"."""
-    out: list[str] = []
+def _numbers(tokens: list[str]) -> list[tuple[str, str]]:
+    """(surface, token) pairs with number words as digits: "forty eight" -> "48"."""
+    out: list[tuple[str, str]] = []
     i = 0
     while i < len(tokens):
         tok = tokens[i]
         if tok in _TENS:
-            value = _TENS[tok]
+            value, surface = _TENS[tok], tok
             if i + 1 < len(tokens) and tokens[i + 1] in _UNITS and 0 < _UNITS[tokens[i + 1]] < 10:
                 value += _UNITS[tokens[i + 1]]
+                surface = f"{tok} {tokens[i + 1]}"
                 i += 1
-            out.append(str(value))
+            out.append((surface, str(value)))
         elif tok in _UNITS:
-            out.append(str(_UNITS[tok]))
+            out.append((tok, str(_UNITS[tok])))
         else:
-            out.append(tok)
+            out.append((tok, tok))
         i += 1
     return out
 
@@ -396,17 +397,13 @@ def _items(text: str) -> list[str]:
 def _item_words(piece: str, lexicon: Lexicon) -> list[tuple[str, str]]:
     """(surface, word) pairs of one item after abbreviations, numbers, phrases
     and durations, with stop words dropped. ``surface`` is what was typed."""
-    raw = _words(piece)
-    tokens = _numbers(raw) if len(raw) else raw
-    # Numbers were merged ("forty eight" -> one token), so surfaces follow
-    # tokens only approximately; good enough for evidence display.
     expanded: list[tuple[str, str]] = []
-    for tok in tokens:
+    for surface, tok in _numbers(_words(piece)):
         repl = lexicon.abbreviations.get(tok)
         if repl is None:
-            expanded.append((tok, tok))
+            expanded.append((surface, tok))
         else:
-            expanded.extend((tok, r) for r in repl)
+            expanded.extend((surface, r) for r in repl)
     out: list[tuple[str, str]] = []
     i, n = 0, len(expanded)
     phrases, longest, canon = lexicon.phrases, lexicon.max_phrase, lexicon.canonical
@@ -1021,7 +1018,8 @@ def misconceptions(
     for _, words, who in clusters:
         if len(who) < min_count:
             continue
-        ranked = [w for w, _ in words.most_common()]
+        # Most common wording first; ties go to the shortest (the plainest).
+        ranked = [w for w, _ in sorted(words.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))]
         belief = ranked[0]
         prev = None
         if previous is not None:
@@ -1069,6 +1067,10 @@ def estimate_misconceptions(
     actual = float(actual)
     tol = _estimate_tolerance(actual, tolerance, scale_range)
     low_bound, high_bound = (scale_range if scale_range is not None else (None, None))
+    if low_bound is not None:
+        values = np.maximum(values, low_bound)
+    if high_bound is not None:
+        values = np.minimum(values, high_bound)
     rows = []
     width = 2 * tol
     for direction, sign in (("above", 1), ("below", -1)):
