@@ -54,7 +54,7 @@ LEADER_LEVELS = ("executive", "director", "manager", "team_lead")
 
 #: How much higher each level rates itself than its knowledge justifies, in
 #: latent SDs: the source of the leaders-vs-staff perception gap.
-SELF_RATING_BONUS = {"staff": 0.0, "team_lead": 0.25, "manager": 0.6, "director": 0.75, "executive": 0.9}
+SELF_RATING_BONUS = {"staff": 0.0, "team_lead": 0.3, "manager": 0.7, "director": 0.85, "executive": 1.0}
 #: Share of that bonus that is real knowledge (leaders do hear more).
 KNOWLEDGE_SHARE_OF_BONUS = 0.35
 
@@ -105,7 +105,7 @@ DEPARTMENTS = (
         (("Platform", 0.35), ("Customer Portal", 0.4), ("Data", 0.25)),
         {"executive": 1, "director": 1, "manager": 3, "team_lead": 3},
         {"strategy": 0.15, "customer": -0.35, "learning": 0.1},
-        response_rate=0.62, brand_lean=-0.9, tenure=(0.2, 0.3, 0.35, 0.15),
+        response_rate=0.62, brand_lean=-1.1, tenure=(0.2, 0.3, 0.35, 0.15),
     ),
     Department(
         "Marketing", 25,
@@ -118,7 +118,7 @@ DEPARTMENTS = (
         "Finance", 15,
         (("Accounting", 0.6), ("FP&A", 0.4)),
         {"executive": 1, "director": 0, "manager": 2, "team_lead": 1},
-        {"strategy": 0.3, "customer": -0.3, "learning": -1.0},
+        {"strategy": 0.3, "customer": -0.3, "learning": -1.2},
         response_rate=0.9, tenure=(0.1, 0.2, 0.35, 0.35),
     ),
 )
