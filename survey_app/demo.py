@@ -615,8 +615,12 @@ def _days(rng: random.Random, plan: PulsePlan, n: int) -> list[date]:
 
 
 def _run_pulse(db, rng, plan: PulsePlan, people: list[_Person], instrument, *, pii: int,
-               open_link: bool) -> tuple[list[str], list[_Person], set[int]]:
-    """Create the pulse, invite ``people``, submit the planned responses; leave it open."""
+               open_link: bool) -> tuple[list[str], set[int]]:
+    """Create the pulse, invite ``people``, submit the planned responses; leave it open.
+
+    Returns the invitation tokens (in ``people`` order) and the indices of the
+    people who answered.
+    """
     storage.create_pulse(
         db, slug=plan.slug, title=plan.title, period=plan.period, instrument=instrument,
         strategy=plan.strategy, status="draft", open_link=open_link,
@@ -631,7 +635,7 @@ def _run_pulse(db, rng, plan: PulsePlan, people: list[_Person], instrument, *, p
             db, pulse_slug=plan.slug, answers=answers, segments=people[i].segments(),
             token=tokens[i], on=day,
         )
-    return tokens, people, set(chosen)
+    return tokens, set(chosen)
 
 
 def _write_links(path: Path, rows: list[tuple[str, dict[str, str]]]) -> None:
@@ -687,7 +691,7 @@ def generate_demo(db, *, seed: int = 0, links_csv: Path) -> DemoResult:
     storage.set_pulse_status(db, Q3_PLAN.slug, "closed")
 
     q4_people = [p for p in people if not p.left_before_q4]
-    tokens, _, used = _run_pulse(db, random.Random(f"northwind-q4-{seed}"), Q4_PLAN, q4_people,
+    tokens, used = _run_pulse(db, random.Random(f"northwind-q4-{seed}"), Q4_PLAN, q4_people,
                                  instrument, pii=4, open_link=True)
     unused = [(tokens[i], q4_people[i].segments()) for i in range(len(q4_people)) if i not in used]
     _write_links(links_csv, unused)
