@@ -424,9 +424,9 @@ PII_SENTENCES = {
 # Per-department colour for the slots above.
 PLACES = {
     "Operations": ("the warehouse", "the depot", "the canteen", "the yard", "the loading bay"),
-    "Customer Service": ("the contact centre", "the team room", "our floor", "the Leeds office"),
-    "Sales": ("the sales floor", "the Manchester office", "our floor", "the kitchen"),
-    "Engineering": ("the dev area", "the Leeds office", "our floor", "the kitchen"),
+    "Customer Service": ("the contact centre", "the team room", "the open-plan area", "the Leeds office"),
+    "Sales": ("the sales floor", "the Manchester office", "the open-plan area", "the kitchen"),
+    "Engineering": ("the dev area", "the Leeds office", "the open-plan area", "the kitchen"),
     "Marketing": ("the studio", "the Leeds office", "the kitchen"),
     "Finance": ("the finance room", "the Leeds office", "the kitchen"),
 }
