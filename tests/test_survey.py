@@ -382,16 +382,10 @@ def test_test_config_overrides_and_database_defaults_to_the_instance_folder():
     assert app.config["SECRET_KEY"] == "k"
 
 
-def test_open_link_offers_the_roster_departments(client, db, strategy, html):
-    from analysis.instrument import parse_instrument_text
-
-    text = (Path(__file__).resolve().parents[1] / "instruments" / "strategy-pulse.toml").read_text()
-    text = text.replace('id = "strategy-pulse"', 'id = "with-department"').replace(
-        "# --- Strategy understanding (CEO)",
-        '[[items]]\nid = "seg_department"\ntype = "segment"\nsegment = "department"\n'
-        'text = "Which department do you work in?"\n\n# --- Strategy understanding (CEO)',
-    )
-    instrument = parse_instrument_text(text, "with-department.toml")
+def test_open_link_offers_the_roster_departments(client, db, instrument, strategy, html):
+    # The default instrument's department question lists no options: the
+    # open link offers the departments of the pulse's roster instead.
+    assert not instrument.item("seg_department").options
     pulse = storage.create_pulse(db, slug="dept", title="Dept pulse", period="2026-Q4",
                                  instrument=instrument, strategy=strategy, open_link=True)
     storage.add_invitations(db, "dept", [{"department": "Sales"}, {"department": "Finance"}])
