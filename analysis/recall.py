@@ -160,8 +160,9 @@ def _fold(text: str) -> str:
     Accents are stripped because loanwords are typed both ways and the tables
     list them once.
     """
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return text.casefold().translate(_DASHES)
 
 
@@ -191,6 +192,8 @@ class Lexicon:
     phrases: Mapping[tuple[str, ...], tuple[str, ...]]
     #: Single-word synonym -> its canonical word, for phrase look-up.
     canonical: Mapping[str, str]
+    #: First words of the phrases: most words start none, and skip the look-up.
+    phrase_starts: frozenset[str]
     max_phrase: int
     concept_of: Mapping[str, str]
     related_of: Mapping[str, str]
@@ -348,6 +351,7 @@ def _build_lexicon(data: Mapping, source: str) -> Lexicon:
         abbreviations=abbreviations,
         phrases=canon_phrases,
         canonical=word_canon,
+        phrase_starts=frozenset(k[0] for k in canon_phrases),
         max_phrase=max((len(k) for k in canon_phrases), default=1),
         concept_of=concept_of,
         related_of=related_of,
@@ -407,7 +411,12 @@ def _item_words(piece: str, lexicon: Lexicon) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     i, n = 0, len(expanded)
     phrases, longest, canon = lexicon.phrases, lexicon.max_phrase, lexicon.canonical
+    starts = lexicon.phrase_starts
     while i < n:
+        if canon.get(expanded[i][1], expanded[i][1]) not in starts:
+            out.append(expanded[i])
+            i += 1
+            continue
         for size in range(min(longest, n - i), 0, -1):
             key = tuple(canon.get(w, w) for _, w in expanded[i : i + size])
             repl = phrases.get(key)
