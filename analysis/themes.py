@@ -451,7 +451,6 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         return model
 
     def _choose_k(self, Z, weights, n_content, rng):
-        n_distinct = Z.shape[0]
         nonzero = np.flatnonzero(np.abs(Z).sum(axis=1) > 0)
         self.silhouette_scores_ = {}
         if self.n_themes != "auto":
