@@ -370,23 +370,40 @@ def _default_lexicon() -> Lexicon:
 # --- Turning text into items of words ---------------------------------------
 
 
-def _numbers(tokens: list[str]) -> list[tuple[str, str]]:
-    """(surface, token) pairs with number words as digits: "forty eight" -> "48"."""
+_TYPED = re.compile(r"(\d+(?:\.\d+)?)(%|[a-z]+)|\d+(?:\.\d+)?|%|[a-z][a-z0-9]*")
+
+
+def _typed_words(piece: str) -> list[tuple[str, str]]:
+    """(surface, token) pairs; "48h" gives ("48h", "48") and ("48h", "h"),
+    so evidence shows what was typed."""
+    out: list[tuple[str, str]] = []
+    for m in _TYPED.finditer(piece.replace("&", " and ")):
+        typed = m.group(0)
+        if m.group(1):
+            out.append((typed, m.group(1)))
+            out.append((typed, "percent" if m.group(2) == "%" else m.group(2)))
+        else:
+            out.append((typed, "percent" if typed == "%" else typed))
+    return out
+
+
+def _numbers(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Number words as digits: "forty eight" -> "48", "two" -> "2"."""
     out: list[tuple[str, str]] = []
     i = 0
-    while i < len(tokens):
-        tok = tokens[i]
+    while i < len(pairs):
+        surface, tok = pairs[i]
         if tok in _TENS:
-            value, surface = _TENS[tok], tok
-            if i + 1 < len(tokens) and tokens[i + 1] in _UNITS and 0 < _UNITS[tokens[i + 1]] < 10:
-                value += _UNITS[tokens[i + 1]]
-                surface = f"{tok} {tokens[i + 1]}"
+            value = _TENS[tok]
+            if i + 1 < len(pairs) and pairs[i + 1][1] in _UNITS and 0 < _UNITS[pairs[i + 1][1]] < 10:
+                value += _UNITS[pairs[i + 1][1]]
+                surface = f"{surface} {pairs[i + 1][0]}"
                 i += 1
             out.append((surface, str(value)))
         elif tok in _UNITS:
-            out.append((tok, str(_UNITS[tok])))
+            out.append((surface, str(_UNITS[tok])))
         else:
-            out.append((tok, tok))
+            out.append((surface, tok))
         i += 1
     return out
 
@@ -402,7 +419,7 @@ def _item_words(piece: str, lexicon: Lexicon) -> list[tuple[str, str]]:
     """(surface, word) pairs of one item after abbreviations, numbers, phrases
     and durations, with stop words dropped. ``surface`` is what was typed."""
     expanded: list[tuple[str, str]] = []
-    for surface, tok in _numbers(_words(piece)):
+    for surface, tok in _numbers(_typed_words(piece)):
         repl = lexicon.abbreviations.get(tok)
         if repl is None:
             expanded.append((surface, tok))

@@ -266,3 +266,17 @@ def test_knowledge_misconceptions_covers_every_gradable_item(instrument, strateg
     assert set(tables) == {"k_goals", "k_factors", "k_brand", "k_nps"}
     assert tables["k_goals"]["belief"].tolist() == ["rotterdam hub"]
     assert tables["k_nps"]["count"].tolist() == [3]
+
+
+def test_pandas_extension_dtypes_are_accepted(instrument, strategy):
+    """The loader hands object columns, but analysts build frames by hand."""
+    responses = _responses([{"k_goals": "48h delivery"}] * 4)
+    responses["k_goals"] = pd.array(["48h delivery", pd.NA, "", "portal"], dtype="string")
+    responses["k_nps"] = pd.array([32, pd.NA, 62, None], dtype="Int64")
+    scores = score_knowledge(responses, instrument, strategy)
+    assert scores["k_goals"].iloc[0] == pytest.approx(score_recall("48h delivery", strategy.goals).score)
+    assert scores["k_goals"].iloc[[1, 2]].isna().all()
+    assert scores["k_goals"].iloc[3] > 0
+    assert scores["k_nps"].iloc[0] == 1.0 and scores["k_nps"].iloc[2] == 0.0
+    assert scores["k_nps"].iloc[[1, 3]].isna().all()
+    assert scores.dtypes.eq("float64").all()

@@ -319,3 +319,8 @@ def test_bad_tables_are_reported(tmp_path, text, message):
 def test_missing_table_file_is_reported(tmp_path):
     with pytest.raises(RecallTableError, match="cannot read"):
         load_lexicon(tmp_path / "nope.toml")
+
+
+def test_evidence_shows_what_was_typed():
+    result = score_recall("48h delivery, B2B +15%", GOALS)
+    assert result.evidence == {0: ["48h", "delivery"], 1: ["15%", "b2b"]}
