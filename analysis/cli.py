@@ -153,7 +153,7 @@ def _render_text(report) -> str:
         e = report.enps
         lines.append(
             f"eNPS {e['score']:+.0f} (95% CI {e['ci_low']:+.0f} to {e['ci_high']:+.0f}; "
-            f"promoters {e['promoters']:.0%}, detractors {e['detractors']:.0%}, n={e['n']})"
+            f"promoters {e['promoters']:.0f}%, detractors {e['detractors']:.0f}%, n={e['n']})"
         )
         lines.append("")
     for name, table in report.tables().items():

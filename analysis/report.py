@@ -18,7 +18,8 @@ import pandas as pd
 from . import drivers, groups, indices, recall, reliability, scoring
 from .instrument import SEGMENTS
 from .loader import PulseData
-from .privacy import PrivacyPolicy, protect
+from .privacy import PrivacyPolicy, comments_visible, protect
+from .scrub import Scrubber
 
 #: Reader-facing names of the indices, in the order reports show them.
 INDEX_LABELS = {
@@ -63,14 +64,17 @@ class ScoreReport:
         }
         for outcome, table in self.drivers.items():
             out[f"drivers_{outcome}"] = table
-        return out
+        # A named index (item, index) is a column for the reader.
+        return {
+            name: table.reset_index() if table.index.name is not None else table
+            for name, table in out.items()
+        }
 
     def to_dict(self) -> dict:
         def records(frame: pd.DataFrame) -> list[dict]:
             if frame is None or frame.empty:
                 return []
-            clean = frame.reset_index(drop=frame.index.name is None and isinstance(frame.index, pd.RangeIndex))
-            clean = clean.astype(object).where(pd.notna(clean), None)
+            clean = frame.astype(object).where(pd.notna(clean), None)
             return [
                 {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
                 for row in clean.to_dict(orient="records")
@@ -96,7 +100,8 @@ def respondent_scores(data: PulseData) -> pd.DataFrame:
     """
     knowledge = recall.score_knowledge(data.responses, data.instrument, data.strategy)
     table = indices.alignment_indices(data.responses, data.instrument, knowledge)
-    table["knowledge"] = knowledge.mean(axis=1, skipna=True) if not knowledge.empty else np.nan
+    # On the same 0-100 scale as the indices, so group tables read alike.
+    table["knowledge"] = knowledge.mean(axis=1, skipna=True) * 100 if not knowledge.empty else np.nan
     enps_item = data.instrument.enps_item
     if enps_item is not None:
         table["enps_answer"] = data.responses[enps_item.id]
@@ -188,8 +193,6 @@ def _summary(scores: pd.DataFrame, columns: list[str], knowledge: pd.DataFrame) 
     rows = []
     for column in columns + ["knowledge"]:
         values = scores[column].dropna()
-        if column == "knowledge":
-            values = values * 100
         n = len(values)
         mean = values.mean() if n else np.nan
         half = 1.96 * values.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
@@ -260,16 +263,25 @@ def _drivers(scores, data: PulseData, *, n_boot, random_state, notes) -> dict[st
 
 
 def _misconceptions(data: PulseData, policy: PrivacyPolicy) -> pd.DataFrame:
-    """Common wrong beliefs, only where enough people wrote something."""
+    """Common wrong beliefs, only where enough people wrote something.
+
+    Beliefs are people's own words, so they get the comment rules: shown only
+    when at least ``min_comments`` answered, each belief held by at least
+    ``min_group`` people, and scrubbed of contact details first.
+    """
     frames = []
+    scrubber = Scrubber()
     for item in data.instrument.knowledge_items():
-        if item.type != "recall" or item.graded_against != "goals":
+        if item.type != "recall":
             continue
-        answers = data.responses[item.id].dropna()
-        answers = answers[answers.astype(str).str.strip() != ""]
-        if len(answers) < policy.min_comments:
+        answers = data.responses[item.id].dropna().astype(str)
+        answers = answers[answers.str.strip() != ""]
+        if not comments_visible(len(answers), policy).visible:
             continue
-        table = recall.misconceptions(list(answers.astype(str)), data.strategy)
+        cleaned, _ = scrubber.scrub_many(list(answers))
+        table = recall.misconceptions(
+            cleaned, data.strategy, part=item.graded_against, min_count=policy.min_group
+        )
         if not table.empty:
             table.insert(0, "item", item.id)
             frames.append(table)

@@ -92,7 +92,7 @@ def test_scores_on_the_export_match_the_database(demo_db, capsys):
         (["scores"], "say where the responses are"),
         (["scores", "--db", "{missing}", "--survey", "x"], "no such database file"),
         (["scores", "--db", "{db}", "--survey", "demo-2026-q4", "--by", "salary"], "unknown segment salary"),
-        (["scores", "--db", "{db}", "--survey", "demo-2026-q4", "--min-group", "2"], "never below 3"),
+        (["scores", "--db", "{db}", "--survey", "demo-2026-q4", "--min-group", "2"], "can never be below 3"),
         (["themes", "{missing}"], "cannot read the file"),
         (["themes", "--db", "{db}", "--survey", "demo-2026-q4", "--themes", "many"], "--themes must be"),
     ],
