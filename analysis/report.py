@@ -74,7 +74,8 @@ class ScoreReport:
         def records(frame: pd.DataFrame) -> list[dict]:
             if frame is None or frame.empty:
                 return []
-            clean = frame.astype(object).where(pd.notna(clean), None)
+            clean = frame.astype(object)
+            clean = clean.where(frame.notna(), None)
             return [
                 {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
                 for row in clean.to_dict(orient="records")
