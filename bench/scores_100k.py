@@ -96,7 +96,9 @@ def synthetic_responses(instrument, n: int, seed: int, period: str) -> pd.DataFr
             pool = {"goals": GOAL_ANSWERS, "factors": FACTOR_ANSWERS}.get(item.graded_against, BRAND_ANSWERS)
             table[item.id] = np.array(pool, dtype=object)[rng.integers(0, len(pool), size=n)]
         else:
-            table[item.id] = np.where(rng.random(n) < 0.4, "More clarity on priorities please", np.nan)
+            comments = np.full(n, np.nan, dtype=object)
+            comments[rng.random(n) < 0.4] = "More clarity on priorities please"
+            table[item.id] = comments
     index = pd.Index([f"{seed:02d}{i:08x}" for i in range(n)], name="response_id")
     return pd.DataFrame(table, index=index)
 
