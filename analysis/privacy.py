@@ -54,9 +54,13 @@ REASON_COMBINATION = (
 )
 REASON_FEW_COMMENTS = "fewer than {k} respondents commented"
 
-#: Search steps allowed per parent group when looking for a disjoint family
-#: that leaves a small remainder; past it, the rule errs on the side of hiding.
-_SEARCH_BUDGET = 200_000
+#: Steps of the quick depth-first search for a disjoint family that leaves a
+#: small remainder; past it (crossing breakdowns), an exact integer program
+#: answers instead.
+_SEARCH_BUDGET = 5_000
+#: Seconds the integer program may take; if it cannot answer, the rule errs
+#: on the side of hiding.
+_MILP_SECONDS = 20.0
 
 
 @dataclass(frozen=True)
@@ -241,13 +245,14 @@ def protect(
         for v, size in zip(visible, class_n)
     ]
 
-    while True:
-        hit = _family_rule(classes, class_n, visible, k)
-        if hit is None:
-            hit = _combination_rule(classes, class_n, visible, k)
-        if hit is None:
-            break
-        target, parent, kind = hit
+    # Who is in how many of whose: |i & j| for every pair of groups, once
+    # (on atoms, the sets of respondents with the same memberships).
+    atom_sig, atom_count = np.unique(classes.T, axis=0, return_counts=True)
+    weighted = atom_sig.T.astype(float) * atom_count
+    overlap = np.rint(weighted @ atom_sig.astype(float)).astype(np.int64)
+    inside = overlap == class_n[:, None]  # inside[c, p]: c is within p
+
+    def hide(target, parent, kind):
         visible[target] = False
         if kind == "difference":
             reasons[target] = REASON_DIFFERENCE.format(parent=group_label(class_key[parent]))
@@ -255,6 +260,25 @@ def protect(
             reasons[target] = REASON_COMPLEMENT
         else:
             reasons[target] = REASON_COMBINATION
+
+    while True:
+        # Rule 2, one pass over the parents (largest first, so the company's
+        # partitions are settled first), each until it leaks nothing; passes
+        # repeat because hiding a group can expose one in a parent already seen.
+        changed = False
+        for p in sorted(np.flatnonzero(visible), key=lambda c: (-class_n[c], c)):
+            while visible[p]:
+                hit = _family_leak(p, classes, class_n, visible, k, inside)
+                if hit is None:
+                    break
+                hide(*hit)
+                changed = True
+        if changed:
+            continue
+        hit = _combination_rule(classes, class_n, visible, k, overlap)
+        if hit is None:
+            break
+        hide(*hit)
 
     result = {}
     for index, key in enumerate(keys):
@@ -268,39 +292,32 @@ def _order(class_n: np.ndarray, candidates) -> list[int]:
     return sorted(candidates, key=lambda c: (class_n[c], c))
 
 
-def _family_rule(classes, class_n, visible, k):
-    """Rule 2: find a visible parent and a disjoint family inside it that
-    leaves out between 1 and k-1 respondents; return what to hide."""
+def _family_leak(p, classes, class_n, visible, k, contained):
+    """Rule 2 for one visible parent: find a disjoint family of visible
+    groups inside it that leaves out between 1 and k-1 respondents, and
+    return ``(group to hide, parent, kind)``; None when there is none."""
+    parent = classes[p]
     vis = np.flatnonzero(visible)
-    # Largest parents first, so the company's partitions are settled first.
-    for p in sorted(vis, key=lambda c: (-class_n[c], c)):
-        parent = classes[p]
-        subs = [
-            c for c in vis
-            if c != p and class_n[c] < class_n[p] and not (classes[c] & ~parent).any()
-        ]
-        if not subs:
-            continue
-        subs.sort(key=lambda c: (-class_n[c], c))
-        found = _disjoint_gap(parent, [classes[c] for c in subs], k)
-        if found is None:
-            continue
-        if found == "budget":
-            target = _order(class_n, subs)[0]
+    inside = contained[vis, p] & (class_n[vis] < class_n[p])
+    subs = sorted(vis[inside], key=lambda c: (-class_n[c], c))
+    if not subs:
+        return None
+    found = _disjoint_gap(parent, [classes[c] for c in subs], k)
+    if found is None:
+        return None
+    if found == "unknown":
+        return _order(class_n, subs)[0], p, "complement"
+    family = [subs[i] for i in found]
+    target = _order(class_n, family)[0]
+    if len(family) > 1:
+        return target, p, "complement"
+    # One group subtracted from its parent: if what is left is (part of) a
+    # hidden sibling, it is that sibling's complement being protected.
+    covered = classes[family[0]]
+    for c in np.flatnonzero(~visible & (class_n > 0) & contained[:, p]):
+        if not (classes[c] & covered).any():
             return target, p, "complement"
-        family = [subs[i] for i in found]
-        target = _order(class_n, family)[0]
-        if len(family) > 1:
-            return target, p, "complement"
-        # One group subtracted from its parent: if what is left is (part of) a
-        # hidden sibling, it is that sibling's complement being protected.
-        covered = classes[family[0]]
-        for c in np.flatnonzero(~visible & (class_n > 0)):
-            inside = not (classes[c] & ~parent).any()
-            if inside and not (classes[c] & covered).any():
-                return target, p, "complement"
-        return target, p, "difference"
-    return None
+    return target, p, "difference"
 
 
 def _disjoint_gap(parent: np.ndarray, subs: Sequence[np.ndarray], k: int):
@@ -308,7 +325,7 @@ def _disjoint_gap(parent: np.ndarray, subs: Sequence[np.ndarray], k: int):
     ``parent`` uncovered.
 
     Returns the indices of such a family, None when there is none, or
-    ``"budget"`` when the search gave up. Works on atoms (sets of members
+    ``"unknown"`` when not even the integer program could tell. Works on atoms (sets of members
     with the same memberships) as bits of Python integers, depth first,
     remembering states (what is decided, how many are left out) that failed.
     """
@@ -363,7 +380,7 @@ def _disjoint_gap(parent: np.ndarray, subs: Sequence[np.ndarray], k: int):
             continue
         steps += 1
         if steps > _SEARCH_BUDGET:
-            return "budget"
+            return _milp_gap(signatures, atom_size, forced_size, k)
         if choice >= 0:
             new_decided, new_u = decided | sub_bits[choice], u
         else:
@@ -381,53 +398,103 @@ def _disjoint_gap(parent: np.ndarray, subs: Sequence[np.ndarray], k: int):
         it = options(decided, u)
 
 
-def _row_space(matrix: np.ndarray) -> np.ndarray:
-    if matrix.shape[0] == 0:
-        return np.zeros((0, matrix.shape[1]))
-    _, s, vt = np.linalg.svd(matrix, full_matrices=False)
-    tol = max(matrix.shape) * np.finfo(float).eps * (s[0] if s.size else 0.0) * 10
-    return vt[: int((s > tol).sum())]
+def _milp_gap(signatures: np.ndarray, atom_size: np.ndarray, forced_size: int, k: int):
+    """The disjoint-family search as an integer program (exact cover with a
+    small remainder): choose groups y and left-out atoms w so that every atom
+    is covered once or left out, at least one person is left out, and as
+    few as possible. A leak if the fewest is below k."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
 
-
-def _in_span(basis: np.ndarray, target: np.ndarray) -> bool:
-    if basis.shape[0] == 0:
-        return False
-    residual = target - (target @ basis.T) @ basis
-    return float(np.linalg.norm(residual)) < 1e-7 * max(1.0, float(np.linalg.norm(target)))
-
-
-def _combination_rule(classes, class_n, visible, k):
-    """Rule 3: no small hidden group and no small atom is a linear
-    combination of visible groups; return what to hide if one is."""
-    present = np.flatnonzero(class_n > 0)
-    vis = [c for c in present if visible[c]]
-    if not vis:
+    covered = signatures.any(axis=1)
+    membership = signatures[covered].astype(float)  # atoms x subs
+    sizes = atom_size[covered].astype(float)
+    n_atoms, n_subs = membership.shape
+    cost = np.concatenate([np.zeros(n_subs), sizes])
+    exact = LinearConstraint(np.hstack([membership, np.eye(n_atoms)]), 1, 1)
+    rows = [exact]
+    if forced_size == 0:
+        rows.append(LinearConstraint(np.concatenate([np.zeros(n_subs), sizes])[None, :], 1, np.inf))
+    result = milp(
+        cost,
+        integrality=np.ones(n_subs + n_atoms),
+        bounds=Bounds(0, 1),
+        constraints=rows,
+        options={"time_limit": _MILP_SECONDS},
+    )
+    if result.status == 2:  # infeasible: every way to tile the parent is exact
         return None
+    if result.status != 0 or result.x is None:
+        return "unknown"
+    if forced_size + result.fun > k - 1 + 1e-6:
+        return None
+    return [int(i) for i in np.flatnonzero(result.x[:n_subs] > 0.5)]
+
+
+def _in_span(rows: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Which columns of ``targets`` are linear combinations of ``rows``?
+
+    Least squares by QR with column pivoting (LAPACK gelsy): robust on the
+    rank-deficient 0/1 matrices groups make, where an SVD may not converge.
+    """
+    from scipy.linalg import lstsq
+
+    if rows.shape[0] == 0:
+        return np.zeros(targets.shape[1], dtype=bool)
+    coef, *_ = lstsq(rows.T, targets, lapack_driver="gelsy")
+    residual = np.linalg.norm(targets - rows.T @ coef, axis=0)
+    return residual < 1e-7 * np.maximum(1.0, np.linalg.norm(targets, axis=0))
+
+
+def _crossing(overlap: np.ndarray, members: np.ndarray) -> bool:
+    """Do any two of these groups overlap without one containing the other?"""
+    overlap = overlap[np.ix_(members, members)]
+    size = np.diag(overlap)
+    smaller = np.minimum(size[:, None], size[None, :])
+    return bool(((overlap > 0) & (overlap < smaller)).any())
+
+
+def _combination_rule(classes, class_n, visible, k, overlap):
+    """Rule 3: no small hidden group and no small atom is a linear
+    combination of visible groups; return what to hide if one is.
+
+    When no two visible groups cross (every pair nested or disjoint), the
+    sets their counts can reveal are unions of "a group minus its visible
+    subgroups", which rule 2 already keeps empty or at least k: the linear
+    algebra is skipped.
+    """
+    vis = np.flatnonzero(visible)
+    if vis.size < 2 or not _crossing(overlap, vis):
+        return None
+    present = np.flatnonzero(class_n > 0)
     # Atoms over all non-empty groups: every group is a union of atoms, so
     # linear algebra on atom indicators is exact and much smaller than on people.
     signatures, atom_size = np.unique(classes[present].T, axis=0, return_counts=True)
     in_some = signatures.any(axis=1)
-    signatures, atom_size = signatures[in_some], atom_size[in_some]
-    atoms_of = {c: signatures[:, i].astype(float) for i, c in enumerate(present)}
-    V = np.vstack([atoms_of[c] for c in vis])
-    basis = _row_space(V)
+    signatures, atom_size = signatures[in_some].astype(float), atom_size[in_some]
+    column = {c: i for i, c in enumerate(present)}
+    V = signatures[:, [column[c] for c in vis]].T  # visible groups x atoms
 
-    targets = [atoms_of[c] for c in present if not visible[c] and class_n[c] < k]
+    targets = [signatures[:, column[c]] for c in present if not visible[c] and class_n[c] < k]
     for a in np.flatnonzero(atom_size < k):
         unit = np.zeros(len(atom_size))
         unit[a] = 1.0
         targets.append(unit)
-    for target in targets:
-        if not _in_span(basis, target):
-            continue
-        coef, *_ = np.linalg.lstsq(V.T, target, rcond=None)
-        needed = _order(class_n, [vis[i] for i in np.flatnonzero(np.abs(coef) > 1e-9)])
-        for candidate in needed:
-            rest = np.vstack([atoms_of[c] for c in vis if c != candidate] or [np.zeros(V.shape[1])])
-            if not _in_span(_row_space(rest), target):
-                return candidate, None, "combination"
-        return needed[0], None, "combination"
-    return None
+    if not targets:
+        return None
+    T = np.column_stack(targets)
+    leaking = np.flatnonzero(_in_span(V, T))
+    if leaking.size == 0:
+        return None
+    target = T[:, leaking[:1]]
+    from scipy.linalg import lstsq
+
+    coef, *_ = lstsq(V.T, target, lapack_driver="gelsy")
+    needed = _order(class_n, [vis[i] for i in np.flatnonzero(np.abs(coef[:, 0]) > 1e-9)])
+    for candidate in needed[:20]:
+        keep = vis != candidate
+        if not _in_span(V[keep], target)[0]:
+            return candidate, None, "combination"
+    return needed[0], None, "combination"
 
 
 # --- tables of segments -----------------------------------------------------------
