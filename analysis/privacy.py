@@ -268,7 +268,7 @@ def protect(
         changed = False
         for p in sorted(np.flatnonzero(visible), key=lambda c: (-class_n[c], c)):
             while visible[p]:
-                hit = _family_leak(p, classes, class_n, visible, k, inside)
+                hit = _family_leak(p, classes, class_n, visible, k, inside, atom_sig, atom_count)
                 if hit is None:
                     break
                 hide(*hit)
@@ -292,7 +292,7 @@ def _order(class_n: np.ndarray, candidates) -> list[int]:
     return sorted(candidates, key=lambda c: (class_n[c], c))
 
 
-def _family_leak(p, classes, class_n, visible, k, contained):
+def _family_leak(p, classes, class_n, visible, k, contained, atom_sig, atom_count):
     """Rule 2 for one visible parent: find a disjoint family of visible
     groups inside it that leaves out between 1 and k-1 respondents, and
     return ``(group to hide, parent, kind)``; None when there is none."""
@@ -302,7 +302,8 @@ def _family_leak(p, classes, class_n, visible, k, contained):
     subs = sorted(vis[inside], key=lambda c: (-class_n[c], c))
     if not subs:
         return None
-    found = _disjoint_gap(parent, [classes[c] for c in subs], k)
+    in_parent = atom_sig[:, p]
+    found = _disjoint_gap(atom_sig[in_parent][:, subs], atom_count[in_parent], k)
     if found is None:
         return None
     if found == "unknown":
@@ -320,20 +321,19 @@ def _family_leak(p, classes, class_n, visible, k, contained):
     return target, p, "difference"
 
 
-def _disjoint_gap(parent: np.ndarray, subs: Sequence[np.ndarray], k: int):
-    """Search for pairwise disjoint ``subs`` leaving 1..k-1 members of
-    ``parent`` uncovered.
+def _disjoint_gap(membership: np.ndarray, counts: np.ndarray, k: int):
+    """Search for pairwise disjoint subgroups leaving 1..k-1 members of the
+    parent uncovered.
 
     Returns the indices of such a family, None when there is none, or
     ``"unknown"`` when not even the integer program could tell. Works on atoms (sets of members
     with the same memberships) as bits of Python integers, depth first,
     remembering states (what is decided, how many are left out) that failed.
     """
-    sub_matrix = np.vstack(subs)[:, parent]  # subs x members of parent
-    signatures, atom_of, atom_size = np.unique(
-        sub_matrix.T, axis=0, return_inverse=True, return_counts=True
-    )
-    atom_size = atom_size.astype(int)
+    # ``membership``: the parent's atoms (rows, with ``counts`` people each)
+    # by its visible subgroups (columns); merge atoms no subgroup tells apart.
+    signatures, atom_of = np.unique(membership, axis=0, return_inverse=True)
+    atom_size = np.bincount(np.asarray(atom_of).reshape(-1), weights=counts).astype(int)
     n_atoms = len(atom_size)
     sub_bits = []
     for row in signatures.T:  # one row per sub: which atoms it contains
