@@ -169,7 +169,9 @@ def compare_groups(
         block = []
         for key in _leaves(groups, len(columns)):
             vis = decided[key]
-            row = {"value": column, **dict(key), "n": vis.n}
+            # The size of a hidden group is itself a figure that can be
+            # differenced (docs/privacy.md), so it leaves only with the group.
+            row = {"value": column, **dict(key), "n": vis.n if vis.visible else pd.NA}
             if vis.visible and company.visible:
                 inside = data[groups[key]]
                 rest = data[groups[()] & ~groups[key]]
@@ -201,7 +203,7 @@ def compare_groups(
         "visible", "reason",
     ]
     out = pd.DataFrame(rows, columns=out_columns)
-    out["n"] = out["n"].astype(int)
+    out["n"] = out["n"].astype("Int64")
     return out
 
 
@@ -258,7 +260,7 @@ def change_since_previous(
                     reason = reason or f"not in {label}"
                     continue
                 vis = decided[key]
-                row[f"{name}_n"] = vis.n
+                row[f"{name}_n"] = vis.n if vis.visible else pd.NA
                 if vis.visible:
                     row[f"{name}_mean"] = float(data[groups[key]].mean())
                 else:
@@ -282,4 +284,7 @@ def change_since_previous(
         "value", *columns, "previous_n", "previous_mean", "current_n", "current_mean",
         "change", "ci_low", "ci_high", "p_value", "p_holm", "significant", "visible", "reason",
     ]
-    return pd.DataFrame(rows, columns=out_columns)
+    out = pd.DataFrame(rows, columns=out_columns)
+    for side in ("previous_n", "current_n"):
+        out[side] = out[side].astype("Int64")
+    return out

@@ -112,6 +112,10 @@ def test_privacy_is_checked_on_people_who_answered():
     assert not shown[("enps", "B")]
     # and A's eNPS must go too: company - A would be B's three answers.
     assert not shown[("enps", "A")]
+    # A hidden group's size is a figure too: it is not given out either.
+    sizes = out.set_index(["value", "department"])["n"]
+    assert sizes[("st_understand", "B")] == 30
+    assert pd.isna(sizes[("enps", "B")]) and pd.isna(sizes[("enps", "A")])
 
 
 @pytest.mark.parametrize("segment", SEGMENT_COLUMNS)
@@ -194,3 +198,5 @@ def test_change_needs_the_group_visible_in_both_pulses():
     assert np.isnan(out.loc["Sales", "current_mean"])
     # Ops is the complement of Sales in the previous pulse, so it is hidden there too.
     assert not out.loc["Ops", "visible"]
+    # Sizes of hidden groups stay hidden; a visible side's size is shown.
+    assert pd.isna(out.loc["Sales", "previous_n"]) and out.loc["Sales", "current_n"] == 30
