@@ -408,10 +408,27 @@ def _numbers(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return out
 
 
-def _items(text: str) -> list[str]:
-    """Split an answer into the listed items (lines, bullets, clauses)."""
+# A full stop after these words abbreviates them ("cust. obsession",
+# "op. reliability", "e.g. safety first"): it does not end an item. The
+# [abbreviations] table's keys are added at run time.
+_DOTTED = frozenset({"e", "g", "i", "eg", "ie", "etc", "vs", "approx", "incl", "op", "opp", "no"})
+_DOTTED_WORD = re.compile(r"(?<![a-z0-9])([a-z]+)\.(?=\s*[a-z])")
+
+
+def _items(text: str, abbreviations: frozenset[str] | None = None) -> list[str]:
+    """Split an answer into the listed items (lines, bullets, clauses).
+
+    A full stop after an abbreviation (``abbreviations``, the default
+    lexicon's when None, and ``e.g.``, ``op.``, ...) is not a separator.
+    """
     text = _fold(text)
     text = _MARKER.sub("\n", text)
+    if "." in text:
+        known = _default_lexicon().abbreviations if abbreviations is None else abbreviations
+        text = _DOTTED_WORD.sub(
+            lambda m: m.group(1) + " " if m.group(1) in _DOTTED or m.group(1) in known else m.group(0),
+            text,
+        )
     return [piece for piece in _SEPARATORS.split(text) if piece and piece.strip()]
 
 
@@ -571,6 +588,7 @@ class RecallScorer:
             if not isinstance(s, str):
                 raise TypeError(f"statement {i} must be a string, got {type(s).__name__}")
         self.lexicon = lexicon or _default_lexicon()
+        self._abbreviations = frozenset(self.lexicon.abbreviations)
         self._resolved: dict[str, list[_Tok]] = {}
         self._cache: dict[str, RecallScore] = {}
         lex = self.lexicon
@@ -582,7 +600,7 @@ class RecallScorer:
         for text in self.statements:
             concepts: dict[str, bool] = {}
             related: dict[str, str] = {}
-            for piece in _items(text):
+            for piece in _items(text, frozenset(lex.abbreviations)):
                 for surface, word in _item_words(piece, lex):
                     if word[0].isdigit():
                         key = _number_key(word)
@@ -690,7 +708,7 @@ class RecallScorer:
     def tokens(self, answer: str) -> list[list[_Tok]]:
         """The answer's items, each a list of resolved words."""
         out = []
-        for piece in _items(answer):
+        for piece in _items(answer, self._abbreviations):
             toks: list[_Tok] = []
             for surface, word in _item_words(piece, self.lexicon):
                 toks.extend(self._resolve(surface, word))
@@ -975,8 +993,9 @@ def misconceptions(
 ) -> pd.DataFrame:
     """The wrong beliefs many people share, most frequent first.
 
-    Each answer is split into its items (lines, bullets, commas); an item that
-    recalls none of the current statements and says something (not blank,
+    Each answer is split into its items (lines, bullets, commas) - except
+    against a single statement such as the brand promise, where the whole
+    answer is one item; an item that recalls none of the current statements and says something (not blank,
     not "don't know") is a wrong belief. Items are grouped by their concepts
     (stems after synonyms): two items join when their concept sets overlap by
     at least ``similarity`` (Jaccard), so "Rotterdam hub" and "open the new
@@ -1019,7 +1038,11 @@ def misconceptions(
         if _is_blank(answer):
             continue
         answered += 1
-        for piece in _items(str(answer)):
+        # A single statement (the brand promise) is one idea: an answer that
+        # recalls it is right as a whole, even if no clause of it ("every
+        # time") would be enough alone, so its clauses are not wrong beliefs.
+        pieces = [_fold(str(answer))] if len(statements) == 1 else _items(str(answer))
+        for piece in pieces:
             if is_no_content(piece):
                 continue
             if current is not None and current.score(piece).matched:

@@ -280,3 +280,22 @@ def test_pandas_extension_dtypes_are_accepted(instrument, strategy):
     assert scores["k_nps"].iloc[0] == 1.0 and scores["k_nps"].iloc[2] == 0.0
     assert scores["k_nps"].iloc[[1, 3]].isna().all()
     assert scores.dtypes.eq("float64").all()
+
+
+def test_brand_promise_clauses_of_a_right_answer_are_not_wrong_beliefs():
+    """Regression (QA of issue 3): on the demo, 44% of respondents were shown as
+    believing "every time", a clause of the real promise, because the answer was
+    split at its commas and each clause graded alone."""
+    promise = Strategy.from_dict({"brand_promise": "Delivered on time, every time, with a human on the line"})
+    answers = ["On time, every time - with real people on the phone"] * 4 + ["We move what matters"] * 3
+    table = misconceptions(answers, promise, part="brand_promise", min_count=3)
+    assert table["belief"].tolist() == ["we move what matters"]
+    assert table["count"].tolist() == [3]
+
+
+def test_a_full_stop_after_an_abbreviation_does_not_split_a_belief(strategy):
+    """Regression (QA of issue 3): "cust. obsession" was two items, and "cust"
+    was listed as a wrong belief."""
+    answers = ["cust. obsession", "cust. obsession", "cust. obsession"]
+    table = misconceptions(answers, strategy, part="factors", min_count=3)
+    assert table["belief"].tolist() == ["cust obsession"]

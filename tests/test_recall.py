@@ -324,3 +324,19 @@ def test_missing_table_file_is_reported(tmp_path):
 def test_evidence_shows_what_was_typed():
     result = score_recall("48h delivery, B2B +15%", GOALS)
     assert result.evidence == {0: ["48h", "delivery"], 1: ["15%", "b2b"]}
+
+
+def test_full_stop_after_an_abbreviation_keeps_the_item_whole():
+    factors = ["Customer obsession", "Operational reliability", "Speak up early"]
+    result = score_recall("cust. obsession, op. reliability", factors)
+    assert result.matched == [0, 1]
+    assert "operational" in " ".join(result.evidence[1]) or "op" in result.evidence[1]
+    # A full stop after an ordinary word still ends an item.
+    assert score_recall("Speak up early. Customer obsession.", factors).matched == [0, 2]
+
+
+def test_a_person_on_the_phone_is_the_human_on_the_line():
+    promise = ["Delivered on time, every time, with a human on the line"]
+    assert score_recall("On time, every time - with real people on the phone", promise).score == 1.0
+    assert score_recall("a real person answers the phone", promise).matched == [0]
+    assert score_recall("every time", promise).matched == []
