@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 
 from survey_app import db as dbmod
 from survey_app import storage
+from survey_app.config import DEFAULT_DATABASE_FILE
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
@@ -33,7 +34,18 @@ def _open_database():
 
 
 def _demo_links_csv() -> Path:
-    return Path(current_app.instance_path) / "demo-invitations.csv"
+    """Where the demo writes its invitation links: beside the database they open.
+
+    ``demo-invitations.csv`` next to the default ``trinity.sqlite3`` (so
+    ``instance/demo-invitations.csv``); ``<name>-demo-invitations.csv`` next to
+    any other database file. Each database keeps its own file, so seeding a
+    second database (or running the tests) never overwrites the only copy of
+    another database's links.
+    """
+    database = Path(current_app.config["DATABASE"])
+    if database.name == DEFAULT_DATABASE_FILE:
+        return database.with_name("demo-invitations.csv")
+    return database.with_name(f"{database.stem}-demo-invitations.csv")
 
 
 @click.command("init-db")
@@ -85,7 +97,7 @@ def export_command(slug: str, out_dir: Path):
 
     \b
         flask --app survey_app export --survey demo-2026-q4 --out exports/q4
-        trinity-analysis report exports/q4
+        python -m analysis scores --csv exports/q4/responses.csv --pulse exports/q4/pulse.json
     """
     db = _open_database()
     try:
@@ -191,8 +203,10 @@ def demo_command(if_empty: bool, seed: int, base_url: str):
 
     Creates about 300 invitations, last quarter's closed pulse and this
     quarter's open one with an open link, and writes the unused invitation
-    links to instance/demo-invitations.csv (only their hashes are stored, so
-    that file is the only copy). Prints the links to try.
+    links (full URLs, from --base-url) to a CSV beside the database:
+    instance/demo-invitations.csv for the default database,
+    <name>-demo-invitations.csv beside any other. Only their hashes are
+    stored, so that file is the only copy. Prints the links to try.
 
     Example:
 
@@ -214,7 +228,7 @@ def demo_command(if_empty: bool, seed: int, base_url: str):
         except ImportError as exc:  # pragma: no cover - only before the demo lands
             raise click.ClickException(f"the demo generator is not available ({exc})") from exc
         try:
-            result = generate_demo(db, seed=seed, links_csv=links_csv)
+            result = generate_demo(db, seed=seed, links_csv=links_csv, base_url=base_url)
         except (storage.StorageError, ValueError) as exc:
             # The generator refuses a database that already holds its pulses.
             raise BadInput(

@@ -638,17 +638,18 @@ def _run_pulse(db, rng, plan: PulsePlan, people: list[_Person], instrument, *, p
     return tokens, set(chosen)
 
 
-def _write_links(path: Path, rows: list[tuple[str, dict[str, str]]]) -> None:
+def _write_links(path: Path, rows: list[tuple[str, dict[str, str]]], base_url: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    base = base_url.rstrip("/")
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["url", "department", "team", "tenure_band", "role_level"])
         for token, seg in rows:
-            writer.writerow([f"/s/{token}", seg["department"], seg["team"], seg["tenure_band"],
-                             seg["role_level"]])
+            writer.writerow([f"{base}/s/{token}", seg["department"], seg["team"],
+                             seg["tenure_band"], seg["role_level"]])
 
 
-def generate_demo(db, *, seed: int = 0, links_csv: Path) -> DemoResult:
+def generate_demo(db, *, seed: int = 0, links_csv: Path, base_url: str = "") -> DemoResult:
     """Create Northwind Logistics and its two strategy pulses in ``db``.
 
     Parameters
@@ -661,6 +662,9 @@ def generate_demo(db, *, seed: int = 0, links_csv: Path) -> DemoResult:
     links_csv : Path
         Where to write the links of this quarter's unused invitations. Only
         their hashes are stored, so this file is the only place they live.
+    base_url : str
+        Where the app is served (``http://127.0.0.1:5000``): the file then
+        holds full links ready to open. Empty gives paths (``/s/<token>``).
 
     Returns
     -------
@@ -694,7 +698,7 @@ def generate_demo(db, *, seed: int = 0, links_csv: Path) -> DemoResult:
     tokens, used = _run_pulse(db, random.Random(f"northwind-q4-{seed}"), Q4_PLAN, q4_people,
                                  instrument, pii=4, open_link=True)
     unused = [(tokens[i], q4_people[i].segments()) for i in range(len(q4_people)) if i not in used]
-    _write_links(links_csv, unused)
+    _write_links(links_csv, unused, base_url)
 
     # A few links to try first, from different departments.
     samples, seen = [], set()

@@ -147,9 +147,32 @@ def test_demo_seeds_and_prints_working_links(demo_available, app, runner, db):
     for token in invite_tokens:
         invitation = storage.find_invitation(db, token)
         assert invitation is not None and not invitation.used
-    links_csv = Path(app.instance_path) / "demo-invitations.csv"
+    links_csv = Path(app.config["DATABASE"]).with_name("demo-invitations.csv")
     assert str(links_csv) in result.output
-    assert links_csv.exists()
+    with links_csv.open(encoding="utf-8", newline="") as fh:
+        urls = [row["url"] for row in csv.DictReader(fh)]
+    assert len(urls) == 100
+    assert all(url.startswith("http://127.0.0.1:5000/s/") for url in urls)  # ready to open
+
+
+def test_demo_links_live_beside_their_own_database(demo_available, make_app, tmp_path):
+    """Seeding a second database must not overwrite the first one's links.
+
+    Only hashes are stored, so each links file is the only copy: a shared
+    instance/demo-invitations.csv would be silently replaced (this happened
+    with TRINITY_DATABASE pointing at a new file, and on every test run).
+    """
+    first = make_app(DATABASE=str(tmp_path / "trinity.sqlite3"))
+    second = make_app(DATABASE=str(tmp_path / "trial.sqlite3"))
+    assert first.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    first_links = (tmp_path / "demo-invitations.csv").read_text(encoding="utf-8")
+    result = second.test_cli_runner().invoke(args=["demo", "--base-url", "http://10.0.0.5:8080"])
+    assert result.exit_code == 0, result.output
+    second_csv = tmp_path / "trial-demo-invitations.csv"
+    assert str(second_csv) in result.output
+    assert "http://10.0.0.5:8080/s/" in second_csv.read_text(encoding="utf-8")
+    assert (tmp_path / "demo-invitations.csv").read_text(encoding="utf-8") == first_links
+    assert not (Path(second.instance_path) / "trial-demo-invitations.csv").exists()
 
 
 def test_demo_if_empty_on_a_populated_database_seeds_nothing_but_says_where_to_start(
