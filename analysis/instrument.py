@@ -242,10 +242,11 @@ class _Parser:
             self.fail(f"'{key}' must be a number, got {value!r}", item_id)
         return float(value)
 
-    def flag(self, table, key, default, item_id=None) -> bool:
+    def flag(self, table, key, default, item_id=None, where=None) -> bool:
         value = table.get(key, default)
         if not isinstance(value, bool):
-            self.fail(f"'{key}' must be true or false, got {value!r}", item_id)
+            prefix = f"{where}: " if where else ""
+            self.fail(f"{prefix}'{key}' must be true or false, got {value!r}", item_id)
         return value
 
     def parse(self, data: Mapping[str, Any]) -> Instrument:
@@ -264,7 +265,17 @@ class _Parser:
         version = head.get("version")
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
             self.fail(f"[instrument] 'version' must be a whole number >= 1, got {version!r}")
-        minutes = self.number(head, "minutes", None)
+        minutes = head.get("minutes")
+        if minutes is not None and (
+            isinstance(minutes, bool)
+            or not isinstance(minutes, (int, float))
+            or not 0 < minutes <= 60
+        ):
+            self.fail(
+                f"[instrument] 'minutes' must be a number of minutes above 0 and at most 60, "
+                f"got {minutes!r}"
+            )
+        minutes = None if minutes is None else float(minutes)
 
         constructs = self.parse_constructs(data.get("constructs", []))
         scales = self.parse_scales(data.get("scales", {}))
@@ -342,7 +353,7 @@ class _Parser:
                     f"bad scale: {where} needs 'anchors', a list of {points} labels "
                     f"(one per point), got {anchors!r}"
                 )
-            allow_na = self.flag(table, "allow_na", False)
+            allow_na = self.flag(table, "allow_na", False, where=f"bad scale: {where}")
             scales[name] = Scale(
                 id=name,
                 points=points,

@@ -188,6 +188,16 @@ MISTAKES = [
         id="id-not-a-column-name",
     ),
     pytest.param(
+        ("version = 2", "version = 2\nminutes = 0"),
+        "[instrument] 'minutes' must be a number of minutes above 0 and at most 60, got 0",
+        id="minutes-not-positive",
+    ),
+    pytest.param(
+        ("points = 5", 'points = 5\nallow_na = "yes"'),
+        "bad scale: scale 'agree5': 'allow_na' must be true or false, got 'yes'",
+        id="allow-na-not-a-flag",
+    ),
+    pytest.param(
         ('title = "Mini pulse"', 'title = "Mini pulse'),
         "not valid TOML",
         id="toml-syntax",
