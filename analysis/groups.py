@@ -146,12 +146,14 @@ def compare_groups(
     Returns
     -------
     DataFrame
-        One row per value and group: ``value``, the ``by`` columns, ``n``,
-        ``mean``, ``sd``, ``ci_low``, ``ci_high`` (t interval), ``company_n``,
-        ``company_mean``, ``rest_mean`` (the company without the group),
-        ``diff`` (group minus rest), ``diff_ci_low``, ``diff_ci_high``
-        (Welch), ``p_value``, ``p_holm``, ``significant``, ``visible`` and
-        ``reason``. Hidden groups have NaN statistics and say why.
+        One row per value and group: ``measure`` (the value column), the
+        ``by`` columns, ``n``, ``mean``, ``sd``, ``ci_low``, ``ci_high`` (t
+        interval), ``company_n``, ``company_mean``, ``rest_mean`` (the company
+        without the group), ``diff`` (group minus company) with
+        ``diff_ci_low``, ``diff_ci_high``, ``p_value`` (Welch's test of the
+        group against the rest of the company, see ``docs/groups.md``),
+        ``p_holm``, ``significant``, ``visible`` and ``reason``. Hidden groups
+        have NaN statistics and say why.
     """
     values = _as_list(value, "value")
     columns = _as_list(by, "by")
@@ -171,12 +173,16 @@ def compare_groups(
             vis = decided[key]
             # The size of a hidden group is itself a figure that can be
             # differenced (docs/privacy.md), so it leaves only with the group.
-            row = {"value": column, **dict(key), "n": vis.n if vis.visible else pd.NA}
+            row = {"measure": column, **dict(key), "n": vis.n if vis.visible else pd.NA}
             if vis.visible and company.visible:
                 inside = data[groups[key]]
                 rest = data[groups[()] & ~groups[key]]
                 n, mean, sd, lo, hi = _summary(inside, confidence)
                 diff, dlo, dhi, p = welch(inside, rest, confidence)
+                # group - company = (n_rest / n_company) * (group - rest): the
+                # same test, its difference and interval put on the company scale.
+                share = rest.size / company_values.size
+                diff, dlo, dhi = diff * share, dlo * share, dhi * share
                 row |= {
                     "mean": mean, "sd": sd, "ci_low": lo, "ci_high": hi,
                     "company_n": company.n, "company_mean": company_mean,
@@ -198,7 +204,7 @@ def compare_groups(
             r["significant"] = bool(np.isfinite(p_adj) and p_adj < alpha)
         rows.extend(block)
     out_columns = [
-        "value", *columns, "n", "mean", "sd", "ci_low", "ci_high", "company_n", "company_mean",
+        "measure", *columns, "n", "mean", "sd", "ci_low", "ci_high", "company_n", "company_mean",
         "rest_mean", "diff", "diff_ci_low", "diff_ci_high", "p_value", "p_holm", "significant",
         "visible", "reason",
     ]
@@ -225,7 +231,7 @@ def change_since_previous(
     :func:`analysis.privacy.protect` on its own respondents.
 
     Returns one row per value and group (the company alone when ``by`` is
-    None): ``value``, the ``by`` columns, ``previous_n``, ``previous_mean``,
+    None): ``measure`` (the value column), the ``by`` columns, ``previous_n``, ``previous_mean``,
     ``current_n``, ``current_mean``, ``change`` (current minus previous),
     ``ci_low``, ``ci_high``, ``p_value``, ``p_holm``, ``significant``,
     ``visible``, ``reason``.
@@ -250,7 +256,7 @@ def change_since_previous(
         keys = sorted((k for k in keys if len(k) == len(columns)), key=lambda k: [v for _, v in k])
         block = []
         for key in keys:
-            row = {"value": column, **dict(key)}
+            row = {"measure": column, **dict(key)}
             reason = ""
             for name in ("previous", "current"):
                 data, groups, decided = sides[name]
@@ -281,7 +287,7 @@ def change_since_previous(
             r["significant"] = bool(np.isfinite(p_adj) and p_adj < alpha)
         rows.extend(block)
     out_columns = [
-        "value", *columns, "previous_n", "previous_mean", "current_n", "current_mean",
+        "measure", *columns, "previous_n", "previous_mean", "current_n", "current_mean",
         "change", "ci_low", "ci_high", "p_value", "p_holm", "significant", "visible", "reason",
     ]
     out = pd.DataFrame(rows, columns=out_columns)

@@ -90,7 +90,14 @@ def test_compare_groups_statistics_and_privacy():
     # Two visible groups tested: Holm doubles the smaller p-value.
     assert row.p_holm == pytest.approx(min(1.0, 2 * ref.pvalue))
     assert row.significant  # Ops was built half a point higher
-    assert row["diff"] > 0
+    # diff is the difference from the company (as the issue asks), the Welch
+    # group-vs-rest interval rescaled by n_rest / n_company: same test.
+    assert row["diff"] == pytest.approx(ops.mean() - table.st_understand.mean())
+    share = len(rest) / len(table)
+    welch_half = stats.t.ppf(0.975, ref.df) * (ops.mean() - rest.mean()) / ref.statistic
+    assert (row.diff_ci_low, row.diff_ci_high) == pytest.approx(
+        (share * (ops.mean() - rest.mean() - welch_half), share * (ops.mean() - rest.mean() + welch_half))
+    )
 
 
 def test_no_difference_is_not_flagged():
@@ -107,13 +114,13 @@ def test_privacy_is_checked_on_people_who_answered():
     b_rows = table.index[table.department == "B"]
     table.loc[b_rows[3:], "enps"] = np.nan
     out = compare_groups(table, ["st_understand", "enps"], "department")
-    shown = out.set_index(["value", "department"]).visible
+    shown = out.set_index(["measure", "department"]).visible
     assert shown[("st_understand", "B")]
     assert not shown[("enps", "B")]
     # and A's eNPS must go too: company - A would be B's three answers.
     assert not shown[("enps", "A")]
     # A hidden group's size is a figure too: it is not given out either.
-    sizes = out.set_index(["value", "department"])["n"]
+    sizes = out.set_index(["measure", "department"])["n"]
     assert sizes[("st_understand", "B")] == 30
     assert pd.isna(sizes[("enps", "B")]) and pd.isna(sizes[("enps", "A")])
 
