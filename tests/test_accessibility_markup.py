@@ -117,6 +117,9 @@ def test_errors_are_tied_to_their_fields(error_page):
 def test_error_summary_is_announced_and_links_to_each_field(error_page):
     summary = error_page.find("div", class_="error-summary")
     assert summary.get("role") == "alert"
+    # Focus lands on it without JavaScript: focusable, and the page's only autofocus.
+    assert summary.get("tabindex") == "-1" and "autofocus" in summary.attrs
+    assert [n for n in error_page.iter() if "autofocus" in n.attrs] == [summary]
     # First thing in the main content, before the form, so it is met first.
     order = list(error_page.find("main").iter())
     assert order.index(summary) < order.index(error_page.find("form"))
