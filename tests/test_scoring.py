@@ -1,5 +1,6 @@
 """Construct scores on the default instrument, checked by hand."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -199,3 +200,36 @@ def test_out_of_range_float_answer_is_shown_plainly():
     table = responses({"r7": {"lc_training": 9.0}})  # a float64 column, as the loader gives
     with pytest.raises(ValueError, match=r"response 'r7', item 'lc_training': 9\.0 is not an answer on its"):
         construct_scores(table, INSTRUMENT)
+
+
+# --- the docs cannot drift from the code -------------------------------------------
+
+_DOC_CONSTANT = re.compile(r"\b([A-Z][A-Z0-9_]{2,}) = (-?\d+(?:\.\d+)?)\b")
+
+
+@pytest.mark.parametrize(
+    ("doc", "modules"),
+    [
+        ("scoring.md", ["analysis.scoring", "analysis.indices", "analysis.groups", "analysis.drivers"]),
+        ("recall.md", ["analysis.recall"]),
+    ],
+)
+def test_every_constant_in_the_docs_equals_the_code(doc, modules):
+    """docs/scoring.md and docs/recall.md state each threshold as `NAME = value`;
+    a value that differs from the module constant is a bug in one of them."""
+    import importlib
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / doc).read_text(encoding="utf-8")
+    found = _DOC_CONSTANT.findall(text)
+    assert found, f"docs/{doc} states no constants"
+    loaded = [importlib.import_module(m) for m in modules]
+    for name, value in found:
+        owners = [m for m in loaded if hasattr(m, name)]
+        assert owners, f"docs/{doc} names {name}, which none of {modules} defines"
+        assert float(getattr(owners[0], name)) == float(value), (doc, name, value)
+    # and every numeric threshold the modules export is stated in the doc
+    documented = {name for name, _ in found}
+    for module in loaded:
+        for name in getattr(module, "__all__", []):
+            if name.isupper() and isinstance(getattr(module, name), (int, float)) and name not in documented:
+                assert f"{name} = " in text, f"{module.__name__}.{name} is not stated in docs/{doc}"
