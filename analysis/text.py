@@ -33,6 +33,7 @@ __all__ = [
     "normalise",
     "stem",
     "stem_tokens",
+    "surface_words",
     "tokenize",
 ]
 
@@ -91,6 +92,13 @@ _SURVEY_FILLER = frozenset(
         "etc",
         "eg",
         "ie",
+        "maybe",
+        "please",
+        "pls",
+        "tbh",
+        "imo",
+        "btw",
+        "thx",
     }
 )
 
@@ -281,6 +289,41 @@ def content_tokens(text: object) -> list[str]:
             out.append(s)
     return out
 
+
+
+def surface_words(text: object) -> list[str]:
+    """Topic words of a comment as written (not stemmed): what lexicons match.
+
+    Like :func:`content_tokens` (normalised, placeholders, stop words,
+    negations, numbers and one-letter tokens dropped, possessive "'s" and
+    apostrophes removed) but neither stemmed nor split at hyphens, so a word
+    list can be matched exactly: stemming conflates "honestly" with "honest"
+    and "second" with "secondment", which is right for comparing comments but
+    wrong for deciding that a word names a topic.
+
+    Examples
+    --------
+    >>> surface_words("Honestly, the cross-team handovers don't work for Jane's team")
+    ['honestly', 'cross-team', 'handovers', 'work', 'jane', 'team']
+    """
+    norm = normalise(text)
+    if "[" in norm:
+        norm = _PLACEHOLDER.sub(" ", norm)
+    out = []
+    stop = STOP_WORDS
+    for token in _TOKEN.findall(norm):
+        if "'" in token:
+            if _NEGATED_CONTRACTION.match(token):
+                continue
+            if token.endswith("'s"):
+                token = token[:-2]
+            token = token.replace("'", "")
+        if token in _BARE_NEGATED or token in NEGATIONS:
+            continue
+        if len(token) < 2 or token in stop or token[0].isdigit():
+            continue
+        out.append(token)
+    return out
 
 # What people type when they have nothing to say. Matched after normalise()
 # and after removing everything but letters, digits and spaces.

@@ -58,7 +58,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from analysis.text import NEGATIONS, STOP_WORDS, content_tokens, is_no_content, stem, tokenize
+from analysis.text import (
+    NEGATIONS,
+    STOP_WORDS,
+    content_tokens,
+    is_no_content,
+    stem,
+    stem_tokens,
+    surface_words,
+    tokenize,
+)
 
 __all__ = [
     "NO_CONTENT_LABEL",
@@ -128,7 +137,7 @@ WORKPLACE_CONCEPTS: Mapping[str, tuple[str, ...]] = {
         "technology server servers drive sso outlook excel spreadsheet spreadsheets "
         "hardware",
         "recognition": "recognition recognised recognized recognise recognize appreciation "
-        "appreciated appreciate unappreciated undervalued valued thank thanks thanked "
+        "appreciated appreciate unappreciated undervalued valued thanked "
         "praise praised credit celebrate celebrated celebrating award awards acknowledge "
         "acknowledged acknowledgement noticed unnoticed",
         "onboarding": "onboarding onboard induction inductions starter starters joiner "
@@ -153,6 +162,24 @@ _LABEL_SKIP = NEGATIONS | {"amp", "nbsp"}
 _K_SEARCH_SAMPLES = 2000
 # c-TF-IDF multiplier for words in the concept lexicon when choosing labels.
 _TOPIC_WORD_BOOST = 1.5
+# A label word must be at least this much more frequent in its theme than in
+# all comments (share of the theme's words / share of all words).
+_LABEL_MIN_LIFT = 1.5
+# Words whose sentiment valence (VADER, -4..4) is at least this strong say how
+# people feel, not what about, and are kept out of labels unless they name a
+# workplace topic ("stress", "burnout", "recognition").
+_EVALUATIVE_VALENCE = 1.0
+
+
+@lru_cache(maxsize=1)
+def _sentiment_lexicon() -> dict[str, float]:
+    from analysis.sentiment import SentimentScorer
+
+    return SentimentScorer().lexicon
+
+
+def _valence(word: str) -> float:
+    return _sentiment_lexicon().get(word, 0.0)
 
 
 @dataclass(frozen=True)
@@ -191,14 +218,43 @@ def _identity(tokens):
 
 @lru_cache(maxsize=8)
 def _concept_index(concepts_key: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, tuple[str, ...]]:
-    """Map each stem to the concepts it signals (cached per lexicon)."""
+    """Map each lexicon word, as written (casefolded), to the concepts it signals.
+
+    Words are matched as written, not by stem: Snowball maps "honestly" to
+    "honest" and "second" to "secondment"'s stem, so a stem index would file
+    every "Honestly, ..." under leadership and every "second time" under
+    career. The lexicon lists the inflections that matter; :func:`_concepts_of`
+    adds regular plurals.
+    """
     index: dict[str, set[str]] = defaultdict(set)
     for concept, words in concepts_key:
         for word in words:
-            for part in str(word).casefold().split("-"):
-                if len(part) >= 2:
-                    index[stem(part)].add(concept)
-    return {s: tuple(sorted(c)) for s, c in index.items()}
+            word = str(word).casefold()
+            if len(word) >= 2:
+                index[word].add(concept)
+    return {w: tuple(sorted(c)) for w, c in index.items()}
+
+
+def _concepts_of(word: str, index: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """Concepts of one surface word: exact, regular plural, or hyphen parts."""
+    hit = index.get(word)
+    if hit is not None:
+        return hit
+    if len(word) > 3 and word.endswith("s"):
+        if word.endswith("ies") and (hit := index.get(word[:-3] + "y")) is not None:
+            return hit
+        if word.endswith("es") and (hit := index.get(word[:-2])) is not None:
+            return hit
+        if (hit := index.get(word[:-1])) is not None:
+            return hit
+    if "-" in word:
+        found: list[str] = []
+        for part in word.split("-"):
+            for concept in _concepts_of(part, index) if len(part) >= 2 else ():
+                if concept not in found:
+                    found.append(concept)
+        return tuple(found)
+    return ()
 
 
 def _concepts_key(concepts) -> tuple | None:
@@ -363,14 +419,16 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     def _tokens(self, texts: list) -> tuple[list, np.ndarray, list[list[str]], np.ndarray]:
         """Deduplicate, flag no-content, tokenise each distinct text once.
 
-        Returns the content mask, the map text -> distinct index (-1 if no
-        content), the token lists of distinct texts and their multiplicities.
+        Returns the distinct texts, the map text -> distinct index (-1 if no
+        content), the stem lists and concept lists of distinct texts, and
+        their multiplicities.
         """
         n = len(texts)
         inverse = np.full(n, -1, dtype=np.int64)
         first_of: dict[str, int] = {}
         distinct: list = []
         tokens: list[list[str]] = []
+        concepts: list[list[str]] = []
         counts: list[int] = []
         no_content_cache: dict[str, bool] = {}
         for i, text in enumerate(texts):
@@ -387,24 +445,28 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
                 first_of[key] = j
                 distinct.append(key)
                 tokens.append(content_tokens(key))
+                concepts.append(self._concept_doc(key))
                 counts.append(0)
             inverse[i] = j
             counts[j] += 1
-        return distinct, inverse, tokens, np.asarray(counts, dtype=np.float64)
+        return distinct, inverse, tokens, concepts, np.asarray(counts, dtype=np.float64)
 
-    def _concept_docs(self, tokens: list[list[str]]) -> list[list[str]]:
+    def _concept_doc(self, text: str) -> list[str]:
+        """Concepts signalled by the words of one text (empty without a lexicon)."""
+        if self._concept_key is None:
+            return []
         index = _concept_index(self._concept_key)
-        get = index.get
-        return [[c for t in doc for c in get(t, ())] for doc in tokens]
+        return [c for w in surface_words(text) for c in _concepts_of(w, index)]
 
-    def _fit_space(self, tokens, fit_rows, random_state):
+    def _fit_space(self, tokens, concept_docs, fit_rows, random_state):
         """Fit vectorizers and SVD on the sample; return the unit vectors of all."""
         fit_docs = [tokens[i] for i in fit_rows]
+        fit_concepts = [concept_docs[i] for i in fit_rows]
         self._word_vectorizer = TfidfVectorizer(
             analyzer=_identity, sublinear_tf=True, dtype=np.float32
         )
         self._word_vectorizer.fit(fit_docs)
-        blocks_fit = self._blocks(fit_docs, fit=True)
+        blocks_fit = self._blocks(fit_docs, fit_concepts, fit=True)
         n_features = blocks_fit.shape[1]
         n_comp = min(self.n_components, n_features - 1, len(fit_rows) - 1)
         if n_comp >= 1:
@@ -412,13 +474,12 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             self._svd.fit(blocks_fit)
         else:
             self._svd = None
-        return self._embed(tokens)
+        return self._embed(tokens, concept_docs)
 
-    def _blocks(self, docs, fit=False):
+    def _blocks(self, docs, concept_docs, fit=False):
         words = normalize(self._word_vectorizer.transform(docs))
         if self._concept_key is None or self.concept_weight == 0:
             return words
-        concept_docs = self._concept_docs(docs)
         if fit:
             self._concept_vectorizer = TfidfVectorizer(
                 analyzer=_identity, sublinear_tf=True, dtype=np.float32
@@ -432,11 +493,11 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         concepts = normalize(self._concept_vectorizer.transform(concept_docs))
         return sp.hstack([words, concepts * np.float32(self.concept_weight)]).tocsr()
 
-    def _embed(self, docs, chunk=20000):
+    def _embed(self, docs, concept_docs, chunk=20000):
         """Unit-length LSA vectors (all-zero rows for comments sharing no vocabulary)."""
         parts = []
         for start in range(0, len(docs), chunk):
-            X = self._blocks(docs[start : start + chunk])
+            X = self._blocks(docs[start : start + chunk], concept_docs[start : start + chunk])
             Z = self._svd.transform(X) if self._svd is not None else X.toarray()
             parts.append(normalize(np.asarray(Z, dtype=np.float32)))
         if not parts:
@@ -453,9 +514,12 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     def _choose_k(self, Z, weights, n_content, rng):
         nonzero = np.flatnonzero(np.abs(Z).sum(axis=1) > 0)
         self.silhouette_scores_ = {}
+        # Different texts can have the same words ("Pay is low 1", "Pay is
+        # low 2"): k-means cannot find more clusters than distinct points.
+        n_points = len(np.unique(np.round(Z[nonzero], 5), axis=0)) if len(nonzero) else 0
         if self.n_themes != "auto":
-            return int(min(self.n_themes, max(1, len(nonzero))))
-        k_max = min(self.max_themes, n_content // self.min_theme_size, len(nonzero) - 1)
+            return int(min(self.n_themes, max(1, n_points)))
+        k_max = min(self.max_themes, n_content // self.min_theme_size, n_points, len(nonzero) - 1)
         if k_max < 2:
             return 1
         # Silhouette is O(n^2) and the search fits max_themes models: search
@@ -464,7 +528,8 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         sample = np.sort(rng.choice(nonzero, size=sample_size, replace=False))
         seed = rng.randint(np.iinfo(np.int32).max)
         Z_s, w_s = Z[sample], weights[sample]
-        for k in range(2, min(k_max, sample_size - 1) + 1):
+        n_sample_points = len(np.unique(np.round(Z_s, 5), axis=0))
+        for k in range(2, min(k_max, n_sample_points, sample_size - 1) + 1):
             labels = self._kmeans(Z_s, k, w_s, seed).labels_
             if len(np.unique(labels)) < 2:
                 continue
@@ -502,7 +567,7 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
                 "ThemeClusterer.fit needs at least one text; got an empty sequence"
             )
         rng = check_random_state(self.random_state)
-        distinct, inverse, tokens, counts = self._tokens(texts)
+        distinct, inverse, tokens, concept_docs, counts = self._tokens(texts)
         n_content = int(counts.sum())
         labels = np.full(len(texts), NO_CONTENT_LABEL, dtype=np.int64)
         self.n_themes_ = 0
@@ -527,7 +592,7 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             self._assign_single(texts, inverse, counts, distinct, labels)
             return self
         svd_seed = rng.randint(np.iinfo(np.int32).max)
-        Z_all = self._fit_space(tokens, fit_rows, svd_seed)
+        Z_all = self._fit_space(tokens, concept_docs, fit_rows, svd_seed)
         Z_fit, w_fit = Z_all[fit_rows], counts[fit_rows]
 
         k = self._choose_k(Z_fit, w_fit, n_content, rng)
@@ -631,8 +696,9 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         for t in theme_ids:
             total.update(class_counts[t])
         avg_words = sum(total.values()) / max(1, len(theme_ids))
+        all_words = sum(total.values()) or 1.0
 
-        topic_stems = _concept_index(self._concept_key) if self._concept_key else {}
+        topic_words = _concept_index(self._concept_key) if self._concept_key else {}
         themes = []
         for t in theme_ids:
             members = np.flatnonzero(distinct_labels == t)
@@ -644,26 +710,48 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
                 if s in _LABEL_SKIP or len(s) < 2:
                     continue
                 weight = (f / n_words) * np.log(1.0 + avg_words / total[s])
-                if s in topic_stems:
-                    # Prefer words that name a workplace topic over incidental ones.
-                    weight *= _TOPIC_WORD_BOOST
+                if topic_words:
+                    # Prefer words that name a workplace topic over incidental
+                    # ones, by the share of the stem's uses in this theme that
+                    # are lexicon words ("secondment", not "second time").
+                    forms = surface[t].get(s)
+                    if forms:
+                        topical = sum(n for w, n in forms.items() if _concepts_of(w, topic_words))
+                        weight *= 1.0 + (_TOPIC_WORD_BOOST - 1.0) * topical / sum(forms.values())
                 scored.append((-weight, s))
             scored.sort()
-            terms, weights = [], []
+            terms, weights, label_words, fallback = [], [], [], []
+            n_regular = self.n_themes_
             for neg_w, s in scored:
                 forms = surface[t].get(s)
                 word = min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0] if forms else s
-                if word in terms:
+                if word in terms or word in label_words or word in fallback:
                     continue
-                terms.append(word)
-                weights.append(round(float(-neg_w), 6))
-                if len(terms) == 10:
+                if len(terms) < 10:
+                    terms.append(word)
+                    weights.append(round(float(-neg_w), 6))
+                if len(label_words) < 3:
+                    # A label names the topic: skip words spread evenly over
+                    # the themes (openers, closers, "team") and evaluative
+                    # words that name no topic ("great", "thanks"): the
+                    # theme's mood is reported by its sentiment instead.
+                    lift = (f_t := cc[s] / n_words) / (total[s] / all_words)
+                    topical = bool(topic_words) and bool(_concepts_of(word, topic_words))
+                    evaluative = not topical and abs(_valence(word)) >= _EVALUATIVE_VALENCE
+                    spread = n_regular > 1 and lift < _LABEL_MIN_LIFT
+                    if evaluative or spread or f_t <= 0:
+                        fallback.append(word)
+                    else:
+                        label_words.append(word)
+                if len(terms) == 10 and len(label_words) == 3:
                     break
+            # Too few distinctive words: fill up to two from the rest, in order.
+            label_words += fallback[: max(0, 2 - len(label_words))]
             if t == OTHER_THEME_ID:
                 label = OTHER_THEME_LABEL
                 reps = self._representatives(members, None, Z_all, first_index)
             else:
-                label = ", ".join(terms[:3]) if terms else "(no words)"
+                label = ", ".join(label_words) if label_words else "(no words)"
                 reps = self._representatives(members, self.cluster_centers_[t], Z_all, first_index)
             themes.append(Theme(t, label, tuple(terms), tuple(weights), size, reps))
         return themes
@@ -694,8 +782,10 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         texts = self._as_texts(texts)
         if self.n_themes_ == 0 or self._word_vectorizer is None:
             return np.ones((len(texts), self.n_themes_), dtype=np.float32)
-        tokens = [[] if is_no_content(t) else content_tokens(t) for t in texts]
-        Z = self._embed(tokens)
+        empty = [is_no_content(t) for t in texts]
+        tokens = [[] if e else content_tokens(t) for t, e in zip(texts, empty)]
+        concept_docs = [[] if e else self._concept_doc(t) for t, e in zip(texts, empty)]
+        Z = self._embed(tokens, concept_docs)
         return (1.0 - Z @ self.cluster_centers_.T).astype(np.float32)
 
     def predict(self, texts):

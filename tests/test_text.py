@@ -150,3 +150,15 @@ def test_text_functions_never_crash_and_are_consistent(text):
 def test_normalise_accepts_non_strings():
     assert normalise(42) == "42"
     assert normalise(3.5) == "3.5"
+
+
+def test_surface_words_keep_forms_for_exact_lexicon_matching():
+    from analysis.text import surface_words
+
+    assert surface_words("Honestly, I can't see the SECOND-line [name]'s role: no training!") == [
+        "honestly",
+        "second-line",
+        "role",
+        "training",
+    ]
+    assert surface_words(None) == [] and surface_words("n/a") == []

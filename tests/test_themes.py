@@ -315,3 +315,51 @@ def test_quality_floor_on_held_out_corpus():
     # + KMeans baseline told the true k gets about 0.22.
     assert normalized_mutual_info_score(truth, model.labels_) > 0.6
     assert 6 <= model.n_themes_ <= 16
+
+
+# ------------------------------------------------------------- label quality
+OPENERS = ["Honestly, ", "To be honest ", "Overall ", ""]
+CLOSERS = [" Thanks for asking, great survey!", " Excellent initiative.", "", " Cheers."]
+
+
+def _decorated(texts):
+    # Every theme gets the same openers and closers, so they say nothing about
+    # any one theme and must not name one.
+    return [OPENERS[i % 4] + t + CLOSERS[(i // 4) % 4] for i, t in enumerate(texts)]
+
+
+def test_labels_skip_words_spread_over_all_themes_and_mood_words():
+    model = ThemeClusterer(random_state=0).fit(_decorated(CORPUS * 2))
+    words = {w for t in model.themes_ for w in t.label.split(", ")}
+    assert not words & {"honestly", "honest", "overall", "thanks", "great", "excellent", "cheers"}
+    firsts = {t.label.split(", ")[0] for t in model.themes_}
+    assert len(firsts) == 4 and firsts <= {"training", "courses", "customer", "customers",
+                                           "clients", "software", "systems", "salaries", "pay"}
+
+
+def test_concepts_match_words_as_written_not_by_stem():
+    # Snowball stems "secondment" to "second" and "honestly" to "honest":
+    # neither "second time" nor "honestly" is a career or leadership concept.
+    from analysis.themes import WORKPLACE_CONCEPTS, _concept_index, _concepts_key, _concepts_of
+
+    index = _concept_index(_concepts_key(WORKPLACE_CONCEPTS))
+    assert _concepts_of("secondment", index) == ("career",)
+    assert _concepts_of("secondments", index) == ("career",)
+    assert _concepts_of("second", index) == ()
+    assert _concepts_of("honestly", index) == ()
+    assert _concepts_of("salaries", index) == ("pay",)
+    assert _concepts_of("short-staffed", index) == ("workload",)
+    assert "collaboration" in _concepts_of("cross-team", index)
+
+
+@pytest.mark.parametrize("n_themes", ["auto", 5])
+def test_distinct_texts_with_the_same_words_do_not_ask_for_too_many_clusters(n_themes):
+    # Numbers are not words: these are two points, whatever k is asked for
+    # (k-means warned "Number of distinct clusters (2) found smaller than
+    # n_clusters (3)", an error under pytest's warnings-as-errors).
+    texts = [f"Pay is far too low {i}" for i in range(6)] + [
+        f"Customers complain about late deliveries {i}" for i in range(6)
+    ]
+    model = ThemeClusterer(n_themes=n_themes, random_state=0).fit(texts)
+    assert model.n_themes_ == 2
+    assert len(set(model.labels_[:6])) == 1 and len(set(model.labels_[6:])) == 1
