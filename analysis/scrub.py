@@ -234,10 +234,15 @@ class Scrubber:
             words = tuple(_fold(w) for w in _WORD.findall(name))
             if not words:
                 continue
+            # "O'Neill" is also typed "ONeill", "Ana-Maria" also "AnaMaria".
+            joined = tuple(w.replace("'", "").replace("-", "") for w in words)
             if len(words) > 1:
                 full.add(words)
-            for word in words:
+                full.add(joined)
+            for word, bare in zip(words, joined):
                 pieces = [word, *word.split("-")] if "-" in word else [word]
+                if bare != word:
+                    pieces.append(bare)
                 for piece in pieces:
                     if len(piece) < 2:
                         continue

@@ -212,3 +212,11 @@ def test_nothing_personal_survives_a_mixed_comment(scrubber):
         assert secret.lower() not in out.lower(), (secret, out)
     for kept in ["NPS 32", "2026", "15%"]:
         assert kept in out
+
+
+def test_names_with_apostrophes_or_hyphens_are_scrubbed_as_typed_without_them():
+    s = Scrubber(["Siobhán O'Neill", "Ana-Maria Pop"])
+    assert s.scrub("siobhan oneill said so").text == "[name] said so"
+    assert s.scrub("ONeill's desk").text == "[name]'s desk"
+    assert s.scrub("ask AnaMaria").text == "ask [name]"
+    assert s.scrub("the onus is on us").text == "the onus is on us"
