@@ -730,7 +730,12 @@ class RecallScorer:
             cached = self._score_uncached(text)
             if len(self._cache) < 1_000_000:
                 self._cache[key] = cached
-        return cached
+        # The result is frozen but its list and dict are not: hand out copies,
+        # so that a caller editing them cannot change the memoised grade.
+        return RecallScore(
+            cached.score, list(cached.matched),
+            {g: list(words) for g, words in cached.evidence.items()}, cached.credits,
+        )
 
     def _score_uncached(self, text: str) -> RecallScore:
         n = len(self.statements)
@@ -831,6 +836,11 @@ def score_recall(answer: str, goals: Sequence[str]) -> RecallScore:
     -------
     RecallScore
 
+    Raises
+    ------
+    TypeError
+        ``goals`` is one string, or holds something other than strings.
+
     Examples
     --------
     >>> goals = ["Cut average delivery time to 48 hours",
@@ -842,6 +852,8 @@ def score_recall(answer: str, goals: Sequence[str]) -> RecallScore:
     >>> score_recall("growth, customers, revenue, quality, innovation", goals).matched
     []
     """
+    if isinstance(goals, str):
+        raise TypeError("goals must be a sequence of statements, not one string; wrap it: [goal]")
     return _scorer(tuple(goals)).score(answer)
 
 

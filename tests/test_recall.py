@@ -340,3 +340,19 @@ def test_a_person_on_the_phone_is_the_human_on_the_line():
     assert score_recall("On time, every time - with real people on the phone", promise).score == 1.0
     assert score_recall("a real person answers the phone", promise).matched == [0]
     assert score_recall("every time", promise).matched == []
+
+
+def test_goals_must_be_a_list_of_statements_not_one_string():
+    with pytest.raises(TypeError, match="not one string"):
+        score_recall("cut delivery time", "Cut delivery time")  # would grade against its letters
+    with pytest.raises(TypeError, match="statement 1 must be a string"):
+        score_recall("cut delivery time", ["Cut delivery time", None])
+
+
+def test_editing_a_result_does_not_change_the_next_grade():
+    first = score_recall("48h delivery", GOALS)
+    first.matched.append(2)
+    first.evidence[0].append("nonsense")
+    again = score_recall("48h delivery", GOALS)
+    assert again.matched == [0]
+    assert "nonsense" not in again.evidence[0]
