@@ -401,3 +401,19 @@ def test_open_link_offers_the_roster_departments(client, db, instrument, strateg
     assert client.post(url, data=dict(answers, seg_department="Legal")).status_code == 409  # cookie
     fresh = client.application.test_client()
     assert fresh.post(url, data=dict(answers, seg_department="Legal")).status_code == 422
+
+
+def test_request_log_never_shows_a_survey_token(app, open_pulse, caplog):
+    """The dev server's request line would record when each link was used."""
+    import logging
+
+    log = logging.getLogger("werkzeug")  # where the development server logs requests
+    token = open_pulse.tokens[0]
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        # The shape of werkzeug's request line: the path arrives as an argument.
+        log.info('127.0.0.1 - - [29/Nov/2026 07:56:01] "%s" %s %s',
+                 f"POST /s/{token} HTTP/1.1", 303, "-")
+        log.info(f'"GET /o/{open_pulse.open_token}?x=1 HTTP/1.1" 200 -')
+    text = caplog.text
+    assert token not in text and open_pulse.open_token not in text
+    assert "POST /s/<token> HTTP/1.1" in text and "GET /o/<token>?x=1" in text

@@ -15,6 +15,9 @@ only in the respondent's browser.
 
 from __future__ import annotations
 
+import logging
+import re
+
 from flask import (
     current_app,
     redirect,
@@ -73,6 +76,38 @@ STATUS_PAGES = {
         "link again and answer once more.",
     ),
 }
+
+
+#: A survey link's secret part, as it appears in a request line.
+_LINK_TOKEN = re.compile(r"(/[so]/)[^\s/?#\"]+")
+
+
+class RedactSurveyTokens(logging.Filter):
+    """Keep survey tokens out of the request log.
+
+    The development server logs every request line with its time, so
+    ``GET /s/<token>`` would record when each invitation was used, and
+    whoever holds the sent links could then tell who answered on which day.
+    The log shows ``/s/<token>`` instead. (A production web server or proxy
+    keeps its own access log: see docs/survey.md.)
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = _LINK_TOKEN.sub(r"\1<token>", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _LINK_TOKEN.sub(r"\1<token>", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        return True
+
+
+@bp.record_once
+def _redact_request_log(state) -> None:
+    logger = logging.getLogger("werkzeug")
+    if not any(isinstance(f, RedactSurveyTokens) for f in logger.filters):
+        logger.addFilter(RedactSurveyTokens())
 
 
 def _serializer() -> URLSafeSerializer:
