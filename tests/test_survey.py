@@ -417,3 +417,14 @@ def test_request_log_never_shows_a_survey_token(app, open_pulse, caplog):
     text = caplog.text
     assert token not in text and open_pulse.open_token not in text
     assert "POST /s/<token> HTTP/1.1" in text and "GET /o/<token>?x=1" in text
+
+
+def test_pages_quote_the_group_size_the_reports_apply(client):
+    """The promise on the pages is the analysis' own rule, not a copy of it."""
+    from analysis.privacy import PrivacyPolicy
+
+    policy = PrivacyPolicy()
+    for url in ("/", "/thanks"):
+        page = client.get(url).get_data(as_text=True)
+        assert f"smaller than {policy.min_group}" in page or \
+            f"fewer than {policy.min_group} people" in page, url

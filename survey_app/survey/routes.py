@@ -182,7 +182,7 @@ def protective_headers(response):
 
 @bp.get("/")
 def index():
-    return render_template("survey/index.html")
+    return render_template("survey/index.html", min_group=PrivacyPolicy().min_group)
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
