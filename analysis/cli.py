@@ -197,11 +197,31 @@ def _comments_from_pulse(data: PulseData) -> pd.DataFrame:
         raise CommandError(f"{data.source}: instrument {data.instrument.id} has no comment questions")
     frames = []
     for item in items:
-        texts = data.responses[item.id]
-        frames.append(pd.DataFrame({"item": item.id, "text": texts.to_numpy()}))
+        texts = data.responses[item.id].dropna()
+        texts = texts[texts.astype(str).str.strip() != ""]  # unanswered, not a comment
+        frames.append(pd.DataFrame({"item": item.id, "text": texts.to_numpy(dtype=object)}))
     table = pd.concat(frames, ignore_index=True)
     # Rows are shuffled so that the output's order says nothing about who wrote what.
     return table.sample(frac=1.0, random_state=0).reset_index(drop=True)
+
+
+def _read_roster(path: Path | None) -> list[str]:
+    """Names to scrub: one per line, or the ``name`` column of a CSV file."""
+    if path is None:
+        return []
+    try:
+        if path.suffix.lower() == ".csv":
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            if "name" not in frame.columns:
+                raise CommandError(f"{path}: no column 'name' (columns: {', '.join(frame.columns)})")
+            names = frame["name"].tolist()
+        else:
+            names = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot read the file ({exc.strerror})") from exc
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise CommandError(f"{path}: cannot read the roster ({exc})") from exc
+    return [n.strip() for n in names if n.strip() and not n.lstrip().startswith("#")]
 
 
 def cmd_themes(args) -> int:
@@ -217,6 +237,7 @@ def cmd_themes(args) -> int:
             raise CommandError(f"--themes must be 'auto' or a whole number, got '{args.themes}'") from None
         if n_themes < 1:
             raise CommandError(f"--themes must be at least 1, got {n_themes}")
+    roster = _read_roster(args.roster)
     with _progress(args.progress, 3, "themes") as bar:
         bar.set_postfix_str("loading")
         instrument = strategy = None
@@ -238,6 +259,7 @@ def cmd_themes(args) -> int:
                 table["text"],
                 instrument=instrument,
                 strategy=strategy,
+                roster_names=roster,
                 n_themes=n_themes,
                 random_state=args.random_state,
                 policy=policy,
@@ -245,6 +267,9 @@ def cmd_themes(args) -> int:
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         bar.update(2)
+    if result.visibility is not None and not result.visibility.visible:
+        sys.stdout.write(f"Comments not shown: {result.visibility.reason}.\n")
+        return 0
     comments, themes = result.comments, result.themes
     per_row = pd.DataFrame(
         {
@@ -253,6 +278,8 @@ def cmd_themes(args) -> int:
             "owner": comments["owner"].to_numpy(),
             "sentiment": comments["sentiment"].round(4).to_numpy(),
             "sentiment_label": comments["sentiment_label"].to_numpy(),
+            # Scrubbed: what a row says, without the names and contact details.
+            "text": comments["text"].to_numpy(),
         }
     )
     if "item" in table:
@@ -305,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     themes.add_argument("--text-column", default="text", metavar="NAME", help="the column holding the comments (default: text)")
     _source_arguments(themes)
     themes.add_argument("--themes", default="auto", metavar="auto|N", help="number of themes, or auto (default)")
+    themes.add_argument("--roster", type=Path, metavar="FILE",
+                        help="names of people to scrub from the comments: one per line, or a CSV with a 'name' column")
     themes.add_argument("--random-state", type=int, default=0, metavar="N")
     themes.add_argument("--out", type=Path, metavar="FILE", help="one row per input row: theme, label, owner, sentiment")
     themes.add_argument("--format", choices=("table", "csv", "json"), default="table", help="the summary's format")

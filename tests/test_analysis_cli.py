@@ -138,3 +138,29 @@ def test_themes_from_the_database_and_from_a_csv(demo_db, capsys, tmp_path):
     assert len(rows) == 14
     code, out, err = run(capsys, "themes", comments, "--text-column", "comment", "--no-progress")
     assert code == 2 and "no column 'comment'" in err
+
+
+def test_themes_scrub_the_roster_names_given(capsys, tmp_path):
+    comments = tmp_path / "comments.csv"
+    texts = [f"Ask Priya Raman about the training plan, she is great {i}" for i in range(6)] + [
+        f"priya's customers keep complaining about late deliveries {i}" for i in range(6)
+    ]
+    pd.DataFrame({"text": texts}).to_csv(comments, index=False)
+    roster = tmp_path / "roster.txt"
+    roster.write_text("# people\nPriya Raman\n", encoding="utf-8")
+    code, out, err = run(capsys, "themes", comments, "--roster", roster, "--format", "json", "--no-progress")
+    assert code == 0, err
+    assert "priya" not in out.lower() and "raman" not in out.lower()
+    assert "name: 12" in run(capsys, "themes", comments, "--roster", roster, "--no-progress")[1]
+    code, out, err = run(capsys, "themes", comments, "--roster", tmp_path / "nobody.txt", "--no-progress")
+    assert code == 2 and "nobody.txt: cannot read the file" in err
+
+
+def test_themes_are_not_shown_for_too_few_commenters(capsys, tmp_path):
+    comments = tmp_path / "comments.csv"
+    pd.DataFrame({"text": ["Training was too short", "More customer visits", "n/a"] * 2}).to_csv(comments, index=False)
+    out_csv = tmp_path / "themes.csv"
+    code, out, err = run(capsys, "themes", comments, "--out", out_csv, "--no-progress")
+    assert code == 0, err
+    assert out.startswith("Comments not shown:") and "10" in out
+    assert not out_csv.exists()
