@@ -27,7 +27,9 @@ import pandas as pd
 
 from .instrument import (
     DEFAULT_LEADERSHIP_LEVELS,
+    ROLE_LEVELS,
     SEGMENTS,
+    TENURE_BANDS,
     Instrument,
     InstrumentError,
     parse_instrument_text,
@@ -331,10 +333,19 @@ def _read_responses_csv(path: Path, instrument: Instrument) -> pd.DataFrame:
     for column in ("pulse", "period", "submitted_on", *SEGMENTS):
         values = raw[column] if column in raw else pd.Series(pd.NA, index=raw.index)
         table[column] = _blank_to_nan(values).to_numpy(dtype=object)
+    for column, allowed in (("role_level", ROLE_LEVELS), ("tenure_band", TENURE_BANDS)):
+        values = table[column]
+        bad = values.notna() & ~values.isin(allowed)
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise LoadError(
+                f"{_where(path, raw, row)}, column '{column}': expected one of "
+                f"{', '.join(allowed)} (or blank), got '{values.iloc[row]}'"
+            )
     for item in instrument.answer_items:
         values = raw[item.id]
         if item.type in NUMERIC_TYPES:
-            table[item.id] = _numbers(path, values, item).to_numpy()
+            table[item.id] = _numbers(path, values, item, raw).to_numpy()
         else:
             table[item.id] = _blank_to_nan(values).to_numpy(dtype=object)
     return table
@@ -346,7 +357,29 @@ def _blank_to_nan(values: pd.Series) -> pd.Series:
     return values.mask(blank, np.nan)
 
 
-def _numbers(path: Path, values: pd.Series, item) -> pd.Series:
+def _where(path: Path, raw: pd.DataFrame, row: int) -> str:
+    """``path: line N (response_id 'x')`` for record ``row`` of the CSV.
+
+    N is the line the record starts on in the file, counted by the csv
+    module: a free-text answer with line breaks spans several lines, so the
+    record number plus one would point an editor at the wrong place.
+    """
+    line = row + 2
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            end = 0
+            for number, _ in enumerate(reader):
+                if number == row + 1:
+                    line = end + 1
+                    break
+                end = reader.line_num
+    except (OSError, UnicodeDecodeError, csv.Error):
+        pass
+    return f"{path}: line {line} (response_id '{raw['response_id'].iloc[row]}')"
+
+
+def _numbers(path: Path, values: pd.Series, item, raw: pd.DataFrame) -> pd.Series:
     """Parse a numeric column; the first bad cell is reported with its line."""
     text = values.fillna("").astype(str).str.strip()
     numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
@@ -365,9 +398,7 @@ def _numbers(path: Path, values: pd.Series, item) -> pd.Series:
     problem = bad | out_of_range
     if problem.any():
         row = int(np.flatnonzero(problem.to_numpy())[0])
-        raise LoadError(
-            f"{path}: line {row + 2}, column '{item.id}': expected {what}, got '{text.iloc[row]}'"
-        )
+        raise LoadError(f"{_where(path, raw, row)}, column '{item.id}': expected {what}, got '{text.iloc[row]}'")
     return numbers.astype("float64")
 
 

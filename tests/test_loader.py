@@ -115,6 +115,14 @@ def export(db, filled, tmp_path):
     return storage.export_pulse(db, "q4", tmp_path / "out")
 
 
+def _line_of(csv_path, row):
+    """The 1-based line of the file on which data row ``row`` starts (its response_id
+    begins the line; found in the raw text, independently of the csv module)."""
+    rid = pd.read_csv(csv_path, dtype=str, keep_default_na=False).loc[row, "response_id"]
+    lines = csv_path.read_text(encoding="utf-8").splitlines()
+    return rid, next(i for i, line in enumerate(lines, 1) if line.startswith(rid + ","))
+
+
 def _rewrite(csv_path, transform):
     frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
     frame = transform(frame)
@@ -136,7 +144,42 @@ def test_bad_number_names_line_and_column(export):
         return frame
 
     _rewrite(csv_path, spoil)
-    with pytest.raises(LoadError, match=r"line 5, column 'st_understand': expected a whole number from 1 to 5, got '7'"):
+    rid, line = _line_of(csv_path, 3)
+    with pytest.raises(
+        LoadError,
+        match=rf"line {line} \(response_id '{rid}'\), column 'st_understand': expected a whole number from 1 to 5, got '7'",
+    ):
+        load_from_export(csv_path, json_path)
+
+
+def test_line_numbers_count_line_breaks_inside_answers(export):
+    """Regression (QA of issue 3): with a multi-line answer above, the reported
+    line was the record number + 1, not the line an editor shows."""
+    csv_path, json_path = export
+
+    def spoil(frame):
+        frame.loc[0, "k_goals"] = "faster delivery\nthe portal\nB2B revenue"
+        frame.loc[2, "enps"] = "11"
+        return frame
+
+    _rewrite(csv_path, spoil)
+    rid, line = _line_of(csv_path, 2)
+    assert line > 4  # the answer's line breaks are counted
+    with pytest.raises(LoadError, match=rf"line {line} \(response_id '{rid}'\), column 'enps': expected a whole number from 0 to 10, got '11'"):
+        load_from_export(csv_path, json_path)
+
+
+@pytest.mark.parametrize(("column", "value"), [("role_level", "boss"), ("tenure_band", "10 years")])
+def test_unknown_segment_value_is_named_with_its_line(export, column, value):
+    csv_path, json_path = export
+
+    def spoil(frame):
+        frame.loc[1, column] = value
+        return frame
+
+    _rewrite(csv_path, spoil)
+    rid, line = _line_of(csv_path, 1)
+    with pytest.raises(LoadError, match=rf"line {line} \(response_id '{rid}'\), column '{column}': expected one of .*got '{value}'"):
         load_from_export(csv_path, json_path)
 
 
