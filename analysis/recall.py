@@ -991,8 +991,12 @@ def _score_estimates(values: np.ndarray, actual: float, tolerance, scale) -> np.
 # --- Misconceptions -----------------------------------------------------------
 
 
+_WORDING = re.compile(r"\d+(?:\.\d+)?|[a-z][a-z0-9]*(?:'[a-z]+)*")
+
+
 def _wording(piece: str) -> str:
-    return " ".join(_TOKEN.findall(_fold(piece).replace("%", " percent ")))
+    """A belief as people wrote it, lower case, punctuation dropped ("don't" kept)."""
+    return " ".join(_WORDING.findall(_fold(piece).replace("%", " percent ")))
 
 
 def misconceptions(
@@ -1013,7 +1017,8 @@ def misconceptions(
     at least ``similarity`` (Jaccard), so "Rotterdam hub" and "open the new
     hub in Rotterdam" are one belief. A belief that recalls one of
     ``strategy.previous_goals`` is flagged: people still working to last
-    quarter's goal is a communication problem with a known fix.
+    quarter's goal is a communication problem with a known fix; all the
+    wordings of one previous goal are one belief.
 
     Parameters
     ----------
@@ -1059,7 +1064,14 @@ def misconceptions(
                 continue
             if current is not None and current.score(piece).matched:
                 continue
-            concepts = frozenset(t.concept for toks in probe.tokens(piece) for t in toks)
+            hit = previous.score(piece).matched if previous is not None else []
+            if hit:
+                # Every wording of one of last quarter's goals is one belief,
+                # however differently it is put ("one ticketing system",
+                # "single ticket tool").
+                concepts = frozenset({f"\x00previous goal {hit[0]}"})
+            else:
+                concepts = frozenset(t.concept for toks in probe.tokens(piece) for t in toks)
             if not concepts:
                 continue
             wordings.setdefault(concepts, Counter())[_wording(piece)] += 1

@@ -299,3 +299,13 @@ def test_a_full_stop_after_an_abbreviation_does_not_split_a_belief(strategy):
     answers = ["cust. obsession", "cust. obsession", "cust. obsession"]
     table = misconceptions(answers, strategy, part="factors", min_count=3)
     assert table["belief"].tolist() == ["cust obsession"]
+
+
+def test_every_wording_of_a_previous_goal_is_one_belief(strategy):
+    """Regression (QA of issue 3): the demo showed last quarter's ticketing goal as
+    three separate beliefs of 10, 6 and 6 people."""
+    answers = ["Rotterdam hub"] * 2 + ["open the new distribution centre in Rotterdam"] * 2 + ["don't know", "don't wait"] * 3
+    table = misconceptions(answers, strategy, min_count=3)
+    assert table["belief"].tolist() == ["rotterdam hub", "don't wait"]
+    assert table["count"].tolist() == [4, 3]
+    assert table.loc[0, "previous_goal"] == "Open the new Rotterdam distribution hub"
