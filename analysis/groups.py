@@ -107,8 +107,28 @@ def holm(p_values: Sequence[float]) -> np.ndarray:
     return adjusted
 
 
-def _leaves(groups: dict, depth: int) -> list[tuple]:
-    return [key for key in groups if len(key) == depth]
+def _privacy_groups(table: pd.DataFrame, columns: list[str], where: np.ndarray) -> dict:
+    """The groups a breakdown is protected as: its cells and their parents,
+    and the groups a reader can see elsewhere and subtract the cells from.
+
+    Those are each ``by`` column on its own (the margins of a two-way table:
+    department x tenure band is checked against the tenure bands too) and,
+    for teams, their departments: a team breakdown beside the department
+    breakdown must not let "department minus its visible teams" reveal a
+    small team (docs/privacy.md).
+    """
+    groups = segment_groups(table, columns, where=where)
+    extra = [c for c in columns[1:]]
+    if "team" in columns and "department" in table.columns and "department" not in columns:
+        extra.append("department")
+    for column in extra:
+        for key, mask in segment_groups(table, [column], where=where, include_company=False).items():
+            groups.setdefault(key, mask)
+    return groups
+
+
+def _leaves(groups: dict, columns: list[str]) -> list[tuple]:
+    return [key for key in groups if [c for c, _ in key] == columns]
 
 
 def compare_groups(
@@ -163,13 +183,13 @@ def compare_groups(
     for column in values:
         answered = table[column].notna().to_numpy()
         data = table[column].to_numpy(dtype=float)
-        groups = segment_groups(table, columns, where=answered)
+        groups = _privacy_groups(table, columns, answered)
         decided = protect(groups, policy)
         company = decided[()]
         company_values = data[groups[()]]
         company_mean = float(company_values.mean()) if company.visible else np.nan
         block = []
-        for key in _leaves(groups, len(columns)):
+        for key in _leaves(groups, columns):
             vis = decided[key]
             # The size of a hidden group is itself a figure that can be
             # differenced (docs/privacy.md), so it leaves only with the group.
@@ -247,13 +267,13 @@ def change_since_previous(
         for name, frame in (("previous", previous), ("current", current)):
             answered = frame[column].notna().to_numpy()
             if columns:
-                groups = segment_groups(frame, columns, where=answered)
+                groups = _privacy_groups(frame, columns, answered)
             else:
                 groups = {(): answered}
             sides[name] = (frame[column].to_numpy(dtype=float), groups, protect(groups, policy))
         keys = list(sides["current"][1])
         keys += [k for k in sides["previous"][1] if k not in sides["current"][1]]
-        keys = sorted((k for k in keys if len(k) == len(columns)), key=lambda k: [v for _, v in k])
+        keys = sorted((k for k in keys if [c for c, _ in k] == columns), key=lambda k: [v for _, v in k])
         block = []
         for key in keys:
             row = {"measure": column, **dict(key)}

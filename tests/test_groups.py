@@ -207,3 +207,34 @@ def test_change_needs_the_group_visible_in_both_pulses():
     assert not out.loc["Ops", "visible"]
     # Sizes of hidden groups stay hidden; a visible side's size is shown.
     assert pd.isna(out.loc["Sales", "previous_n"]) and out.loc["Sales", "current_n"] == 30
+
+
+def test_team_breakdown_cannot_be_differenced_from_the_department_breakdown():
+    """Regression (QA of issue 3): on the demo, `--by team` showed three of
+    Customer Service's four teams and `--by department` showed Customer Service,
+    so the hidden team of 2 was the department minus its visible teams."""
+    table = make_table({"CS": 30, "Ops": 40}, {})
+    teams = ["CS-big"] * 20 + ["CS-mid"] * 8 + ["CS-tiny"] * 2 + ["Ops-a"] * 34 + ["Ops-b"] * 6
+    table["team"] = teams
+    by_team = compare_groups(table, "st_understand", "team").set_index("team")
+    by_dept = compare_groups(table, "st_understand", "department").set_index("department")
+    assert by_dept.loc["CS", "visible"]
+    assert not by_team.loc["CS-tiny", "visible"]
+    hidden_in_cs = table.team.str.startswith("CS") & ~table.team.map(by_team["visible"])
+    assert hidden_in_cs.sum() >= 5  # CS minus its visible teams is not a small group
+    assert not by_team.loc["CS-mid", "visible"]
+    assert "complement" in by_team.loc["CS-mid", "reason"]
+    assert by_team.loc["Ops-b", "visible"]  # the company-wide complement is covered by CS-mid
+
+
+def test_two_way_cells_are_checked_against_both_margins():
+    table = make_table({"A": 40, "B": 6}, {})  # B's cells have 1-2 people
+    cells = compare_groups(table, "st_understand", ["department", "tenure_band"])
+    assert not cells.visible.all()
+    bands = compare_groups(table, "st_understand", "tenure_band").set_index("tenure_band")
+    # every visible band minus its visible cells leaves 0 or at least 5 people
+    for band, group in cells.groupby("tenure_band"):
+        if bands.loc[band, "visible"]:
+            shown = group.loc[group.visible, "n"].sum()
+            left = bands.loc[band, "n"] - shown
+            assert left == 0 or left >= 5, (band, left)
