@@ -23,8 +23,8 @@ import pandas as pd
 from analysis.privacy import PrivacyPolicy, Visibility, comments_visible
 from analysis.routing import route_themes
 from analysis.scrub import Scrubber
+from analysis.sentiment import has_emoji_or_emoticon, score_many
 from analysis.sentiment import labels as sentiment_labels
-from analysis.sentiment import score_many
 from analysis.text import is_no_content
 from analysis.themes import NO_CONTENT_LABEL, ThemeClusterer
 
@@ -66,7 +66,8 @@ class CommentAnalysis:
         One row per input text (same index as an input Series, else
         0..n-1), columns :data:`COMMENT_COLUMNS`. ``text`` is the scrubbed
         text; ``theme_id`` is -1 for no-content answers and -2 for "Other";
-        ``sentiment`` is VADER's compound (NaN for no-content answers).
+        ``sentiment`` is VADER's compound: NaN for no-content answers,
+        except emoji- or emoticon-only ones, which are scored (theme -1).
     themes : DataFrame
         One row per theme by decreasing size ("Other" last), columns
         :data:`THEME_COLUMNS`. ``share`` is the theme's share of comments
@@ -226,9 +227,20 @@ def analyse_comments(
                 _empty_comments(index), _empty_themes(), scrubbed_counts, visibility
             )
 
-    # 2. Sentiment of what was said (no-content answers have none).
+    # 2. Sentiment of what was said. Answers with nothing to theme have no
+    # sentiment either ("n/a", "-", empty), except emoji or emoticons alone
+    # ("\U0001F44E\U0001F44E", ":)"): no words to theme, but a clear mood.
     sentiment = np.full(n, np.nan)
-    content_rows = np.flatnonzero(~no_content)
+    felt = np.zeros(n, dtype=bool)
+    felt_cache: dict[str, bool] = {}
+    for i in np.flatnonzero(no_content):
+        text = scrubbed[i]
+        flag = felt_cache.get(text)
+        if flag is None:
+            flag = has_emoji_or_emoticon(text)
+            felt_cache[text] = flag
+        felt[i] = flag
+    content_rows = np.flatnonzero(~no_content | felt)
     if len(content_rows):
         sentiment[content_rows] = score_many([scrubbed[i] for i in content_rows])
     sentiment_label = sentiment_labels(sentiment)

@@ -40,7 +40,9 @@ __all__ = [
     "NEGATIVE_THRESHOLD",
     "POSITIVE_THRESHOLD",
     "SentimentScorer",
+    "EMOJI_WORDS",
     "WORKPLACE_LEXICON_PATH",
+    "has_emoji_or_emoticon",
     "label",
     "labels",
     "load_lexicon",
@@ -55,6 +57,29 @@ POSITIVE_THRESHOLD = 0.05
 NEGATIVE_THRESHOLD = -0.05
 
 _PUNCTUATION = string.punctuation
+
+#: Emoji whose description in VADER's emoji table carries no valence ("thumbs
+#: up", "pouting face", "face with rolling eyes") or the wrong one ("broken
+#: heart" scored +0.27 because of "heart"), read instead as the one word they
+#: stand for in a workplace comment; the valence is then VADER's own for that
+#: word (e.g. "good" 1.9, "bad" -2.5). These are the emoji people answer a pulse
+#: with when they write nothing else, so scoring them 0 would call a row of
+#: thumbs-down "neutral".
+EMOJI_WORDS: dict[str, str] = {
+    "\U0001F44D": "good",  # thumbs up
+    "\U0001F44E": "bad",  # thumbs down
+    "\U0001F44F": "applause",  # clapping hands
+    "\U0001F64C": "hooray",  # raising hands
+    "\U0001F4AF": "perfect",  # hundred points
+    "\U0001F621": "angry",  # pouting face
+    "\U0001F92C": "angry",  # face with symbols on mouth
+    "\U0001F644": "annoyed",  # face with rolling eyes
+    "\U0001F624": "frustrated",  # face with steam from nose
+    "\U0001F926": "frustrated",  # person facepalming
+    "\U0001F92E": "disgusting",  # face vomiting
+    "\U0001F4A9": "crap",  # pile of poo
+    "\U0001F494": "heartbroken",  # broken heart
+}
 
 #: The shipped workplace lexicon.
 WORKPLACE_LEXICON_PATH = Path(__file__).parent / "data" / "workplace_lexicon.txt"
@@ -154,6 +179,10 @@ class _Vader(SentimentIntensityAnalyzer):
     non-space character) in one join. Apart from tokenisation
     (:class:`_SentiText`), the scoring rules are VADER's, unchanged.
     """
+
+    def __init__(self):
+        super().__init__()
+        self.emojis = {**self.emojis, **EMOJI_WORDS}
 
     def polarity_scores(self, text):
         if not text.isascii():
@@ -332,6 +361,34 @@ class SentimentScorer:
                 seen[text] = value
             append(value)
         return np.asarray(out, dtype=np.float64)
+
+
+def has_emoji_or_emoticon(text: object) -> bool:
+    """True if ``text`` holds an emoji or an emoticon VADER can score.
+
+    Why: an answer of only emoji ("\U0001F44E\U0001F44E") has no words to put in a
+    theme, but it does say how someone feels, so :mod:`analysis.comments`
+    scores it while an empty answer, "-" or "n/a" gets no sentiment at all.
+    Emoticons count when VADER's lexicon lists them as written (":)", ":-(",
+    "<3"); its number slang ("143") does not.
+
+    Examples
+    --------
+    >>> [has_emoji_or_emoticon(t) for t in ["\U0001F44D", ":(", "-", "n/a", None]]
+    [True, True, False, False, False]
+    """
+    if _is_blank(text) or not isinstance(text, str):
+        return False
+    analyzer = _default_scorer()._analyzer
+    if not text.isascii():
+        emojis = analyzer.emojis
+        if any(ch in emojis for ch in text):
+            return True
+    lexicon = analyzer.lexicon
+    return any(
+        token in lexicon and not token.isdigit() and not any(ch.isalpha() for ch in token)
+        for token in text.split()
+    )
 
 
 def _is_blank(text: object) -> bool:

@@ -62,6 +62,20 @@ def test_only_no_content_gives_rows_but_no_themes():
     assert result.themes.empty and list(result.themes.columns) == list(THEME_COLUMNS)
 
 
+def test_emoji_only_answers_have_no_theme_but_a_sentiment():
+    texts = PAY + TRAINING + ["\U0001F44E\U0001F44E", "\U0001F44D", ":(", "-", "n/a", "", "..."]
+    result = analyse_comments(texts)
+    rows = result.comments.iloc[len(PAY + TRAINING):]
+    # No words to theme: all of them are no-content rows with theme -1 ...
+    assert rows["no_content"].all() and (rows["theme_id"] == NO_CONTENT_LABEL).all()
+    # ... but emoji and emoticons carry a mood, blank and filler do not.
+    assert list(rows["sentiment_label"].iloc[:3]) == ["negative", "positive", "negative"]
+    assert rows["sentiment"].iloc[3:].isna().all()
+    assert rows["sentiment_label"].iloc[3:].isna().all()
+    # Theme tables are about themed comments only.
+    assert result.themes["size"].sum() == len(PAY + TRAINING)
+
+
 def test_full_pipeline_tables(instrument):
     texts = pd.Series(
         PAY + TRAINING + CUSTOMERS + ["n/a", float("nan")],

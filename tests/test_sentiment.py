@@ -86,6 +86,26 @@ def test_emoji_are_scored():
     assert score("love it \U0001F60D") > 0.05
 
 
+@pytest.mark.parametrize(
+    "text, sign",
+    [("\U0001F44D", 1), ("\U0001F44E", -1), ("\U0001F621", -1), ("\U0001F644", -1),
+     ("\U0001F494", -1), ("\U0001F44F\U0001F44F", 1)],
+)
+def test_emoji_vader_reads_as_neutral_get_the_valence_of_their_word(text, sign):
+    # vaderSentiment 3.3.2 scores these 0 (or, for the broken heart, > 0).
+    assert sign * PLAIN_VADER.polarity_scores(text)["compound"] <= 0
+    assert sign * score(text) >= 0.05
+
+
+def test_has_emoji_or_emoticon():
+    from analysis.sentiment import has_emoji_or_emoticon
+
+    for text in ["\U0001F44D", "\U0001F600 \U0001F600", ":)", " :-( ", "<3"]:
+        assert has_emoji_or_emoticon(text), text
+    for text in ["", "-", "...", "n/a", None, float("nan"), "no comment", "!!!"]:
+        assert not has_emoji_or_emoticon(text), text
+
+
 def test_missing_and_blank_are_nan():
     for blank in [None, float("nan"), pd.NA, "", "   "]:
         assert math.isnan(score(blank))
