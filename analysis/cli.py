@@ -35,6 +35,14 @@ class CommandError(Exception):
     """A problem with the analyst's input: printed as one line, exit code 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line like every other error."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"error: {message} (see '{self.prog} --help')\n")
+
+
+
 def _progress(enabled: bool | None, total: int, desc: str):
     """A progress bar on stderr that only shows on a terminal (or when forced)."""
     from tqdm import tqdm
@@ -115,6 +123,8 @@ def cmd_scores(args) -> int:
 
     policy = _policy(args)
     by = [b.strip() for b in (args.by or "").split(",") if b.strip()]
+    if len(by) > 2:
+        raise CommandError(f"--by takes one segment or two (their combinations), got {len(by)}: {args.by}")
     steps = 10 + (1 if by else 0)
     with _progress(args.progress, steps, "scoring") as bar:
         bar.set_postfix_str("loading")
@@ -135,9 +145,14 @@ def cmd_scores(args) -> int:
         _emit(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n", args.out)
         return 0
     if args.format == "csv":
-        table = report.groups if by else report.summary
         if not report.visible:
             table = pd.DataFrame([{"survey": report.survey, "n": report.n_responses, "visible": False, "reason": report.reason}])
+        else:
+            name = args.table or ("groups" if by else "summary")
+            tables = report.tables()
+            if name not in tables:
+                raise CommandError(f"--table {name}: no such table (choose from {', '.join(tables)})")
+            table = tables[name]
         _write(table, "csv", args.out)
         return 0
     _emit(_render_text(report), args.out)
@@ -161,7 +176,10 @@ def _render_text(report) -> str:
             continue
         lines.append(name.replace("_", " ").capitalize())
         lines.append("-" * len(name))
-        lines.append(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        shown = table.copy()
+        text_columns = shown.select_dtypes(include=["object", "str"]).columns
+        shown[text_columns] = shown[text_columns].fillna("")
+        lines.append(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         lines.append("")
     lines.extend(f"note: {note}" for note in report.notes)
     return "\n".join(lines) + "\n"
@@ -300,7 +318,7 @@ def cmd_themes(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m analysis",
         description="Trinity Pulse analysis: alignment scores and comment themes, "
         "from a database or a CSV export.",
@@ -316,7 +334,12 @@ def build_parser() -> argparse.ArgumentParser:
     _source_arguments(scores)
     scores.add_argument("--by", metavar="SEGMENT[,SEGMENT]",
                         help="compare groups by department, team, tenure_band or role_level (two: their combinations)")
-    scores.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    scores.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                        help="table: every table, for reading; json: every table; csv: one table (see --table)")
+    scores.add_argument("--table", metavar="NAME",
+                        help="with --format csv, the table to write: summary, reliability, know_feel_gap, "
+                        "perception_gap, groups, change_since_previous, misconceptions, estimate_misconceptions, "
+                        "drivers_knowledge, drivers_enps (default: groups with --by, else summary)")
     scores.add_argument("--out", type=Path, metavar="FILE", help="write there instead of to standard output")
     _privacy_arguments(scores)
     scores.set_defaults(handler=cmd_scores)

@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from . import drivers, groups, indices, recall, reliability, scoring
 from .instrument import SEGMENTS
@@ -49,6 +50,7 @@ class ScoreReport:
     change: pd.DataFrame = field(default_factory=pd.DataFrame)
     drivers: dict[str, pd.DataFrame] = field(default_factory=dict)
     misconceptions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    estimate_misconceptions: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -61,6 +63,7 @@ class ScoreReport:
             "groups": self.groups,
             "change_since_previous": self.change,
             "misconceptions": self.misconceptions,
+            "estimate_misconceptions": self.estimate_misconceptions,
         }
         for outcome, table in self.drivers.items():
             out[f"drivers_{outcome}"] = table
@@ -101,8 +104,11 @@ def respondent_scores(data: PulseData) -> pd.DataFrame:
     """
     knowledge = recall.score_knowledge(data.responses, data.instrument, data.strategy)
     table = indices.alignment_indices(data.responses, data.instrument, knowledge)
-    # On the same 0-100 scale as the indices, so group tables read alike.
-    table["knowledge"] = knowledge.mean(axis=1, skipna=True) * 100 if not knowledge.empty else np.nan
+    # On the same 0-100 scale as the indices, so group tables read alike; a
+    # blank check counts as 0, as in the indices' know scores. A check that
+    # cannot be graded this pulse (its column is empty throughout) is left out.
+    gradable = knowledge.loc[:, knowledge.notna().any()]
+    table["knowledge"] = gradable.fillna(0.0).mean(axis=1) * 100 if gradable.shape[1] else np.nan
     enps_item = data.instrument.enps_item
     if enps_item is not None:
         table["enps_answer"] = data.responses[enps_item.id]
@@ -179,7 +185,7 @@ def build_score_report(
         step("change since previous pulse")
         before, _ = respondent_scores(previous)
         report.change = groups.change_since_previous(
-            scores, before, value=index_columns, by=by[0] if by else None, policy=policy
+            scores, before, value=index_columns, by=by or None, policy=policy
         )
 
     step("key drivers")
@@ -187,6 +193,7 @@ def build_score_report(
 
     step("misconceptions")
     report.misconceptions = _misconceptions(data, policy)
+    report.estimate_misconceptions = _estimate_misconceptions(data, policy)
     return report
 
 
@@ -196,7 +203,7 @@ def _summary(scores: pd.DataFrame, columns: list[str], knowledge: pd.DataFrame) 
         values = scores[column].dropna()
         n = len(values)
         mean = values.mean() if n else np.nan
-        half = 1.96 * values.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
+        half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
         rows.append(
             {
                 "measure": column,
@@ -257,9 +264,16 @@ def _drivers(scores, data: PulseData, *, n_boot, random_state, notes) -> dict[st
     out = {}
     for name, outcome in outcomes.items():
         try:
-            out[name] = drivers.key_drivers(predictors, outcome, n_boot=n_boot, random_state=random_state)
+            table = drivers.key_drivers(predictors, outcome, n_boot=n_boot, random_state=random_state)
         except ValueError as exc:
             notes.append(f"key drivers of {name}: {exc}")
+            continue
+        out[name] = table
+        notes.append(
+            f"key drivers of {name}: the {len(likert)} self-rated items together explain "
+            f"R² = {table.attrs['r_squared']:.2f} of it (n = {table.attrs['n']}, "
+            f"{table.attrs['n_boot']} bootstrap resamples)"
+        )
     return out
 
 
@@ -282,6 +296,32 @@ def _misconceptions(data: PulseData, policy: PrivacyPolicy) -> pd.DataFrame:
         cleaned, _ = scrubber.scrub_many(list(answers))
         table = recall.misconceptions(
             cleaned, data.strategy, part=item.graded_against, min_count=policy.min_group
+        )
+        if not table.empty:
+            table.insert(0, "item", item.id)
+            frames.append(table)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _estimate_misconceptions(data: PulseData, policy: PrivacyPolicy) -> pd.DataFrame:
+    """Common wrong guesses of the customer figures ("thinks NPS is 42 to 62").
+
+    Bands of guesses, not anyone's words; each band needs ``min_group`` people.
+    """
+    frames = []
+    for item in data.instrument.knowledge_items():
+        figure = data.strategy.customer_figures.get(item.figure) if item.type == "estimate" else None
+        if figure is None:
+            continue
+        low = item.min if item.min is not None else figure.min
+        high = item.max if item.max is not None else figure.max
+        table = recall.estimate_misconceptions(
+            data.responses[item.id],
+            figure.value,
+            tolerance=item.tolerance,
+            scale_range=(low, high) if low is not None and high is not None else None,
+            label=figure.label,
+            min_count=policy.min_group,
         )
         if not table.empty:
             table.insert(0, "item", item.id)

@@ -39,6 +39,8 @@ if os.environ.get("TRACE"): tracemalloc.start()
 t = time.perf_counter()
 out = score_knowledge(df, inst, st)
 dt = time.perf_counter() - t
-peak = tracemalloc.get_traced_memory()[1]
-print(f"responses={n} distinct answers={uniq} time={dt:.2f}s peak_traced_memory={peak/1e6:.1f}MB")
+import resource
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+traced = f" peak_traced_memory={tracemalloc.get_traced_memory()[1] / 1e6:.1f}MB" if tracemalloc.is_tracing() else ""
+print(f"responses={n} distinct answers={uniq} time={dt:.2f}s peak_rss={rss:.0f}MB{traced}")
 print(out.describe().loc[['count','mean']].round(3).to_string())

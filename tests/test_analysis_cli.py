@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -164,3 +165,28 @@ def test_themes_are_not_shown_for_too_few_commenters(capsys, tmp_path):
     assert code == 0, err
     assert out.startswith("Comments not shown:") and "10" in out
     assert not out_csv.exists()
+
+
+def test_any_report_table_as_csv(demo_db, capsys):
+    path, _, _ = demo_db
+    code, out, err = run(capsys, "scores", "--db", path, "--survey", "demo-2026-q4", "--format", "csv",
+                         "--table", "reliability", "--no-progress")
+    assert code == 0, err
+    table = pd.read_csv(io.StringIO(out))
+    assert set(table["construct"]) == {"strategy", "customer", "learning"}
+    assert ((table["alpha"] > 0) & (table["alpha"] < 1)).all()
+    code, out, err = run(capsys, "scores", "--db", path, "--survey", "demo-2026-q4", "--format", "csv",
+                         "--table", "nonsense", "--no-progress")
+    assert code == 2 and "--table nonsense: no such table" in err
+
+
+def test_usage_mistakes_are_one_line_too(demo_db, capsys):
+    path, _, _ = demo_db
+    with pytest.raises(SystemExit) as caught:
+        main(["scores", "--db", str(path), "--survey", "demo-2026-q4", "--format", "xml"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: argument --format: invalid choice")
+    code, out, err = run(capsys, "scores", "--db", path, "--survey", "demo-2026-q4",
+                         "--by", "department,team,role_level", "--no-progress")
+    assert code == 2 and "--by takes one segment or two" in err
