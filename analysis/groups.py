@@ -218,11 +218,7 @@ def compare_groups(
                     "visible": False, "reason": reason,
                 }
             block.append(row)
-        adjusted = holm([r.get("p_value", np.nan) for r in block])
-        for r, p_adj in zip(block, adjusted):
-            r["p_holm"] = p_adj
-            r["significant"] = bool(np.isfinite(p_adj) and p_adj < alpha)
-        rows.extend(block)
+        rows.extend(_flag_significance(block, alpha))
     out_columns = [
         "measure", *columns, "n", "mean", "sd", "ci_low", "ci_high", "company_n", "company_mean",
         "rest_mean", "diff", "diff_ci_low", "diff_ci_high", "p_value", "p_holm", "significant",
@@ -231,6 +227,19 @@ def compare_groups(
     out = pd.DataFrame(rows, columns=out_columns)
     out["n"] = out["n"].astype("Int64")
     return out
+
+
+def _flag_significance(block: list[dict], alpha: float) -> list[dict]:
+    """Holm-adjust the p-values of one table's rows and flag the significant ones.
+
+    One table is one family of tests: a reader scans all its rows for a
+    difference, so the correction runs over exactly those rows.
+    """
+    adjusted = holm([r.get("p_value", np.nan) for r in block])
+    for r, p_adj in zip(block, adjusted):
+        r["p_holm"] = p_adj
+        r["significant"] = bool(np.isfinite(p_adj) and p_adj < alpha)
+    return block
 
 
 def change_since_previous(
@@ -301,11 +310,7 @@ def change_since_previous(
                 row |= {"change": change, "ci_low": lo, "ci_high": hi, "p_value": p,
                         "visible": True, "reason": ""}
             block.append(row)
-        adjusted = holm([r.get("p_value", np.nan) for r in block])
-        for r, p_adj in zip(block, adjusted):
-            r["p_holm"] = p_adj
-            r["significant"] = bool(np.isfinite(p_adj) and p_adj < alpha)
-        rows.extend(block)
+        rows.extend(_flag_significance(block, alpha))
     out_columns = [
         "measure", *columns, "previous_n", "previous_mean", "current_n", "current_mean",
         "change", "ci_low", "ci_high", "p_value", "p_holm", "significant", "visible", "reason",
