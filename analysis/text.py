@@ -28,13 +28,16 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 __all__ = [
     "NEGATIONS",
     "STOP_WORDS",
+    "PLACE_NOUNS",
     "content_tokens",
+    "drop_places",
     "is_no_content",
     "normalise",
     "stem",
     "stem_tokens",
     "surface_words",
     "tokenize",
+    "word_pairs",
 ]
 
 #: Words that flip the meaning of what follows. scikit-learn lists them as stop
@@ -156,6 +159,22 @@ _BARE_NEGATED = frozenset(
      "havent", "hasnt", "hadnt", "shouldnt", "wouldnt", "couldnt"}
 )
 
+#: Nouns naming where people work. In "in the kitchen" or "at the Leeds
+#: office" they say *where* a problem is, not what it is about.
+PLACE_NOUNS: frozenset[str] = frozenset(
+    """office offices kitchen kitchens canteen canteens building buildings site sites
+    depot depots warehouse warehouses yard yards floor floors area areas room rooms
+    centre centres center centers studio studios premises branch branches store stores
+    shop shops plant plants factory factories lab labs hub hubs bay bays hq campus
+    lobby reception corridor corridors""".split()
+)
+_PLACE_PHRASE = re.compile(
+    r"\b(?:in|at|inside|outside|around|near)\s+"
+    r"(?:(?:the|our|my|your|their|this|that|each|every|a|an)\s+)?"
+    r"(?:[^\W\d_][\w'-]*\s+){0,2}"
+    rf"(?:{'|'.join(sorted(PLACE_NOUNS, key=len, reverse=True))})\b"
+)
+
 _STEMMER = SnowballStemmer("english")
 _STEM_CACHE: dict[str, str] = {}
 _STEM_CACHE_LIMIT = 500_000
@@ -248,6 +267,36 @@ def stem_tokens(tokens: Iterable[str]) -> list[str]:
     return out
 
 
+def drop_places(text: object) -> str:
+    """Normalised text without phrases that only say where ("in the kitchen").
+
+    Why: "Put the quarterly goals on the screens in the kitchen" is about the
+    goals, but its words "kitchen" and the facilities it signals pulled it
+    into a theme about the break room. A place after "in", "at", "inside",
+    "outside", "around" or "near" (optionally with a determiner and up to two
+    modifiers, "in the Leeds office", "at the loading bay") is removed when it
+    ends in one of :data:`PLACE_NOUNS`. The kitchen is still the topic of
+    "the kitchen is always packed" (no preposition). If nothing with a word
+    is left, the normalised text is returned unchanged.
+
+    Examples
+    --------
+    >>> drop_places("Put the goals on the screens in the kitchen.")
+    'put the goals on the screens .'
+    >>> drop_places("The heating in the open-plan area is broken")
+    'the heating is broken'
+    >>> drop_places("We need a proper break room, the kitchen is always packed")
+    'we need a proper break room, the kitchen is always packed'
+    """
+    norm = normalise(text)
+    if " " not in norm:
+        return norm
+    stripped = _WHITESPACE.sub(" ", _PLACE_PHRASE.sub(" ", norm)).strip()
+    if stripped == norm or not _HAS_WORD.search(_PLACEHOLDER.sub(" ", stripped)):
+        return norm
+    return stripped
+
+
 def content_tokens(text: object) -> list[str]:
     """Tokens that carry a comment's topic: what themes and routing compare.
 
@@ -286,6 +335,9 @@ def content_tokens(text: object) -> list[str]:
             s = cache.get(part)
             if s is None:
                 s = stem(part)
+            if s in stop:
+                # "likely" stems to the filler "like": no topic either.
+                continue
             out.append(s)
     return out
 
@@ -324,6 +376,51 @@ def surface_words(text: object) -> list[str]:
             continue
         out.append(token)
     return out
+
+_CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]\"/&+]| - ")
+
+
+def word_pairs(text: object) -> list[tuple[str, str]]:
+    """Adjacent pairs of topic words, as written, that could form a phrase.
+
+    Why: a theme label reads better as "town halls" or "break room" than as
+    the split words "halls, town". Candidates are two consecutive words of
+    one clause (punctuation breaks a clause) that are neither stop words,
+    negations, numbers nor one letter, so "goals on the screens" gives no
+    pair and "break room, kitchen" does not give "room kitchen".
+    Possessive "'s" is removed; hyphenated words count as one word.
+
+    Examples
+    --------
+    >>> word_pairs("Record the town halls, please; the break room is packed")
+    [('town', 'halls'), ('break', 'room')]
+    """
+    norm = normalise(text)
+    if "[" in norm:
+        norm = _PLACEHOLDER.sub(" , ", norm)
+    out: list[tuple[str, str]] = []
+    stop = STOP_WORDS
+    for clause in _CLAUSE_BREAK.split(norm):
+        previous = None
+        for token in _TOKEN.findall(clause):
+            if token.endswith("'s"):
+                token = token[:-2]
+            word = token.replace("'", "")
+            if (
+                len(word) < 2
+                or word in stop
+                or word in NEGATIONS
+                or word in _BARE_NEGATED
+                or word[0].isdigit()
+                or "'" in token and _NEGATED_CONTRACTION.match(token)
+            ):
+                previous = None
+                continue
+            if previous is not None:
+                out.append((previous, word))
+            previous = word
+    return out
+
 
 # What people type when they have nothing to say. Matched after normalise()
 # and after removing everything but letters, digits and spaces.

@@ -62,11 +62,13 @@ from analysis.text import (
     NEGATIONS,
     STOP_WORDS,
     content_tokens,
+    drop_places,
     is_no_content,
     stem,
     stem_tokens,
     surface_words,
     tokenize,
+    word_pairs,
 )
 
 __all__ = [
@@ -156,6 +158,12 @@ WORKPLACE_CONCEPTS: Mapping[str, tuple[str, ...]] = {
     }.items()
 }
 
+# A label word is shown in a two-word phrase when the phrase occurs in at least
+# this many of the theme's comments and in this share of those using the word.
+_PHRASE_MIN_COUNT = 2
+_PHRASE_MIN_SHARE = 0.5
+# Longest label, in words.
+_LABEL_MAX_WORDS = 4
 # Words never worth showing in a label even when distinctive.
 _LABEL_SKIP = NEGATIONS | {"amp", "nbsp"}
 # Distinct comments on which the number of themes is searched.
@@ -180,6 +188,51 @@ def _sentiment_lexicon() -> dict[str, float]:
 
 def _valence(word: str) -> float:
     return _sentiment_lexicon().get(word, 0.0)
+
+
+def _label_items(label_stems, class_counts, phrase_df, phrase_forms):
+    """Show each label word inside its phrase when it is mostly used in one.
+
+    Why: "town halls" or "break room" says what a theme is about; "halls,
+    town" or "room, break" makes the reader reassemble it. A label word
+    becomes a two-word phrase when that phrase occurs in at least two of the
+    theme's comments and in at least half of the comments using the word
+    (it is *the* way the theme uses the word, not a chance neighbour); its
+    commonest spelling is shown. The other word of the phrase is then not
+    repeated. A label has at most three items and four words.
+    """
+    items: list[str] = []
+    used: set[str] = set()
+    n_words = 0
+    for s, word in label_stems.items():
+        if s in used:
+            continue
+        best = None
+        for key, f in phrase_df.items():
+            if s not in key or f < max(_PHRASE_MIN_COUNT, _PHRASE_MIN_SHARE * class_counts.get(s, 0)):
+                continue
+            other = key[1] if key[0] == s else key[0]
+            if other in _LABEL_SKIP or other in used:
+                continue
+            rank = (f, class_counts.get(other, 0), key)
+            if best is None or rank > best[0]:
+                best = (rank, key)
+        if best is not None:
+            key = best[1]
+            forms = phrase_forms[key]
+            item = min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+            used.update(key)
+        else:
+            item = word
+            used.add(s)
+        size = len(item.split())
+        if items and n_words + size > _LABEL_MAX_WORDS:
+            break
+        items.append(item)
+        n_words += size
+        if len(items) == 3:
+            break
+    return items
 
 
 @dataclass(frozen=True)
@@ -357,6 +410,8 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         *,
         max_themes=20,
         min_theme_size=3,
+        min_theme_share=0.04,
+        merge_similarity=0.4,
         max_other_share=0.10,
         concepts="workplace",
         concept_weight=1.0,
@@ -369,6 +424,8 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self.n_themes = n_themes
         self.max_themes = max_themes
         self.min_theme_size = min_theme_size
+        self.min_theme_share = min_theme_share
+        self.merge_similarity = merge_similarity
         self.max_other_share = max_other_share
         self.concepts = concepts
         self.concept_weight = concept_weight
@@ -392,6 +449,10 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         positive_int("n_components")
         positive_int("max_fit_samples", 10)
         positive_int("n_init")
+        if not 0.0 <= float(self.min_theme_share) < 1.0:
+            raise ValueError(f"min_theme_share must be in [0, 1); got {self.min_theme_share!r}")
+        if not 0.0 < float(self.merge_similarity) <= 1.0:
+            raise ValueError(f"merge_similarity must be in (0, 1]; got {self.merge_similarity!r}")
         if not 0.0 <= float(self.max_other_share) <= 1.0:
             raise ValueError(f"max_other_share must be in [0, 1]; got {self.max_other_share!r}")
         if float(self.concept_weight) < 0:
@@ -444,8 +505,10 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
                 j = len(distinct)
                 first_of[key] = j
                 distinct.append(key)
+                # Where a comment is ("in the kitchen") is not what it is about.
+                topical = drop_places(key)
                 tokens.append(content_tokens(key))
-                concepts.append(self._concept_doc(key))
+                concepts.append(self._concept_doc(topical))
                 counts.append(0)
             inverse[i] = j
             counts[j] += 1
@@ -595,7 +658,10 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         Z_all = self._fit_space(tokens, concept_docs, fit_rows, svd_seed)
         Z_fit, w_fit = Z_all[fit_rows], counts[fit_rows]
 
+        auto = self.n_themes == "auto"
+        min_size = self._min_size(n_content) if auto else self.min_theme_size
         k = self._choose_k(Z_fit, w_fit, n_content, rng)
+        orphans = np.zeros(len(distinct), dtype=bool)
         if k <= 1:
             centre = np.average(Z_fit, axis=0, weights=w_fit)
             norm = np.linalg.norm(centre)
@@ -603,8 +669,16 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         else:
             km = self._kmeans(Z_fit, k, w_fit, rng.randint(np.iinfo(np.int32).max))
             centers = normalize(km.cluster_centers_)
+            self.n_clusters_searched_ = k
+            if auto:
+                kept, centers = self._prune_and_merge(Z_fit, w_fit, centers, min_size / n_content)
+                # Comments whose own k-means cluster was dissolved as too
+                # small are the one-offs that may go to "Other".
+                first = np.argmax(Z_all @ normalize(km.cluster_centers_).T.astype(np.float32), axis=1)
+                orphans = ~kept[first]
+            k = len(centers)
         sims = Z_all @ centers.T.astype(np.float32)
-        assign = self._apply_other(sims, counts, n_content, k)
+        assign = self._apply_other(sims, counts, n_content, k, min_size, orphans)
 
         # Renumber by decreasing size; build the themes.
         regular = [c for c in range(k) if counts[assign == c].sum() > 0]
@@ -634,24 +708,99 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             Theme(0, "(no words)", (), (), int(counts.sum()), reps)
         ]
 
-    def _apply_other(self, sims, counts, n_content, k):
+    def _min_size(self, n_content):
+        """Smallest theme worth showing: grows with the pulse (see docs/themes.md)."""
+        return max(self.min_theme_size, int(np.ceil(self.min_theme_share * n_content)))
+
+    def _prune_and_merge(self, Z, w, centers, min_share):
+        """Drop themes that are too small and lump near-duplicates (ISODATA).
+
+        Why: the silhouette search finds the finest partition the data
+        supports, which on templated or repetitive pulses means one cluster
+        per phrasing. As in ISODATA (Ball & Hall 1965), a cluster holding
+        less than ``min_share`` of the comments is dissolved (its members go
+        to the nearest remaining centre), and two centres whose cosine is at
+        least ``merge_similarity`` are lumped; after each step the centres
+        are recomputed as the (weighted, normalised) mean of their members.
+        The smallest cluster goes first and the closest pair next, so the
+        result does not depend on the order of the k-means labels.
+
+        Returns
+        -------
+        kept : ndarray of bool, shape (k,)
+            False for original clusters that were dissolved (not merged).
+        centers : ndarray
+            The remaining centres, unit length.
+        """
+        live = np.flatnonzero(np.abs(Z).sum(axis=1) > 0)
+        Z, w = Z[live], w[live]
+        total = w.sum()
+        k0 = len(centers)
+        # owner[i]: index into the current centres of original cluster i, -1 if dissolved.
+        owner = np.arange(k0)
+        C = np.asarray(centers, dtype=np.float64)
+        while len(C) > 1:
+            assign = np.argmax(Z @ C.T, axis=1)
+            sizes = np.bincount(assign, weights=w, minlength=len(C))
+            C = self._means(Z, w, assign, C)
+            smallest = int(np.argmin(sizes))
+            if sizes[smallest] < min_share * total:
+                owner = np.where(owner == smallest, -1, owner - (owner > smallest))
+                C = np.delete(C, smallest, axis=0)
+                continue
+            S = C @ C.T
+            np.fill_diagonal(S, -np.inf)
+            i, j = np.unravel_index(int(np.argmax(S)), S.shape)
+            if S[i, j] < self.merge_similarity:
+                break
+            i, j = min(i, j), max(i, j)
+            assign = np.where(assign == j, i, assign)
+            assign = assign - (assign > j)
+            owner = np.where(owner == j, i, owner)
+            owner = np.where(owner > j, owner - 1, owner)
+            C = self._means(Z, w, assign, np.delete(C, j, axis=0))
+        # A few Lloyd steps so the centres sit in the middle of what they hold.
+        for _ in range(10):
+            assign = np.argmax(Z @ C.T, axis=1)
+            new = self._means(Z, w, assign, C)
+            if np.allclose(new, C, atol=1e-7):
+                break
+            C = new
+        return owner >= 0, C.astype(np.float32)
+
+    @staticmethod
+    def _means(Z, w, assign, C):
+        """Unit-length weighted mean of each cluster's members (old centre if empty)."""
+        out = C.copy()
+        for c in range(len(C)):
+            members = assign == c
+            if members.any():
+                centre = (Z[members] * w[members, None]).sum(axis=0)
+                norm = np.linalg.norm(centre)
+                if norm > 0:
+                    out[c] = centre / norm
+        return out
+
+    def _apply_other(self, sims, counts, n_content, k, min_size, orphans):
         """Assign each distinct comment to a theme or to "Other".
 
-        Candidates for "Other" are members of clusters smaller than
-        ``min_theme_size`` and comments sharing no vocabulary with the fitted
-        space (zero vector). The least typical candidates go to "Other" until
-        it would exceed ``max_other_share`` of the comments with content;
-        remaining members of tiny clusters join their nearest surviving theme.
+        Candidates for "Other" are comments whose own cluster was dissolved
+        as too small (``orphans``), members of themes still smaller than
+        ``min_size``, and comments sharing no vocabulary with the fitted space
+        (zero vector). The least typical candidates (lowest cosine to the
+        nearest theme) go to "Other" until it would exceed
+        ``max_other_share`` of the comments with content; remaining members
+        of tiny themes join their nearest surviving theme.
         """
         assign = np.argmax(sims, axis=1)
         if k <= 1:
             return assign
         best_sim = sims[np.arange(len(assign)), assign]
         sizes = np.bincount(assign, weights=counts, minlength=k)
-        tiny = sizes < self.min_theme_size
+        tiny = sizes < min_size
         if tiny.all():
             tiny[:] = False
-        candidates = np.flatnonzero(tiny[assign] | (best_sim <= 1e-6))
+        candidates = np.flatnonzero(tiny[assign] | orphans | (best_sim <= 1e-6))
         if len(candidates) == 0:
             return assign
         cap = np.floor(self.max_other_share * n_content)
@@ -682,6 +831,9 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         rows = fit_rows if len(fit_rows) < len(distinct) else np.arange(len(distinct))
         class_counts: dict[int, Counter] = {t: Counter() for t in theme_ids}
         surface: dict[int, dict[str, Counter]] = {t: defaultdict(Counter) for t in theme_ids}
+        # Two-word phrases ("town halls"), for labels.
+        phrase_df: dict[int, Counter] = {t: Counter() for t in theme_ids}
+        phrase_forms: dict[int, dict[tuple, Counter]] = {t: defaultdict(Counter) for t in theme_ids}
         for j in rows:
             t = int(distinct_labels[j])
             weight = counts[j]
@@ -692,6 +844,14 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
                 for part in word.replace("'s", "").replace("'", "").split("-"):
                     if len(part) >= 2 and part not in STOP_WORDS and not part[0].isdigit():
                         surface[t][stem(part)][part] += weight
+            seen_pairs = set()
+            for a, b in word_pairs(drop_places(distinct[j])):
+                key = (stem(a), stem(b))
+                if key[0] != key[1]:
+                    phrase_forms[t][key][f"{a} {b}"] += weight
+                    if key not in seen_pairs:
+                        seen_pairs.add(key)
+                        phrase_df[t][key] += weight
         total = Counter()
         for t in theme_ids:
             total.update(class_counts[t])
@@ -720,17 +880,18 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
                         weight *= 1.0 + (_TOPIC_WORD_BOOST - 1.0) * topical / sum(forms.values())
                 scored.append((-weight, s))
             scored.sort()
-            terms, weights, label_words, fallback = [], [], [], []
+            terms, weights, fallback = [], [], []
+            label_stems: dict[str, str] = {}  # stem -> shown word, in label order
             n_regular = self.n_themes_
             for neg_w, s in scored:
                 forms = surface[t].get(s)
                 word = min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0] if forms else s
-                if word in terms or word in label_words or word in fallback:
+                if word in terms or word in label_stems.values() or word in fallback:
                     continue
                 if len(terms) < 10:
                     terms.append(word)
                     weights.append(round(float(-neg_w), 6))
-                if len(label_words) < 3:
+                if len(label_stems) < 3:
                     # A label names the topic: skip words spread evenly over
                     # the themes (openers, closers, "team") and evaluative
                     # words that name no topic ("great", "thanks"): the
@@ -740,13 +901,15 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
                     evaluative = not topical and abs(_valence(word)) >= _EVALUATIVE_VALENCE
                     spread = n_regular > 1 and lift < _LABEL_MIN_LIFT
                     if evaluative or spread or f_t <= 0:
-                        fallback.append(word)
+                        fallback.append((word, s))
                     else:
-                        label_words.append(word)
-                if len(terms) == 10 and len(label_words) == 3:
+                        label_stems[s] = word
+                if len(terms) == 10 and len(label_stems) == 3:
                     break
             # Too few distinctive words: fill up to two from the rest, in order.
-            label_words += fallback[: max(0, 2 - len(label_words))]
+            for word, s in fallback[: max(0, 2 - len(label_stems))]:
+                label_stems[s] = word
+            label_words = _label_items(label_stems, cc, phrase_df[t], phrase_forms[t])
             if t == OTHER_THEME_ID:
                 label = OTHER_THEME_LABEL
                 reps = self._representatives(members, None, Z_all, first_index)
@@ -783,8 +946,9 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         if self.n_themes_ == 0 or self._word_vectorizer is None:
             return np.ones((len(texts), self.n_themes_), dtype=np.float32)
         empty = [is_no_content(t) for t in texts]
-        tokens = [[] if e else content_tokens(t) for t, e in zip(texts, empty)]
-        concept_docs = [[] if e else self._concept_doc(t) for t, e in zip(texts, empty)]
+        topical = ["" if e else drop_places(t) for t, e in zip(texts, empty)]
+        tokens = [content_tokens(t) for t in topical]
+        concept_docs = [self._concept_doc(t) for t in topical]
         Z = self._embed(tokens, concept_docs)
         return (1.0 - Z @ self.cluster_centers_.T).astype(np.float32)
 
