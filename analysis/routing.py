@@ -37,6 +37,7 @@ import pandas as pd
 
 from analysis.instrument import OWNERS
 from analysis.text import content_tokens
+from analysis.themes import OTHER_THEME_ID
 
 __all__ = [
     "DEFAULT_VOCABULARY",
@@ -63,24 +64,31 @@ MIN_COVERAGE = 0.2
 #: Coverage at which confidence is no longer reduced for thin evidence.
 FULL_COVERAGE = 0.4
 
-#: Built-in words per owner (stemmed before use). Kept short and unambiguous.
+#: Built-in words per owner (stemmed before use). Kept short and unambiguous:
+#: a topic, not a person ("the CEO" appears in comments about anything, so
+#: "ceo", "executive" and "board" are not evidence of strategy) and not
+#: resourcing ("budget" and "headcount" come up in workload complaints, which
+#: none of the three owns).
 DEFAULT_VOCABULARY: dict[str, tuple[str, ...]] = {
     "ceo": (
         "strategy", "strategic", "direction", "vision", "mission", "purpose", "priority",
         "priorities", "prioritise", "prioritize", "goal", "goals", "objective", "okr",
-        "roadmap", "plan", "planning", "leadership", "executive", "executives", "ceo",
-        "board", "decision", "decisions", "focus", "target", "targets", "reorganisation",
-        "reorganization", "reorg", "restructure", "restructuring", "investment", "budget",
-        "headcount", "acquisition", "merger", "transformation", "future", "alignment",
+        "roadmap", "plan", "planning", "leadership", "decision", "decisions", "focus",
+        "target", "targets", "reorganisation", "reorganization", "reorg", "restructure",
+        "restructuring", "investment", "acquisition", "merger", "transformation",
+        "future", "alignment",
         "kpi", "kpis", "revenue", "profit", "growth", "values",
     ),
     "clo": (
-        "training", "trained", "learning", "course", "courses", "onboarding", "coaching",
+        "training", "trained", "learning", "course", "courses", "onboarding", "induction",
+        "buddy", "starter", "starters", "joiner", "joiners", "newcomer", "newcomers",
+        "shadowing", "e-learning", "elearning", "module", "modules", "coaching",
         "coach", "mentor", "mentoring", "mentorship", "skill", "skills", "upskilling",
         "reskilling", "workshop", "workshops", "development", "career", "knowledge",
         "documentation", "wiki", "communication", "communicate", "communicated",
         "update", "updates", "newsletter", "meeting", "meetings", "townhall", "town",
-        "hall", "all-hands", "briefing", "intranet", "information", "informed", "inform",
+        "hall", "all-hands", "brief", "briefing", "briefings", "intranet", "information",
+        "informed", "inform",
         "manager", "managers", "explain", "explained", "message", "messages", "email",
         "emails", "transparency",
     ),
@@ -290,7 +298,9 @@ def route_themes(
     instrument, strategy : optional
         See :func:`build_vocabulary`.
     overrides : mapping of theme id to owner, optional
-        A leader's corrections. An override always wins (confidence 1,
+        A leader's corrections. The "Other" theme (id
+        :data:`analysis.themes.OTHER_THEME_ID`) holds unrelated one-offs and
+        is routed to "other" unless overridden. An override always wins (confidence 1,
         source "override"); ids are matched as text, so ``"3"`` and ``3``
         are the same theme; ids not in the table are ignored (themes change
         between runs).
@@ -334,6 +344,13 @@ def route_themes(
             sources.append("override")
             evidences.append(())
             continue
+        if _is_other_theme(row["theme_id"]):
+            # One-off comments on unrelated topics: nobody owns them as a whole.
+            owners.append(OTHER)
+            confidences.append(1.0)
+            sources.append("auto")
+            evidences.append(())
+            continue
         terms = _as_list(row["top_terms"])
         if has_weights:
             weights = _as_list(row["term_weights"])
@@ -350,6 +367,13 @@ def route_themes(
     out["owner_source"] = pd.Series(sources, index=out.index, dtype=object)
     out["owner_evidence"] = pd.Series(evidences, index=out.index, dtype=object)
     return out
+
+
+def _is_other_theme(theme_id) -> bool:
+    try:
+        return int(theme_id) == OTHER_THEME_ID
+    except (TypeError, ValueError):
+        return False
 
 
 def _as_list(value) -> list:

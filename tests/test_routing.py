@@ -46,6 +46,13 @@ def strategy():
         (["brand", "promise", "campaign"], "cmo"),
         (["priorities", "direction", "strategy"], "ceo"),
         (["roadmap", "goals", "vision"], "ceo"),
+        # Themes seen on the demo pulse.
+        (["buddy", "starters", "new"], "clo"),
+        (["induction", "joiners", "shadowing"], "clo"),
+        (["town", "halls", "director"], "clo"),
+        (["managers", "brief", "pass"], "clo"),
+        (["goals", "targets", "quarter"], "ceo"),
+        (["customer", "service", "complaints"], "cmo"),
     ],
 )
 def test_default_vocabulary_routes(terms, owner):
@@ -53,6 +60,30 @@ def test_default_vocabulary_routes(terms, owner):
     assert route.owner == owner
     assert 0.5 < route.confidence <= 1.0
     assert set(route.evidence) <= set(terms) and route.evidence
+
+
+@pytest.mark.parametrize(
+    "terms",
+    [
+        ["hybrid", "working", "ceo"],  # the CEO is mentioned, strategy is not the topic
+        ["overtime", "weekends", "budget", "headcount"],  # workload: nobody's of the three
+        ["board", "executives", "parking"],
+    ],
+)
+def test_people_and_resourcing_words_are_not_strategy(terms):
+    assert route_theme(terms).owner == "other"
+
+
+def test_the_other_theme_is_never_routed_automatically():
+    table = pd.DataFrame(
+        {
+            "theme_id": [0, -2],
+            "top_terms": [["customers", "complaints"], ["customers", "brand", "nps"]],
+        }
+    )
+    out = route_themes(table)
+    assert list(out["owner"]) == ["cmo", "other"]
+    assert route_themes(table, overrides={-2: "cmo"})["owner"].tolist() == ["cmo", "cmo"]
 
 
 def test_no_evidence_is_other():

@@ -162,3 +162,35 @@ def test_surface_words_keep_forms_for_exact_lexicon_matching():
         "training",
     ]
     assert surface_words(None) == [] and surface_words("n/a") == []
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Put the goals on the screens in the kitchen.", "put the goals on the screens ."),
+        ("The heating in the open-plan area is broken", "the heating is broken"),
+        ("Please fix the wifi at the Leeds office", "please fix the wifi"),
+        ("Pinned up in our canteen would help", "pinned up would help"),
+        # The place is the subject, not a location: kept.
+        ("The kitchen is always packed", "the kitchen is always packed"),
+        ("Our office needs more desks", "our office needs more desks"),
+        # Nothing left but the place: kept whole.
+        ("in the office", "in the office"),
+        (None, ""),
+    ],
+)
+def test_drop_places(text, expected):
+    from analysis.text import drop_places
+
+    assert drop_places(text) == expected
+
+
+def test_word_pairs_stay_inside_a_clause_and_skip_stop_words():
+    from analysis.text import word_pairs
+
+    assert word_pairs("Record the town halls, please") == [("town", "halls")]
+    assert word_pairs("We need a break room, kitchen is full") == [("break", "room")]
+    assert word_pairs("goals on the screens") == []
+    assert word_pairs("no training, don't know") == []
+    assert word_pairs("The CEO's weekly update") == [("ceo", "weekly"), ("weekly", "update")]
+    assert word_pairs(None) == []
