@@ -25,14 +25,23 @@ Why the method looks the way it does (details and figures in
   silhouette is within ``silhouette_tolerance`` of the best: silhouette on short
   texts plateaus once the real topics are separated and then creeps up by
   splitting them, and a leader is better served by fewer, broader themes.
-* Clusters smaller than ``min_theme_size`` and comments that share no
+* The silhouette finds the finest partition the data supports; on a
+  templated or repetitive pulse that is one cluster per phrasing. So, as in
+  ISODATA (Ball & Hall 1965), clusters holding less than
+  ``min_theme_share`` (5 %) of the comments are dissolved and centres closer
+  than ``merge_similarity`` (cosine 0.4) are lumped: the minimum theme size
+  grows with the pulse, and a leader gets a handful of themes.
+* Members of dissolved clusters and comments that share no
   vocabulary with the rest go to an explicit "Other" theme
   (:data:`OTHER_THEME_ID`), capped at ``max_other_share`` (10 %) of the
   comments with content; beyond the cap the remaining ones are assigned to
   their nearest theme.
 * Labels are the most distinctive words of each theme by class-based TF-IDF
   (c-TF-IDF, Grootendorst 2022, BERTopic), shown as the commonest surface
-  form of each stem ("salary", not "salari").
+  form of each stem ("salary", not "salari"), inside the two-word phrase the
+  theme uses them in when there is one ("town halls", not "halls, town").
+* Where a comment is ("in the kitchen") is not what it is about: place
+  phrases do not signal concepts (:func:`analysis.text.drop_places`).
 * Large pulses (100,000 comments) are deduplicated, and the vocabulary, the
   SVD and the centres are fitted on a random sample of at most
   ``max_fit_samples`` distinct comments; every comment is then assigned to its
@@ -349,6 +358,14 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         Smallest group worth calling a theme. Also bounds the search range:
         at most ``n // min_theme_size`` themes for ``n`` comments, so 1-5
         comments make one theme.
+    min_theme_share : float, default=0.05
+        With ``"auto"``, a theme must also hold at least this share of the
+        comments with content (``max(min_theme_size, ceil(share * n))``, so
+        the minimum grows with the pulse); smaller clusters are dissolved
+        into their nearest theme or "Other".
+    merge_similarity : float, default=0.4
+        With ``"auto"``, themes whose centres have at least this cosine are
+        lumped into one (near-duplicates).
     max_other_share : float, default=0.10
         Largest share of comments with content that may go to "Other".
     concepts : "workplace", None or mapping, default="workplace"
@@ -410,7 +427,7 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         *,
         max_themes=20,
         min_theme_size=3,
-        min_theme_share=0.04,
+        min_theme_share=0.05,
         merge_similarity=0.4,
         max_other_share=0.10,
         concepts="workplace",
@@ -792,27 +809,38 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         ``max_other_share`` of the comments with content; remaining members
         of tiny themes join their nearest surviving theme.
         """
-        assign = np.argmax(sims, axis=1)
+        first = np.argmax(sims, axis=1)
         if k <= 1:
-            return assign
-        best_sim = sims[np.arange(len(assign)), assign]
-        sizes = np.bincount(assign, weights=counts, minlength=k)
-        tiny = sizes < min_size
-        if tiny.all():
-            tiny[:] = False
-        candidates = np.flatnonzero(tiny[assign] | orphans | (best_sim <= 1e-6))
-        if len(candidates) == 0:
-            return assign
+            return first
+        best_sim = sims[np.arange(len(first)), first]
         cap = np.floor(self.max_other_share * n_content)
-        order = candidates[np.lexsort((candidates, best_sim[candidates]))]
-        to_other = order[np.cumsum(counts[order]) <= cap]
-        leftover = np.setdiff1d(candidates, to_other)
-        leftover = leftover[tiny[assign[leftover]]]
-        if len(leftover):
-            masked = sims[leftover].copy()
-            masked[:, tiny] = -np.inf
-            assign[leftover] = np.argmax(masked, axis=1)
-        assign[to_other] = OTHER_THEME_ID
+        dropped = np.zeros(k, dtype=bool)
+        # Moving one-offs to "Other" can leave a theme below the minimum in
+        # turn; then it is dropped as well and the assignment redone.
+        for _ in range(k):
+            assign = first.copy()
+            sizes = np.bincount(assign, weights=counts, minlength=k)
+            tiny = dropped | (sizes < min_size)
+            if tiny.all():
+                tiny = dropped.copy() if not dropped.all() else np.zeros(k, dtype=bool)
+            candidates = np.flatnonzero(tiny[assign] | orphans | (best_sim <= 1e-6))
+            if len(candidates) == 0:
+                return assign
+            order = candidates[np.lexsort((candidates, best_sim[candidates]))]
+            to_other = order[np.cumsum(counts[order]) <= cap]
+            leftover = np.setdiff1d(candidates, to_other)
+            leftover = leftover[tiny[assign[leftover]]]
+            if len(leftover):
+                masked = sims[leftover].copy()
+                masked[:, tiny] = -np.inf
+                assign[leftover] = np.argmax(masked, axis=1)
+            assign[to_other] = OTHER_THEME_ID
+            kept = assign >= 0
+            sizes = np.bincount(assign[kept], weights=counts[kept], minlength=k)
+            shrunk = (sizes > 0) & (sizes < min_size) & ~tiny
+            if not shrunk.any() or (tiny | shrunk).all():
+                return assign
+            dropped = tiny | shrunk
         return assign
 
     # ------------------------------------------------------------ describing

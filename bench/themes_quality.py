@@ -7,7 +7,9 @@ with a different mix of themes; never tuned on). The baseline is the
 scikit-learn text-clustering recipe *told the true number of themes*:
 TfidfVectorizer(stop_words="english", sublinear_tf=True) -> TruncatedSVD(100)
 -> Normalizer -> KMeans(k_true, n_init=10). ThemeClusterer chooses the number
-of themes itself. "words only" is ThemeClusterer with ``concepts=None`` (the
+of themes itself. Then the demo pulse (``bench/data/themes_demo.tsv``, the
+174 comments of ``flask demo``, unlabelled): number, sizes and labels of its
+themes. "words only" is ThemeClusterer with ``concepts=None`` (the
 ablation of the built-in workplace concept lexicon).
 
 Run: .venv/bin/python bench/themes_quality.py
@@ -85,6 +87,17 @@ def main() -> None:
                 f"{np.mean(ari):.3f} [{min(ari):.2f},{max(ari):.2f}] {secs:5.1f}"
             )
         print(f"{name:8} n={len(texts)} comments, {k_true} true themes")
+    # The demo pulse (unlabelled, written from templates): how many themes a
+    # leader is shown, and how big they are.
+    with open(DATA / "themes_demo.tsv", encoding="utf-8", newline="") as f:
+        demo = [r[0] for r in list(csv.reader(f, delimiter="\t"))[1:]]
+    for seed in SEEDS:
+        model = ThemeClusterer(random_state=seed).fit(demo)
+        sizes = [t.size for t in model.themes_]
+        print(f"demo     seed {seed}: {model.n_themes_} themes, sizes {sizes} (last = Other if any)")
+    print("demo     labels (seed 0 is the report's):")
+    for theme in ThemeClusterer(random_state=0).fit(demo).themes_:
+        print(f"         {theme.id:>3} {theme.size:>4}  {theme.label}")
 
 
 if __name__ == "__main__":
