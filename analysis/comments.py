@@ -25,7 +25,7 @@ from analysis.routing import route_themes
 from analysis.scrub import Scrubber
 from analysis.sentiment import has_emoji_or_emoticon, score_many
 from analysis.sentiment import labels as sentiment_labels
-from analysis.text import is_no_content
+from analysis.text import is_missing, is_no_content
 from analysis.themes import NO_CONTENT_LABEL, ThemeClusterer
 
 __all__ = ["COMMENT_COLUMNS", "THEME_COLUMNS", "CommentAnalysis", "analyse_comments"]
@@ -122,14 +122,6 @@ def _empty_themes() -> pd.DataFrame:
     )
 
 
-def _is_missing(value) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return type(value).__name__ in {"NAType", "NaTType"}
-
-
 def analyse_comments(
     texts: Iterable[object],
     *,
@@ -193,7 +185,7 @@ def analyse_comments(
     totals: Counter = Counter()
     scrubbed: list[str] = []
     for value in raw:
-        if _is_missing(value):
+        if is_missing(value):
             scrubbed.append("")
             continue
         text = value if isinstance(value, str) else str(value)

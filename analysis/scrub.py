@@ -30,12 +30,13 @@ comment; :func:`scrub` is a convenience for one-off calls.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+from .text import is_missing
 
 __all__ = ["KINDS", "PLACEHOLDERS", "ScrubResult", "Scrubber", "scrub"]
 
@@ -187,14 +188,6 @@ def _fold(word: str) -> str:
     return folded
 
 
-def _is_missing(text: object) -> bool:
-    if text is None:
-        return True
-    if isinstance(text, float) and math.isnan(text):
-        return True
-    return type(text).__name__ in {"NAType", "NaTType"}
-
-
 class Scrubber:
     """Replaces URLs, e-mail addresses, handles, phone numbers and roster names.
 
@@ -227,7 +220,7 @@ class Scrubber:
         parts: set[str] = set()
         capital_only: set[str] = set()
         for index, name in enumerate(roster_names):
-            if _is_missing(name):
+            if is_missing(name):
                 continue
             if not isinstance(name, str):
                 raise TypeError(f"roster_names[{index}]: expected a name string, got {name!r}")
@@ -313,7 +306,7 @@ class Scrubber:
     def scrub(self, text: object) -> ScrubResult:
         """Scrub one comment. Missing values (None, NaN) give ``""``."""
         counts = dict.fromkeys(KINDS, 0)
-        if _is_missing(text):
+        if is_missing(text):
             return ScrubResult("", counts)
         if not isinstance(text, str):
             text = str(text)

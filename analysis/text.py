@@ -180,7 +180,8 @@ _STEM_CACHE: dict[str, str] = {}
 _STEM_CACHE_LIMIT = 500_000
 
 
-def _is_missing(text: object) -> bool:
+def is_missing(text: object) -> bool:
+    """None, NaN or pandas' NA: no answer at all (unlike an empty string, which is one)."""
     if text is None:
         return True
     if isinstance(text, float) and math.isnan(text):
@@ -214,7 +215,7 @@ def normalise(text: object) -> str:
     >>> normalise("  Don’t   KNOW\u00a0— really…")
     "don't know - really..."
     """
-    if _is_missing(text):
+    if is_missing(text):
         return ""
     if not isinstance(text, str):
         text = str(text)
