@@ -73,7 +73,8 @@ DEFAULT_VOCABULARY: dict[str, tuple[str, ...]] = {
     "ceo": (
         "strategy", "strategic", "direction", "vision", "mission", "purpose", "priority",
         "priorities", "prioritise", "prioritize", "goal", "goals", "objective", "okr",
-        "roadmap", "plan", "planning", "leadership", "decision", "decisions", "focus",
+        "roadmap", "plan", "planning", "leadership", "leader", "leaders", "senior",
+        "decision", "decisions", "focus",
         "target", "targets", "reorganisation", "reorganization", "reorg", "restructure",
         "restructuring", "investment", "acquisition", "merger", "transformation",
         "future", "alignment",

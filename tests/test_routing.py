@@ -53,6 +53,8 @@ def strategy():
         (["managers", "brief", "pass"], "clo"),
         (["goals", "targets", "quarter"], "ceo"),
         (["customer", "service", "complaints"], "cmo"),
+        # Trust in leadership is the CEO's (the 100k bench routed it to other).
+        (["honest", "senior", "leaders"], "ceo"),
     ],
 )
 def test_default_vocabulary_routes(terms, owner):
