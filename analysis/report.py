@@ -22,13 +22,19 @@ from .loader import PulseData
 from .privacy import PrivacyPolicy, comments_visible, protect
 from .scrub import Scrubber
 
-#: Reader-facing names of the indices, in the order reports show them.
-INDEX_LABELS = {
-    "index_strategy": "Strategy alignment (CEO)",
-    "index_customer": "Customer-experience awareness (CMO)",
-    "index_learning": "Learning and communication (CLO)",
-    "overall": "Overall alignment",
-}
+def index_columns_and_labels(instrument) -> dict[str, str]:
+    """The index columns of :func:`respondent_scores` with the names readers see.
+
+    Derived from the instrument (any construct ids, not only the default
+    instrument's), each index named as :func:`analysis.indices.index_labels`
+    names it, with the owning executive, e.g. "Strategy alignment (CEO)".
+    """
+    names = indices.index_labels(instrument)
+    labels = {
+        f"index_{c.id}": f"{names[f'index_{c.id}']} ({c.owner.upper()})" for c in instrument.constructs
+    }
+    labels["overall"] = names["overall"]
+    return labels
 
 
 @dataclass
@@ -97,10 +103,11 @@ class ScoreReport:
         }
 
 
-def respondent_scores(data: PulseData) -> pd.DataFrame:
+def respondent_scores(data: PulseData) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-respondent indices, knowledge score and eNPS, beside the segments.
 
-    The one table every group statistic is computed from.
+    The one table every group statistic is computed from; returned with the
+    per-check knowledge scores it was built from.
     """
     knowledge = recall.score_knowledge(data.responses, data.instrument, data.strategy)
     table = indices.alignment_indices(data.responses, data.instrument, knowledge)
@@ -158,10 +165,11 @@ def build_score_report(
 
     step("knowledge checks")
     scores, knowledge = respondent_scores(data)
-    index_columns = [c for c in INDEX_LABELS if c in scores]
+    labels = index_columns_and_labels(data.instrument)
+    index_columns = [c for c in labels if c in scores]
 
     step("company summary")
-    report.summary = _summary(scores, index_columns, knowledge)
+    report.summary = _summary(scores, labels)
 
     step("reliability")
     report.reliability = _reliability(data)
@@ -197,9 +205,10 @@ def build_score_report(
     return report
 
 
-def _summary(scores: pd.DataFrame, columns: list[str], knowledge: pd.DataFrame) -> pd.DataFrame:
+def _summary(scores: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     rows = []
-    for column in columns + ["knowledge"]:
+    labels = {**{c: l for c, l in labels.items() if c in scores}, "knowledge": "Knowledge score (0-100)"}
+    for column, label in labels.items():
         values = scores[column].dropna()
         n = len(values)
         mean = values.mean() if n else np.nan
@@ -207,7 +216,7 @@ def _summary(scores: pd.DataFrame, columns: list[str], knowledge: pd.DataFrame) 
         rows.append(
             {
                 "measure": column,
-                "label": INDEX_LABELS.get(column, "Knowledge score (0-100)"),
+                "label": label,
                 "n": n,
                 "mean": mean,
                 "ci_low": mean - half,
