@@ -172,7 +172,7 @@ def build_score_report(
     report.summary = _summary(scores, labels)
 
     step("reliability")
-    report.reliability = _reliability(data)
+    report.reliability = _reliability(data, report.notes)
 
     step("eNPS")
     if "enps_answer" in scores:
@@ -226,30 +226,26 @@ def _summary(scores: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _reliability(data: PulseData) -> pd.DataFrame:
-    rows = []
-    for construct in data.instrument.constructs:
-        items = data.instrument.likert_items(construct.id)
-        if len(items) < 2:
-            continue
-        keyed = scoring.keyed_likert(data.responses, data.instrument, construct.id)
-        try:
-            result = reliability.cronbach_alpha(keyed, nan_policy="pairwise")
-        except ValueError as exc:
-            rows.append({"construct": construct.id, "owner": construct.owner, "note": str(exc)})
-            continue
-        rows.append(
+def _reliability(data: PulseData, notes: list[str]) -> pd.DataFrame:
+    try:
+        results = reliability.construct_alpha(data.responses, data.instrument, nan_policy="pairwise")
+    except ValueError as exc:  # e.g. two items nobody answered together
+        notes.append(f"reliability: {exc}")
+        return pd.DataFrame()
+    return pd.DataFrame(
+        [
             {
-                "construct": construct.id,
-                "owner": construct.owner,
+                "construct": construct,
+                "owner": data.instrument.owner_of(construct),
                 "alpha": result.alpha,
                 "ci_low": result.ci_low,
                 "ci_high": result.ci_high,
                 "n_items": result.n_items,
                 "n_respondents": result.n_respondents,
             }
-        )
-    return pd.DataFrame(rows)
+            for construct, result in results.items()
+        ]
+    )
 
 
 def _perception_gap(scores, columns, data: PulseData, policy: PrivacyPolicy) -> pd.DataFrame:
