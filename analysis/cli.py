@@ -51,12 +51,11 @@ def _progress(enabled: bool | None, total: int, desc: str):
     return tqdm(total=total, desc=desc, unit="step", file=sys.stderr, disable=disable, leave=False)
 
 
-def _source_arguments(parser: argparse.ArgumentParser, *, csv_positional: bool = False) -> None:
+def _source_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("where the responses come from (a database or an export)")
     group.add_argument("--db", type=Path, metavar="PATH", help="a Trinity Pulse SQLite database (opened read-only)")
     group.add_argument("--survey", metavar="SLUG", help="the pulse to analyse, with --db")
-    if not csv_positional:
-        group.add_argument("--csv", type=Path, metavar="RESPONSES_CSV", help="responses.csv from 'flask export'")
+    group.add_argument("--csv", type=Path, metavar="RESPONSES_CSV", help="responses.csv from 'flask export'")
     group.add_argument("--pulse", type=Path, metavar="PULSE_JSON", help="pulse.json from 'flask export'")
 
 
@@ -80,14 +79,14 @@ def _policy(args) -> PrivacyPolicy:
         raise CommandError(str(exc)) from exc
 
 
-def _load(args, csv_path: Path | None) -> tuple[PulseData, PulseData | None]:
+def _load(args, csv_path: Path | None, *, with_previous: bool = True) -> tuple[PulseData, PulseData | None]:
     if args.db is not None:
         if csv_path is not None or args.pulse is not None:
             raise CommandError("give either --db with --survey, or an export (--csv and --pulse), not both")
         if not args.survey:
             raise CommandError("--db needs --survey SLUG (the pulse to analyse)")
         data = load_from_db(args.db, args.survey)
-        return data, load_previous_from_db(args.db, data)
+        return data, load_previous_from_db(args.db, data) if with_previous else None
     if csv_path is None or args.pulse is None:
         raise CommandError("say where the responses are: --db PATH --survey SLUG, or --csv responses.csv --pulse pulse.json")
     return load_from_export(csv_path, args.pulse), None
@@ -267,7 +266,7 @@ def cmd_themes(args) -> int:
             if args.pulse is not None:
                 instrument, strategy = load_pulse_definition(args.pulse)
         else:
-            data, _ = _load(args, getattr(args, "csv", None))
+            data, _ = _load(args, args.csv, with_previous=False)
             table = _comments_from_pulse(data)
             instrument, strategy = data.instrument, data.strategy
         bar.update(1)
