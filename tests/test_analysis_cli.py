@@ -190,3 +190,16 @@ def test_usage_mistakes_are_one_line_too(demo_db, capsys):
     code, out, err = run(capsys, "scores", "--db", path, "--survey", "demo-2026-q4",
                          "--by", "department,team,role_level", "--no-progress")
     assert code == 2 and "--by takes one segment or two" in err
+
+
+def test_themes_from_the_export_match_the_database(demo_db, capsys, tmp_path):
+    path, csv_path, json_path = demo_db
+    from_db, from_export = tmp_path / "db.csv", tmp_path / "export.csv"
+    code, _, err = run(capsys, "themes", "--db", path, "--survey", "demo-2026-q4", "--out", from_db, "--no-progress")
+    assert code == 0, err
+    code, _, err = run(capsys, "themes", "--csv", csv_path, "--pulse", json_path, "--out", from_export, "--no-progress")
+    assert code == 0, err
+    left = pd.read_csv(from_db).sort_values(["item", "text"]).reset_index(drop=True)
+    right = pd.read_csv(from_export).sort_values(["item", "text"]).reset_index(drop=True)
+    assert len(left) > 100
+    pd.testing.assert_frame_equal(left[["item", "text"]], right[["item", "text"]])
