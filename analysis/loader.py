@@ -19,7 +19,7 @@ import csv
 import json
 import math
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -325,10 +325,9 @@ def _read_responses_csv(path: Path, instrument: Instrument) -> pd.DataFrame:
         raise LoadError(f"{path}: cannot parse as CSV ({exc})") from exc
     if raw.empty:
         raise LoadError(f"{path}: no responses (the file has a header but no rows)")
-    duplicated = raw["response_id"][raw["response_id"].duplicated()]
-    if not duplicated.empty:
-        line = int(duplicated.index[0]) + 2
-        raise LoadError(f"{path}: line {line}: duplicate response_id '{duplicated.iloc[0]}'")
+    duplicated = np.flatnonzero(raw["response_id"].duplicated().to_numpy())
+    if duplicated.size:
+        raise LoadError(f"{_where(path, raw, int(duplicated[0]))}: duplicate response_id")
     table = pd.DataFrame(index=pd.Index(raw["response_id"].astype(str), name="response_id"))
     for column in ("pulse", "period", "submitted_on", *SEGMENTS):
         values = raw[column] if column in raw else pd.Series(pd.NA, index=raw.index)
@@ -400,8 +399,3 @@ def _numbers(path: Path, values: pd.Series, item, raw: pd.DataFrame) -> pd.Serie
         row = int(np.flatnonzero(problem.to_numpy())[0])
         raise LoadError(f"{_where(path, raw, row)}, column '{item.id}': expected {what}, got '{text.iloc[row]}'")
     return numbers.astype("float64")
-
-
-def with_responses(data: PulseData, responses: pd.DataFrame) -> PulseData:
-    """The same pulse with another responses table (a filtered or synthetic one)."""
-    return replace(data, responses=responses)

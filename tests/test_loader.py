@@ -200,3 +200,15 @@ def test_empty_export_and_unreadable_files(export, tmp_path):
     json_path.write_text(json.dumps({"survey": "x"}), encoding="utf-8")
     with pytest.raises(LoadError, match="missing 'instrument.source_toml'"):
         load_from_export(csv_path, json_path)
+
+
+def test_duplicate_response_id_names_its_line(export):
+    csv_path, json_path = export
+
+    def duplicate(frame):
+        frame.loc[2, "response_id"] = frame.loc[0, "response_id"]
+        return frame
+
+    _rewrite(csv_path, duplicate)
+    with pytest.raises(LoadError, match=r"responses.csv: line \d+ \(response_id '[0-9a-f]+'\): duplicate response_id"):
+        load_from_export(csv_path, json_path)
