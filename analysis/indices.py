@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.groups import welch
 from analysis.instrument import DEFAULT_LEADERSHIP_LEVELS, ROLE_LEVELS, Instrument
 from analysis.scoring import construct_scores, keyed_likert
 
@@ -250,23 +251,6 @@ def know_feel_gap(
     return pd.DataFrame(rows).set_index("item")[columns]
 
 
-def _welch(a: np.ndarray, b: np.ndarray, level: float) -> tuple[float, float, float]:
-    """Welch interval for mean(a) - mean(b) and its p-value; NaN when undefined."""
-    na, nb = len(a), len(b)
-    if na < 2 or nb < 2:
-        return float("nan"), float("nan"), float("nan")
-    va, vb = a.var(ddof=1) / na, b.var(ddof=1) / nb
-    se2 = va + vb
-    if se2 == 0:
-        return float("nan"), float("nan"), float("nan")
-    df = se2**2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
-    diff = a.mean() - b.mean()
-    se = math.sqrt(se2)
-    half = stats.t.ppf(0.5 + level / 2, df) * se
-    p = 2 * stats.t.sf(abs(diff) / se, df)
-    return float(diff - half), float(diff + half), float(p)
-
-
 def perception_gap(
     indices: pd.DataFrame,
     role_level: pd.Series,
@@ -282,7 +266,8 @@ def perception_gap(
 
     The interval for ``difference = leaders_mean - staff_mean`` is Welch's
     (1947): ``diff +- t(level, df) * se`` with ``se^2 = s_l^2/n_l + s_s^2/n_s``
-    and Welch-Satterthwaite ``df``, as R's ``t.test(var.equal = FALSE)``.
+    and Welch-Satterthwaite ``df``, as R's ``t.test(var.equal = FALSE)``
+    (:func:`analysis.groups.welch`, the test of every group table).
 
     Parameters
     ----------
@@ -302,7 +287,8 @@ def perception_gap(
         One row per index (index ``index``) with ``leaders_mean``,
         ``staff_mean``, ``difference``, ``ci_low``, ``ci_high``, ``p_value``,
         ``n_leaders``, ``n_staff``. Means use the respondents with a value for
-        that index; the interval is NaN with fewer than two in either group.
+        that index; the interval is NaN with fewer than two in either group,
+        and collapses to the difference (p-value NaN) when neither group varies.
         Small groups are not suppressed here: apply ``analysis.privacy``
         before showing the result.
     """
@@ -331,7 +317,7 @@ def perception_gap(
         values = indices[column]
         a = values[leaders].dropna().to_numpy(dtype=float)
         b = values[staff].dropna().to_numpy(dtype=float)
-        low, high, p = _welch(a, b, level)
+        _, low, high, p = welch(a, b, level)
         lead_mean = float(a.mean()) if len(a) else float("nan")
         staff_mean = float(b.mean()) if len(b) else float("nan")
         rows.append(

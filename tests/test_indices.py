@@ -172,6 +172,14 @@ def test_perception_gap_leadership_levels_and_small_groups():
     assert (wider["n_leaders"], wider["leaders_mean"], wider["staff_mean"]) == (2, 55, 55)
 
 
+def test_perception_gap_without_spread_is_the_difference_itself():
+    indices = pd.DataFrame({"overall": [80.0, 80.0, 50.0, 50.0, 50.0]}, index=list("abcde"))
+    roles = pd.Series(["manager", "director", "staff", "staff", "team_lead"], index=list("abcde"))
+    row = perception_gap(indices, roles).loc["overall"]
+    assert (row["difference"], row["ci_low"], row["ci_high"]) == (30, 30, 30)
+    assert np.isnan(row["p_value"])
+
+
 def test_perception_gap_refuses_unknown_roles():
     indices = pd.DataFrame({"overall": [1.0, 2.0]}, index=["a", "b"])
     with pytest.raises(ValueError, match="response 'b' has role_level 'boss'"):
