@@ -209,7 +209,8 @@ def instrument_toml(instrument: Instrument) -> str:
 _instrument_cache: dict[tuple[str, int, str], Instrument] = {}
 
 
-def _load_instrument(db: sqlite_utils.Database, instrument_id: str, version: int) -> Instrument:
+def _stored_source(db: sqlite_utils.Database, instrument_id: str, version: int) -> str | None:
+    """The TOML text stored for (id, version), or ``None`` when it is not stored."""
     row = next(
         db.query(
             "SELECT source_toml FROM instruments WHERE id = ? AND version = ?",
@@ -217,12 +218,17 @@ def _load_instrument(db: sqlite_utils.Database, instrument_id: str, version: int
         ),
         None,
     )
-    if row is None:
+    return None if row is None else row["source_toml"]
+
+
+def _load_instrument(db: sqlite_utils.Database, instrument_id: str, version: int) -> Instrument:
+    source = _stored_source(db, instrument_id, version)
+    if source is None:
         raise StorageError(f"instrument '{instrument_id}' v{version} is not in the database")
-    key = (instrument_id, version, hashlib.sha256(row["source_toml"].encode()).hexdigest())
+    key = (instrument_id, version, hashlib.sha256(source.encode()).hexdigest())
     if key not in _instrument_cache:
         _instrument_cache[key] = parse_instrument_text(
-            row["source_toml"], source=f"database: instrument '{instrument_id}' v{version}"
+            source, source=f"database: instrument '{instrument_id}' v{version}"
         )
     return _instrument_cache[key]
 
@@ -235,15 +241,9 @@ def save_instrument(db: sqlite_utils.Database, instrument: Instrument) -> None:
     new version instead.
     """
     text = instrument_toml(instrument)
-    existing = next(
-        db.query(
-            "SELECT source_toml FROM instruments WHERE id = ? AND version = ?",
-            [instrument.id, instrument.version],
-        ),
-        None,
-    )
+    existing = _stored_source(db, instrument.id, instrument.version)
     if existing is not None:
-        if tomllib.loads(existing["source_toml"]) != tomllib.loads(text):
+        if tomllib.loads(existing) != tomllib.loads(text):
             raise StorageError(
                 f"instrument '{instrument.id}' version {instrument.version} is already stored "
                 f"with different content; bump [instrument] version in {instrument.source} "
@@ -357,7 +357,7 @@ def create_pulse(
     parts, figures = _strategy_rows(slug, strategy)
     db.execute("BEGIN IMMEDIATE")
     try:
-        if next(db.query("SELECT 1 AS x FROM pulses WHERE slug = ?", [slug]), None):
+        if get_pulse_row(db, slug) is not None:
             raise StorageError(f"a survey with slug '{slug}' already exists")
         save_instrument(db, instrument)
         db.execute(
@@ -439,9 +439,14 @@ def _pulse_from_row(db: sqlite_utils.Database, row: dict) -> Pulse:
     )
 
 
+def get_pulse_row(db: sqlite_utils.Database, slug: str) -> dict | None:
+    """The raw ``pulses`` row (status etc.) without rebuilding the instrument."""
+    return next(db.query("SELECT * FROM pulses WHERE slug = ?", [slug]), None)
+
+
 def get_pulse(db: sqlite_utils.Database, slug: str) -> Pulse | None:
     """The pulse with this slug, or ``None``."""
-    row = next(db.query("SELECT * FROM pulses WHERE slug = ?", [slug]), None)
+    row = get_pulse_row(db, slug)
     return None if row is None else _pulse_from_row(db, row)
 
 
@@ -534,11 +539,6 @@ def add_invitations(
         db.rollback()
         raise
     return tokens
-
-
-def get_pulse_row(db: sqlite_utils.Database, slug: str) -> dict | None:
-    """The raw ``pulses`` row (status etc.) without rebuilding the instrument."""
-    return next(db.query("SELECT * FROM pulses WHERE slug = ?", [slug]), None)
 
 
 def find_invitation(db: sqlite_utils.Database, token: str) -> Invitation | None:
@@ -834,12 +834,7 @@ def export_pulse(
             [pulse.instrument.id],
         )
     ]
-    source = next(
-        db.query(
-            "SELECT source_toml FROM instruments WHERE id = ? AND version = ?",
-            [pulse.instrument.id, pulse.instrument.version],
-        )
-    )["source_toml"]
+    source = _stored_source(db, pulse.instrument.id, pulse.instrument.version)
     meta = {
         "format": EXPORT_FORMAT,
         "survey": pulse.slug,
