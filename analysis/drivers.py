@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from analysis.scoring import keyed_likert
+
 __all__ = [
     "MIN_ROWS_PER_PREDICTOR",
     "key_drivers",
@@ -221,14 +223,8 @@ def likert_predictors(table: pd.DataFrame, instrument) -> pd.DataFrame:
     higher is better (reverse-keyed items flipped), ready for :func:`key_drivers`.
 
     Flipping does not change the weights (they depend on squared
-    correlations) but makes every ``beta`` read the same way round.
+    correlations) but makes every ``beta`` read the same way round. The
+    keying is :func:`analysis.scoring.keyed_likert`, the one the scores and
+    alpha use, so an answer off the scale is refused here too.
     """
-    columns = {}
-    for item in instrument.likert_items():
-        if item.id not in table.columns:
-            raise ValueError(f"the responses table has no column for Likert item {item.id!r}")
-        values = pd.to_numeric(table[item.id])
-        if item.reverse:
-            values = item.scale.points + 1 - values
-        columns[item.id] = values
-    return pd.DataFrame(columns, index=table.index)
+    return keyed_likert(table, instrument)
