@@ -36,6 +36,8 @@ from vaderSentiment.vaderSentiment import (
     negated,
 )
 
+from analysis.text import is_blank
+
 __all__ = [
     "NEGATIVE_THRESHOLD",
     "POSITIVE_THRESHOLD",
@@ -329,13 +331,13 @@ class SentimentScorer:
 
     def polarity(self, text: object) -> dict[str, float]:
         """VADER's full scores ``neg``, ``neu``, ``pos``, ``compound`` (NaN if missing)."""
-        if _is_blank(text):
+        if is_blank(text):
             return {"neg": math.nan, "neu": math.nan, "pos": math.nan, "compound": math.nan}
         return self._analyzer.polarity_scores(str(text))
 
     def score(self, text: object) -> float:
         """Compound score in [-1, 1]; NaN for a missing or blank comment."""
-        if _is_blank(text):
+        if is_blank(text):
             return math.nan
         return self._analyzer.polarity_scores(str(text))["compound"]
 
@@ -350,7 +352,7 @@ class SentimentScorer:
         out = []
         append = out.append
         for text in texts:
-            if _is_blank(text):
+            if is_blank(text):
                 append(math.nan)
                 continue
             if not isinstance(text, str):
@@ -377,7 +379,7 @@ def has_emoji_or_emoticon(text: object) -> bool:
     >>> [has_emoji_or_emoticon(t) for t in ["\U0001F44D", ":(", "-", "n/a", None]]
     [True, True, False, False, False]
     """
-    if _is_blank(text) or not isinstance(text, str):
+    if is_blank(text) or not isinstance(text, str):
         return False
     analyzer = _default_scorer()._analyzer
     if not text.isascii():
@@ -389,16 +391,6 @@ def has_emoji_or_emoticon(text: object) -> bool:
         token in lexicon and not token.isdigit() and not any(ch.isalpha() for ch in token)
         for token in text.split()
     )
-
-
-def _is_blank(text: object) -> bool:
-    if text is None:
-        return True
-    if isinstance(text, float):
-        return math.isnan(text)
-    if isinstance(text, str):
-        return not text.strip()
-    return type(text).__name__ in {"NAType", "NaTType"}
 
 
 @lru_cache(maxsize=1)

@@ -31,6 +31,8 @@ __all__ = [
     "PLACE_NOUNS",
     "content_tokens",
     "drop_places",
+    "is_blank",
+    "is_missing",
     "is_no_content",
     "normalise",
     "stem",
@@ -189,6 +191,15 @@ def is_missing(text: object) -> bool:
     # pandas.NA and friends: NA compares ambiguous, so test by type name
     # rather than importing pandas here.
     return type(text).__name__ in {"NAType", "NaTType"}
+
+
+def is_blank(text: object) -> bool:
+    """Missing, or a string of only whitespace: nothing was typed.
+
+    Why: sentiment treats both as "no answer" (NaN), not as a neutral one;
+    "-" or "n/a" are typed and are judged by :func:`is_no_content` instead.
+    """
+    return is_missing(text) or (isinstance(text, str) and not text.strip())
 
 
 def normalise(text: object) -> str:
