@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .text import is_no_content, stem
+from .text import is_missing, is_no_content, stem
 
 __all__ = [
     "DEFAULT_ESTIMATE_TOLERANCE_SHARE",
@@ -720,10 +720,7 @@ class RecallScorer:
 
     def score(self, answer: object) -> RecallScore:
         """Grade one answer. Blank and "don't know" answers score 0, no match."""
-        if answer is None or (isinstance(answer, float) and math.isnan(answer)):
-            text = ""
-        else:
-            text = str(answer)
+        text = "" if is_missing(answer) else str(answer)
         key = " ".join(text.split()).casefold() if "\n" not in text else text.casefold()
         cached = self._cache.get(key)
         if cached is None:
@@ -914,13 +911,8 @@ def score_estimate(estimate, actual, *, tolerance=None, scale_range=None) -> flo
 
 
 def _is_blank(value) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float):
-        return math.isnan(value)
-    if isinstance(value, str):
-        return not value.strip()
-    return bool(pd.isna(value)) if np.ndim(value) == 0 else False
+    """No answer: missing (None, NaN, NA) or nothing but white space."""
+    return is_missing(value) or (isinstance(value, str) and not value.strip())
 
 
 def score_knowledge(responses: pd.DataFrame, instrument, strategy) -> pd.DataFrame:
