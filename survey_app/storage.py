@@ -482,16 +482,26 @@ def set_pulse_status(db: sqlite_utils.Database, slug: str, status: str) -> None:
 # --------------------------------------------------------------------------
 
 
-def _clean_segment(value: Any, where: str, segment: str) -> str | None:
+def _is_missing(value: Any) -> bool:
+    """None, NaN or blank text: no answer, for a segment or an item alike.
+
+    Not :func:`analysis.text.is_missing`: that one counts blank text as an
+    answer, and importing :mod:`analysis.text` would load NLTK and
+    scikit-learn (over a second) into the web app.
+    """
     if value is None:
-        return None
+        return True
     if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _clean_segment(value: Any, where: str, segment: str) -> str | None:
+    if _is_missing(value):
         return None
     if not isinstance(value, str):
         raise StorageError(f"{where}: {segment} must be text, got {value!r}")
     value = value.strip()
-    if not value:
-        return None
     if segment == "role_level":
         _check_role_level(value, where)
     return value
@@ -574,14 +584,6 @@ def roster_values(db: sqlite_utils.Database, pulse_slug: str, segment: str) -> l
 # --------------------------------------------------------------------------
 # Responses
 # --------------------------------------------------------------------------
-
-
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
 
 
 def _number(item: Item, value: Any) -> float:
