@@ -522,14 +522,24 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
                 j = len(distinct)
                 first_of[key] = j
                 distinct.append(key)
-                # Where a comment is ("in the kitchen") is not what it is about.
-                topical = drop_places(key)
-                tokens.append(content_tokens(key))
-                concepts.append(self._concept_doc(topical))
+                words, signals = self._features(key)
+                tokens.append(words)
+                concepts.append(signals)
                 counts.append(0)
             inverse[i] = j
             counts[j] += 1
         return distinct, inverse, tokens, concepts, np.asarray(counts, dtype=np.float64)
+
+    def _features(self, text) -> tuple[list[str], list[str]]:
+        """Stems and concepts of one comment, built alike in fit and transform.
+
+        Why: where a comment is ("in the kitchen") is not what it is about, so
+        place phrases are dropped before reading concepts; the word block keeps
+        them ("three days in the office" is about the office). ``transform``
+        once dropped them from the words too, so ``predict`` could disagree
+        with ``labels_`` on the very comments it was fitted on.
+        """
+        return content_tokens(text), self._concept_doc(drop_places(text))
 
     def _concept_doc(self, text: str) -> list[str]:
         """Concepts signalled by the words of one text (empty without a lexicon)."""
@@ -973,10 +983,9 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         texts = self._as_texts(texts)
         if self.n_themes_ == 0 or self._word_vectorizer is None:
             return np.ones((len(texts), self.n_themes_), dtype=np.float32)
-        empty = [is_no_content(t) for t in texts]
-        topical = ["" if e else drop_places(t) for t, e in zip(texts, empty)]
-        tokens = [content_tokens(t) for t in topical]
-        concept_docs = [self._concept_doc(t) for t in topical]
+        features = [([], []) if is_no_content(t) else self._features(t) for t in texts]
+        tokens = [words for words, _ in features]
+        concept_docs = [signals for _, signals in features]
         Z = self._embed(tokens, concept_docs)
         return (1.0 - Z @ self.cluster_centers_.T).astype(np.float32)
 

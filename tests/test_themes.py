@@ -129,6 +129,17 @@ def test_predict_and_transform_on_new_texts(fitted):
     np.testing.assert_allclose(distances[2], 1.0, atol=1e-6)
 
 
+def test_transform_keeps_place_words_like_fit(fitted):
+    # Place phrases leave the concept block only; the word block keeps them
+    # in fit, so transform must too ("office" is in this corpus's vocabulary).
+    _, model = fitted
+    with_place, without = model.transform(
+        ["Customers complain about waiting times in the office",
+         "Customers complain about waiting times"]
+    )
+    assert not np.allclose(with_place, without)
+
+
 def test_empty_input_raises_clear_error():
     with pytest.raises(ValueError, match="at least one text"):
         ThemeClusterer().fit([])
