@@ -33,6 +33,12 @@ def _open_database():
     return db
 
 
+def _unknown_survey(db, slug: str) -> BadInput:
+    """The error for a slug no survey has, listing the ones that exist."""
+    known = ", ".join(p.slug for p in storage.list_pulses(db)) or "none yet"
+    return BadInput(f"no survey '{slug}' (known surveys: {known})")
+
+
 def _demo_links_csv() -> Path:
     """Where the demo writes its invitation links: beside the database they open.
 
@@ -106,8 +112,7 @@ def export_command(slug: str, out_dir: Path):
         try:
             csv_path, json_path = storage.export_pulse(db, slug, out_dir)
         except storage.UnknownPulse:
-            known = ", ".join(p.slug for p in storage.list_pulses(db)) or "none yet"
-            raise BadInput(f"no survey '{slug}' (known surveys: {known})") from None
+            raise _unknown_survey(db, slug) from None
         count = storage.count_responses(db, slug)
     finally:
         db.close()
@@ -135,8 +140,7 @@ def pulse_status_command(slug: str, status: str):
     try:
         storage.set_pulse_status(db, slug, status)
     except storage.UnknownPulse:
-        known = ", ".join(p.slug for p in storage.list_pulses(db)) or "none yet"
-        raise BadInput(f"no survey '{slug}' (known surveys: {known})") from None
+        raise _unknown_survey(db, slug) from None
     finally:
         db.close()
     click.echo(f"Survey '{slug}' is now {status}.")
@@ -223,10 +227,9 @@ def demo_command(if_empty: bool, seed: int, base_url: str):
             click.echo("The database already has surveys; nothing seeded.")
             _print_start_here(db, base_url, links_csv=links_csv)
             return
-        try:
-            from survey_app.demo import generate_demo
-        except ImportError as exc:  # pragma: no cover - only before the demo lands
-            raise click.ClickException(f"the demo generator is not available ({exc})") from exc
+        # Imported here: the demo's phrase banks are not needed by other commands.
+        from survey_app.demo import generate_demo
+
         try:
             result = generate_demo(db, seed=seed, links_csv=links_csv, base_url=base_url)
         except (storage.StorageError, ValueError) as exc:
@@ -239,8 +242,8 @@ def demo_command(if_empty: bool, seed: int, base_url: str):
         _print_start_here(
             db,
             base_url,
-            sample_tokens=list(result.sample_tokens)[:5],
-            links_csv=Path(result.invitation_links_csv),
+            sample_tokens=result.sample_tokens[:5],
+            links_csv=result.invitation_links_csv,
         )
     finally:
         db.close()
