@@ -42,14 +42,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from analysis.instrument import Instrument, load_instrument
+from analysis.instrument import SEGMENTS, TENURE_BANDS, Instrument, load_instrument
 from analysis.strategy import CustomerFigure, Strategy
 from survey_app import demo_text as text
 from survey_app import storage
 
 INSTRUMENT_PATH = Path(__file__).resolve().parents[1] / "instruments" / "strategy-pulse.toml"
 CONSTRUCTS = ("strategy", "customer", "learning")
-TENURE_BANDS = ("lt1", "1to2", "3to5", "6plus")
 LEADER_LEVELS = ("executive", "director", "manager", "team_lead")
 
 #: How much higher each level rates itself than its knowledge justifies, in
@@ -643,10 +642,9 @@ def _write_links(path: Path, rows: list[tuple[str, dict[str, str]]], base_url: s
     base = base_url.rstrip("/")
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["url", "department", "team", "tenure_band", "role_level"])
+        writer.writerow(["url", *SEGMENTS])
         for token, seg in rows:
-            writer.writerow([f"{base}/s/{token}", seg["department"], seg["team"],
-                             seg["tenure_band"], seg["role_level"]])
+            writer.writerow([f"{base}/s/{token}"] + [seg[s] for s in SEGMENTS])
 
 
 def generate_demo(db, *, seed: int = 0, links_csv: Path, base_url: str = "") -> DemoResult:
