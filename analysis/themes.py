@@ -72,6 +72,7 @@ from analysis.text import (
     STOP_WORDS,
     content_tokens,
     drop_places,
+    is_missing,
     is_no_content,
     stem,
     stem_tokens,
@@ -503,21 +504,20 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         """
         n = len(texts)
         inverse = np.full(n, -1, dtype=np.int64)
+        # distinct index of each text seen, -1 for no content
         first_of: dict[str, int] = {}
         distinct: list = []
         tokens: list[list[str]] = []
         concepts: list[list[str]] = []
         counts: list[int] = []
-        no_content_cache: dict[str, bool] = {}
         for i, text in enumerate(texts):
-            key = text if isinstance(text, str) else ("" if text is None else str(text))
+            # A missing value is keyed as "" (no content), not as "nan": else a
+            # NaN would make a later typed "nan" no content too.
+            key = text if isinstance(text, str) else ("" if is_missing(text) else str(text))
             j = first_of.get(key)
             if j is None:
-                empty = no_content_cache.get(key)
-                if empty is None:
-                    empty = is_no_content(text)
-                    no_content_cache[key] = empty
-                if empty:
+                if is_no_content(key):
+                    first_of[key] = -1
                     continue
                 j = len(distinct)
                 first_of[key] = j
@@ -526,6 +526,8 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
                 tokens.append(words)
                 concepts.append(signals)
                 counts.append(0)
+            elif j < 0:
+                continue
             inverse[i] = j
             counts[j] += 1
         return distinct, inverse, tokens, concepts, np.asarray(counts, dtype=np.float64)

@@ -235,6 +235,14 @@ def test_only_no_comments_is_valid_and_gives_no_themes():
     assert (model.predict(["pay is low"]) == NO_CONTENT_LABEL).all()
 
 
+def test_missing_value_does_not_make_a_typed_nan_no_content():
+    # A typed "nan" is a (meaningless) comment; a missing value before it
+    # must not change that.
+    model = ThemeClusterer().fit([float("nan"), "nan", None, *CORPUS])
+    assert model.labels_[0] == NO_CONTENT_LABEL and model.labels_[2] == NO_CONTENT_LABEL
+    assert model.labels_[1] != NO_CONTENT_LABEL
+
+
 def test_emoji_only_comments_are_no_content():
     texts = CORPUS + ["😀", "👍👍", "🙄🙄🙄"]
     model = ThemeClusterer().fit(texts)
