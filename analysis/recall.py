@@ -901,10 +901,23 @@ def score_estimate(estimate, actual, *, tolerance=None, scale_range=None) -> flo
         return math.nan
     actual = float(actual)
     tol = _estimate_tolerance(actual, tolerance, scale_range)
-    distance = abs(value - actual)
-    if distance <= tol:
-        return 1.0
-    return max(0.0, 1.0 - (distance - tol) / ((ESTIMATE_ZERO_AT - 1.0) * tol))
+    return float(_estimate_credit(abs(value - actual), tol))
+
+
+def _estimate_credit(distance, tol: float):
+    """1 within ``tol``, falling linearly to 0 at ESTIMATE_ZERO_AT tolerances;
+    elementwise, so one answer and a whole column get the same formula."""
+    return np.clip(1.0 - (distance - tol) / ((ESTIMATE_ZERO_AT - 1.0) * tol), 0.0, 1.0)
+
+
+def _estimate_scale(item, figure) -> tuple[float, float] | None:
+    """The answer scale of an estimate item: its own ``min``/``max`` if it sets
+    both, else the figure's; None when neither gives both ends."""
+    if item.min is not None and item.max is not None:
+        return item.min, item.max
+    if figure.min is not None and figure.max is not None:
+        return figure.min, figure.max
+    return None
 
 
 # --- Responses table ----------------------------------------------------------
@@ -961,23 +974,13 @@ def score_knowledge(responses: pd.DataFrame, instrument, strategy) -> pd.DataFra
             if figure is None:
                 out[item.id] = np.nan
                 continue
-            if item.min is not None and item.max is not None:
-                scale = (item.min, item.max)
-            else:
-                scale = (figure.min, figure.max)
             try:
                 values = pd.to_numeric(column, errors="raise").astype(float)
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"knowledge item '{item.id}': estimates must be numbers ({exc})") from None
-            out[item.id] = _score_estimates(values.to_numpy(), figure.value, item.tolerance, scale)
+            tol = _estimate_tolerance(float(figure.value), item.tolerance, _estimate_scale(item, figure))
+            out[item.id] = _estimate_credit(np.abs(values - figure.value), tol)  # blank stays NaN
     return out
-
-
-def _score_estimates(values: np.ndarray, actual: float, tolerance, scale) -> np.ndarray:
-    tol = _estimate_tolerance(float(actual), tolerance, scale)
-    distance = np.abs(values - actual)
-    credit = np.clip(1.0 - (distance - tol) / ((ESTIMATE_ZERO_AT - 1.0) * tol), 0.0, 1.0)
-    return np.where(np.isnan(values), np.nan, credit)
 
 
 # --- Misconceptions -----------------------------------------------------------
@@ -1185,11 +1188,9 @@ def knowledge_misconceptions(responses: pd.DataFrame, instrument, strategy, *, m
             figure = strategy.customer_figures.get(item.figure)
             if figure is None:
                 continue
-            scale = (item.min, item.max) if item.min is not None and item.max is not None else (figure.min, figure.max)
-            if scale[0] is None or scale[1] is None:
-                scale = None
             out[item.id] = estimate_misconceptions(
-                responses[item.id], figure.value, tolerance=item.tolerance, scale_range=scale,
+                responses[item.id], figure.value, tolerance=item.tolerance,
+                scale_range=_estimate_scale(item, figure),
                 label=figure.label, min_count=min_count,
             )
     return out
