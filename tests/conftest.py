@@ -7,6 +7,7 @@ Other test modules build on these:
   Use ``make_app(WTF_CSRF_ENABLED=True)``.
 - ``client`` / ``runner`` - Flask's test client and CLI runner for ``app``.
 - ``db`` - a :class:`sqlite_utils.Database` on the same file (closed after).
+- ``store`` - a migrated database of its own at ``store_path``, no app.
 - ``instrument`` / ``strategy`` - the default instrument and a sample strategy.
 - ``make_pulse`` - factory: a pulse in any status, with or without an open link
   and invitations; ``open_pulse`` - an open one, ready to answer.
@@ -133,6 +134,23 @@ def db(app):
     from survey_app.db import connect
 
     database = connect(app.config["DATABASE"])
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def store_path(tmp_path):
+    """Where ``store`` keeps its database, for tests that open more connections."""
+    return tmp_path / "store.db"
+
+
+@pytest.fixture
+def store(store_path):
+    """A migrated database of its own, without an app, for storage-level tests."""
+    from survey_app import db as dbmod
+
+    database = dbmod.connect(store_path)
+    dbmod.migrate(database)
     yield database
     database.close()
 

@@ -13,7 +13,6 @@ from datetime import date
 
 import pytest
 
-from survey_app import db as dbmod
 from survey_app import storage
 
 # A column whose name matches this could identify a person or the moment they
@@ -30,14 +29,6 @@ ALLOWED_COLUMNS = {
                   "role_level"},
     "answers": {"response_id", "item_id", "value_number", "value_text"},
 }
-
-
-@pytest.fixture
-def store(tmp_path):
-    database = dbmod.connect(tmp_path / "anon.db")
-    dbmod.migrate(database)
-    yield database
-    database.close()
 
 
 def columns(db, table):

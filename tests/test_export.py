@@ -20,14 +20,6 @@ TRICKY_TEXT = 'Line one, with a comma\nline two with "quotes"\r\nand ünïcödé
 
 
 @pytest.fixture
-def store(tmp_path):
-    database = dbmod.connect(tmp_path / "export.db")
-    dbmod.migrate(database)
-    yield database
-    database.close()
-
-
-@pytest.fixture
 def answered(store, instrument, strategy):
     """Two pulses of one series; the later one has varied responses.
 
@@ -150,11 +142,11 @@ def test_export_unknown_pulse(tmp_path, store):
     assert not (tmp_path / "out").exists()
 
 
-def test_export_agrees_with_the_analysis_loader(tmp_path, store, answered):
+def test_export_agrees_with_the_analysis_loader(tmp_path, store, store_path, answered):
     loader = pytest.importorskip("analysis.loader")
     csv_path, json_path = storage.export_pulse(store, "q4", tmp_path / "out")
     from_export = loader.load_from_export(csv_path, json_path)
-    from_db = loader.load_from_db(tmp_path / "export.db", "q4")
+    from_db = loader.load_from_db(store_path, "q4")
     assert from_export.series == from_db.series == ("q3", "q4")
     left = from_export.responses.sort_index()
     right = from_db.responses.sort_index()

@@ -15,14 +15,6 @@ from survey_app import storage
 
 
 @pytest.fixture
-def store(tmp_path):
-    database = dbmod.connect(tmp_path / "store.db")
-    dbmod.migrate(database)
-    yield database
-    database.close()
-
-
-@pytest.fixture
 def pulse(store, instrument, strategy):
     """An open pulse with three invitations; returns (slug, tokens)."""
     storage.create_pulse(store, slug="q4", title="Q4 pulse", period="2026-Q4",
@@ -356,10 +348,9 @@ def run_together(n, target):
     return results
 
 
-def test_twenty_concurrent_submits_with_one_token_store_exactly_one(tmp_path, store, pulse):
+def test_twenty_concurrent_submits_with_one_token_store_exactly_one(store, store_path, pulse):
     slug, tokens = pulse
-    path = tmp_path / "store.db"
-    connections = [dbmod.connect(path) for _ in range(20)]
+    connections = [dbmod.connect(store_path) for _ in range(20)]
     try:
         results = run_together(20, lambda i: storage.submit_response(
             connections[i], pulse_slug=slug, token=tokens[0],
@@ -375,11 +366,10 @@ def test_twenty_concurrent_submits_with_one_token_store_exactly_one(tmp_path, st
     assert store["answers"].count == 2
 
 
-def test_twenty_concurrent_submits_with_different_tokens_all_store(tmp_path, store, pulse):
+def test_twenty_concurrent_submits_with_different_tokens_all_store(store, store_path, pulse):
     slug, _ = pulse
     tokens = storage.add_invitations(store, slug, [{"department": "Sales"}] * 20)
-    path = tmp_path / "store.db"
-    connections = [dbmod.connect(path) for _ in range(20)]
+    connections = [dbmod.connect(store_path) for _ in range(20)]
     try:
         results = run_together(20, lambda i: storage.submit_response(
             connections[i], pulse_slug=slug, token=tokens[i], answers={"enps": 5},
@@ -419,7 +409,8 @@ except storage.AlreadyAnswered:
 
 
 @pytest.mark.slow  # ~3-5 s: five Python processes start up
-def test_concurrent_submits_from_separate_processes_store_exactly_one(tmp_path, store, pulse):
+def test_concurrent_submits_from_separate_processes_store_exactly_one(tmp_path, store, store_path,
+                                                                     pulse):
     import subprocess
     import sys
     import time
@@ -430,7 +421,7 @@ def test_concurrent_submits_from_separate_processes_store_exactly_one(tmp_path, 
     root = Path(__file__).resolve().parents[1]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(tmp_path / "store.db"), tokens[1], str(go),
+            [sys.executable, "-c", WORKER, str(store_path), tokens[1], str(go),
              str(tmp_path / f"ready{i}")],
             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
