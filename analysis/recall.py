@@ -600,7 +600,7 @@ class RecallScorer:
         for text in self.statements:
             concepts: dict[str, bool] = {}
             related: dict[str, str] = {}
-            for piece in _items(text, frozenset(lex.abbreviations)):
+            for piece in _items(text, self._abbreviations):
                 for surface, word in _item_words(piece, lex):
                     if word[0].isdigit():
                         key = _number_key(word)
@@ -656,11 +656,10 @@ class RecallScorer:
     # -- words -----------------------------------------------------------------
 
     def _resolve(self, surface: str, word: str) -> list[_Tok]:
-        key = word
-        hit = self._resolved.get(key)
+        hit = self._resolved.get(word)
         if hit is None:
             hit = self._resolve_uncached(word)
-            self._resolved[key] = hit
+            self._resolved[word] = hit
         if hit and hit[0].surface != surface:
             return [_Tok(surface, t.concept, t.related, t.number) for t in hit]
         return hit
@@ -778,13 +777,13 @@ class RecallScorer:
             for g in range(n):
                 if not hits[g] or (best > 0 and mass[g] < DOMINANCE_RATIO * best):
                     continue
+                credited: set[str] = set()
                 for c, (f, words) in hits[g].items():
                     if f > factors[g].get(c, 0.0):
                         factors[g][c] = f
                     evidence[g].extend(words)
-                for i, tok in enumerate(toks):
-                    if tok.surface in {w for _, ws in hits[g].values() for w in ws}:
-                        used.add(i)
+                    credited.update(words)
+                used.update(i for i, tok in enumerate(toks) if tok.surface in credited)
             relevant += len(used)
 
         precision = 1.0
