@@ -279,7 +279,7 @@ def build_survey_form(
         elif item.type in ("recall", "comment"):
             field = _text_field(item, number)
         elif item.type == "segment":
-            field = _segment_field(item, number, segment_choices.get(item.segment, ()))
+            field = _segment_field(item, number, values)
         else:  # pragma: no cover - the instrument loader refuses other types
             raise ValueError(f"{instrument.source}: item '{item.id}' has unknown type {item.type!r}")
         attrs[item.id] = field
