@@ -30,6 +30,7 @@ __all__ = [
     "STOP_WORDS",
     "PLACE_NOUNS",
     "content_tokens",
+    "content_words",
     "drop_places",
     "is_blank",
     "is_missing",
@@ -323,6 +324,21 @@ def content_tokens(text: object) -> list[str]:
     >>> content_tokens("We don't get enough training on our customers' NPS!")
     ['not', 'train', 'custom', 'nps']
     """
+    return [s for _, s in content_words(text)]
+
+
+def content_words(text: object) -> list[tuple[str, str]]:
+    """Each token of :func:`content_tokens` as ``(word as written, stem)``.
+
+    Why: a theme label shows the commonest spelling of each stem ("salary",
+    not "salari"); reading the spellings off the very tokens that were
+    stemmed keeps the two in step (placeholders, contractions, possessives).
+
+    Examples
+    --------
+    >>> content_words("Our salaries don't match")
+    [('salaries', 'salari'), ('not', 'not'), ('match', 'match')]
+    """
     norm = normalise(text)
     if "[" in norm:
         norm = _PLACEHOLDER.sub(" ", norm)
@@ -332,13 +348,13 @@ def content_tokens(text: object) -> list[str]:
     for token in _TOKEN.findall(norm):
         if "'" in token:
             if _NEGATED_CONTRACTION.match(token):
-                out.append("not")
+                out.append(("not", "not"))
                 continue
             if token.endswith("'s"):
                 token = token[:-2]
             token = token.replace("'", "")
         elif token in _BARE_NEGATED:
-            out.append("not")
+            out.append(("not", "not"))
             continue
         parts = token.split("-") if "-" in token else (token,)
         for part in parts:
@@ -350,9 +366,8 @@ def content_tokens(text: object) -> list[str]:
             if s in stop:
                 # "likely" stems to the filler "like": no topic either.
                 continue
-            out.append(s)
+            out.append((part, s))
     return out
-
 
 
 def surface_words(text: object) -> list[str]:

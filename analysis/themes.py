@@ -51,7 +51,7 @@ Why the method looks the way it does (details and figures in
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -69,15 +69,13 @@ from threadpoolctl import threadpool_limits
 
 from analysis.text import (
     NEGATIONS,
-    STOP_WORDS,
     content_tokens,
+    content_words,
     drop_places,
     is_missing,
     is_no_content,
     stem,
-    stem_tokens,
     surface_words,
-    tokenize,
     word_pairs,
 )
 
@@ -880,10 +878,8 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             # Document frequency: a word repeated in one comment is one vote.
             for s in set(tokens[j]):
                 class_counts[t][s] += weight
-            for word in tokenize(distinct[j]):
-                for part in word.replace("'s", "").replace("'", "").split("-"):
-                    if len(part) >= 2 and part not in STOP_WORDS and not part[0].isdigit():
-                        surface[t][stem(part)][part] += weight
+            for word, s in content_words(distinct[j]):
+                surface[t][s][word] += weight
             seen_pairs = set()
             for a, b in word_pairs(drop_places(distinct[j])):
                 key = (stem(a), stem(b))
