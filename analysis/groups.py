@@ -118,7 +118,7 @@ def _privacy_groups(table: pd.DataFrame, columns: list[str], where: np.ndarray) 
     small team (docs/privacy.md).
     """
     groups = segment_groups(table, columns, where=where)
-    extra = [c for c in columns[1:]]
+    extra = list(columns[1:])
     if "team" in columns and "department" in table.columns and "department" not in columns:
         extra.append("department")
     for column in extra:
@@ -127,8 +127,9 @@ def _privacy_groups(table: pd.DataFrame, columns: list[str], where: np.ndarray) 
     return groups
 
 
-def _leaves(groups: dict, columns: list[str]) -> list[tuple]:
-    return [key for key in groups if [c for c, _ in key] == columns]
+def _leaves(keys, columns: list[str]) -> list[tuple]:
+    """The group keys that are cells of the full breakdown (not parents or margins)."""
+    return [key for key in keys if [c for c, _ in key] == columns]
 
 
 def compare_groups(
@@ -280,9 +281,8 @@ def change_since_previous(
             else:
                 groups = {(): answered}
             sides[name] = (frame[column].to_numpy(dtype=float), groups, protect(groups, policy))
-        keys = list(sides["current"][1])
-        keys += [k for k in sides["previous"][1] if k not in sides["current"][1]]
-        keys = sorted((k for k in keys if [c for c, _ in k] == columns), key=lambda k: [v for _, v in k])
+        keys = dict.fromkeys([*sides["current"][1], *sides["previous"][1]])
+        keys = sorted(_leaves(keys, columns), key=lambda k: [v for _, v in k])
         block = []
         for key in keys:
             row = {"measure": column, **dict(key)}
