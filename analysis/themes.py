@@ -272,6 +272,15 @@ class Theme:
     representatives: tuple[int, ...]
 
 
+def _first_index(inverse) -> dict[int, int]:
+    """Index of the first text of each distinct comment (themes quote texts by index)."""
+    first: dict[int, int] = {}
+    for i, j in enumerate(inverse.tolist()):
+        if j >= 0 and j not in first:
+            first[j] = i
+    return first
+
+
 def _identity(tokens):
     # Top-level (picklable) analyzer for pre-tokenised documents.
     return tokens
@@ -726,10 +735,7 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         labels[inverse >= 0] = 0
         self.labels_ = labels
         self.n_themes_ = 1
-        first_index = {}
-        for i, j in enumerate(inverse):
-            if j >= 0 and j not in first_index:
-                first_index[j] = i
+        first_index = _first_index(inverse)
         reps = tuple(first_index[j] for j in sorted(first_index)[:3])
         self.themes_ = [
             Theme(0, "(no words)", (), (), int(counts.sum()), reps)
@@ -855,10 +861,7 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------ describing
     def _describe(self, distinct, tokens, counts, distinct_labels, Z_all, inverse, fit_rows):
-        first_index: dict[int, int] = {}
-        for i, j in enumerate(inverse):
-            if j >= 0 and j not in first_index:
-                first_index[int(j)] = i
+        first_index = _first_index(inverse)
         theme_ids = list(range(self.n_themes_))
         if (distinct_labels == OTHER_THEME_ID).any():
             theme_ids.append(OTHER_THEME_ID)
