@@ -23,7 +23,7 @@ from scipy import stats
 
 from analysis.groups import welch
 from analysis.instrument import DEFAULT_LEADERSHIP_LEVELS, ROLE_LEVELS, Instrument
-from analysis.scoring import construct_scores, keyed_likert
+from analysis.scoring import construct_scores, keyed_likert, shown, whole_numbers
 
 __all__ = [
     "SAY_WEIGHT",
@@ -81,11 +81,6 @@ def index_labels(instrument: Instrument) -> dict[str, str]:
     return labels
 
 
-def _shown(value) -> str:
-    """A cell value as a user would write it (1.5, 'agree'), not np.float64(1.5)."""
-    return repr(value) if isinstance(value, str) else str(value)
-
-
 def _knowledge_table(knowledge: pd.DataFrame, index: pd.Index, instrument: Instrument) -> pd.DataFrame:
     """Knowledge scores aligned to the responses, validated against the instrument."""
     items = [i.id for i in instrument.knowledge_items()]
@@ -110,7 +105,7 @@ def _knowledge_table(knowledge: pd.DataFrame, index: pd.Index, instrument: Instr
         row, column = np.argwhere(bad.to_numpy())[0]
         raise ValueError(
             f"knowledge score of response {index[row]!r}, item '{items[column]}' is "
-            f"{_shown(table.iat[row, column])}; expected a number from 0 to 1 (or missing)"
+            f"{shown(table.iat[row, column])}; expected a number from 0 to 1 (or missing)"
         )
     return values
 
@@ -395,14 +390,11 @@ def enps(values, level: float = 0.95) -> ENPSResult:
     if not (0 < level < 1):
         raise ValueError(f"level must be strictly between 0 and 1; got {level!r}")
     series = pd.Series(values) if not isinstance(values, pd.Series) else values
-    numbers = pd.to_numeric(series, errors="coerce").astype(float)
-    bad = (numbers.isna() & series.notna()) | (
-        numbers.notna() & ((numbers < 0) | (numbers > 10) | (numbers % 1 != 0))
-    )
+    numbers, bad = whole_numbers(series, 0, 10)
     if bad.any():
         where = bad.idxmax()
         raise ValueError(
-            f"eNPS answer {_shown(series[where])} (row {where!r}) is not a whole number from 0 to 10"
+            f"eNPS answer {shown(series[where])} (row {where!r}) is not a whole number from 0 to 10"
         )
     answers = numbers.dropna().to_numpy()
     n = len(answers)

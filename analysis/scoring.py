@@ -26,6 +26,25 @@ __all__ = ["MIN_ANSWERED_SHARE", "keyed_likert", "construct_scores", "rescale"]
 MIN_ANSWERED_SHARE = 0.5
 
 
+def shown(value) -> str:
+    """A cell value as a user would write it (1.5, 'agree'), not np.float64(1.5),
+    so an error message quotes what is in the file."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def whole_numbers(column: pd.Series, low: int, high: int) -> tuple[pd.Series, pd.Series]:
+    """``column`` as floats, and a mask of the cells that hold something other
+    than a whole number from ``low`` to ``high``.
+
+    Missing cells are unanswered, not wrong. One rule for every answer on a
+    fixed scale (Likert points, eNPS 0-10), so they are refused alike.
+    """
+    values = pd.to_numeric(column, errors="coerce").astype(float)
+    not_numeric = values.isna() & column.notna()
+    off_scale = values.notna() & ((values < low) | (values > high) | (values % 1 != 0))
+    return values, not_numeric | off_scale
+
+
 def _likert_column(responses: pd.DataFrame, item: Item, source: str) -> pd.Series:
     """One Likert column as floats, refusing anything that is not a scale point."""
     if item.id not in responses.columns:
@@ -33,17 +52,12 @@ def _likert_column(responses: pd.DataFrame, item: Item, source: str) -> pd.Serie
             f"responses have no column for Likert item '{item.id}' of instrument {source}"
         )
     column = responses[item.id]
-    values = pd.to_numeric(column, errors="coerce").astype(float)
     points = item.scale.points
-    not_numeric = values.isna() & column.notna()
-    out_of_range = values.notna() & ((values < 1) | (values > points) | (values % 1 != 0))
-    bad = not_numeric | out_of_range
+    values, bad = whole_numbers(column, 1, points)
     if bad.any():
         response_id = bad.idxmax()
-        value = column[response_id]
-        shown = repr(value) if isinstance(value, str) else str(value)
         raise ValueError(
-            f"response {response_id!r}, item '{item.id}': {shown} is not an "
+            f"response {response_id!r}, item '{item.id}': {shown(column[response_id])} is not an "
             f"answer on its {points}-point scale (expected a whole number 1..{points}, or "
             "missing for \"don't know\" and unanswered)"
         )
