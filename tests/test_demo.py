@@ -14,6 +14,8 @@ from collections import Counter
 import pandas as pd
 import pytest
 
+from analysis.instrument import DEFAULT_LEADERSHIP_LEVELS
+from analysis.reliability import cronbach_alpha
 from survey_app import demo_text, storage
 from survey_app.db import connect
 from survey_app.demo import DEPARTMENTS, Q3_PLAN, Q4_PLAN, generate_demo
@@ -25,7 +27,6 @@ CONSTRUCT_ITEMS = {
     "learning": ("lc_training", "lc_manager", "lc_overload"),
 }
 REVERSED = ("st_priorities_shift", "cx_voice_absent", "lc_overload")
-LEADERS = ("manager", "director", "executive")
 
 
 class Demo:
@@ -62,13 +63,6 @@ def scored(frame):
     for construct, items in CONSTRUCT_ITEMS.items():
         out[construct] = out[list(items)].mean(axis=1)
     return out
-
-
-def cronbach_alpha(items):
-    """k/(k-1) * (1 - sum of item variances / variance of the total), complete cases."""
-    items = items.dropna()
-    k = items.shape[1]
-    return k / (k - 1) * (1 - items.var(ddof=1).sum() / items.sum(axis=1).var(ddof=1))
 
 
 # --- The organisation ----------------------------------------------------------
@@ -199,7 +193,7 @@ def test_likert_scales_are_reliable_and_reverse_items_consistent(demo):
     for items in CONSTRUCT_ITEMS.values():
         values = frame[list(items)].stack().dropna()
         assert set(values.unique()) <= {1, 2, 3, 4, 5}
-        alpha = cronbach_alpha(scored(frame)[list(items)])
+        alpha = cronbach_alpha(scored(frame)[list(items)], nan_policy="listwise").alpha
         assert 0.65 <= alpha <= 0.9, (items, alpha)
     # Raw reverse-keyed answers run against the construct's other items.
     for construct, items in CONSTRUCT_ITEMS.items():
@@ -217,7 +211,7 @@ def test_leaders_rate_themselves_higher_and_q4_improves_on_q3(demo):
     q3, q4 = scored(demo.responses[Q3]), scored(demo.responses[Q4])
     constructs = list(CONSTRUCT_ITEMS)
     for frame in (q3, q4):
-        leaders = frame["role_level"].isin(LEADERS)
+        leaders = frame["role_level"].isin(DEFAULT_LEADERSHIP_LEVELS)
         assert (frame[leaders][constructs].mean() > frame[~leaders][constructs].mean()).all()
     assert q4[constructs].mean().mean() > q3[constructs].mean().mean()
     by_department = q4.groupby("department")[constructs].mean()
