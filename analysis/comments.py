@@ -13,7 +13,6 @@ top term, a representative comment or the comments table.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -25,7 +24,7 @@ from analysis.routing import route_themes
 from analysis.scrub import Scrubber
 from analysis.sentiment import has_emoji_or_emoticon, score_many
 from analysis.sentiment import labels as sentiment_labels
-from analysis.text import is_missing, is_no_content
+from analysis.text import is_no_content
 from analysis.themes import NO_CONTENT_LABEL, ThemeClusterer
 
 __all__ = ["COMMENT_COLUMNS", "THEME_COLUMNS", "CommentAnalysis", "analyse_comments"]
@@ -179,24 +178,9 @@ def analyse_comments(
     if index is None:
         index = pd.RangeIndex(n)
 
-    # 1. Scrub first, each distinct text once.
-    scrubber = Scrubber(tuple(roster_names))
-    cache: dict[str, tuple[str, dict]] = {}
-    totals: Counter = Counter()
-    scrubbed: list[str] = []
-    for value in raw:
-        if is_missing(value):
-            scrubbed.append("")
-            continue
-        text = value if isinstance(value, str) else str(value)
-        hit = cache.get(text)
-        if hit is None:
-            result = scrubber.scrub(text)
-            hit = (result.text, dict(result.counts))
-            cache[text] = hit
-        scrubbed.append(hit[0])
-        totals.update(hit[1])
-    scrubbed_counts = {kind: int(count) for kind, count in sorted(totals.items())}
+    # 1. Scrub first.
+    scrubbed, totals = Scrubber(tuple(roster_names)).scrub_many(raw)
+    scrubbed_counts = dict(sorted(totals.items())) if n else {}
 
     if n == 0:
         return CommentAnalysis(_empty_comments(index), _empty_themes(), scrubbed_counts)

@@ -332,11 +332,21 @@ class Scrubber:
         return ScrubResult(text, counts)
 
     def scrub_many(self, texts: Iterable[object]) -> tuple[list[str], dict[str, int]]:
-        """Scrub many comments; return the texts and the summed counts per kind."""
+        """Scrub many comments; return the texts and the summed counts per kind.
+
+        Each distinct text is scrubbed once (a pulse repeats "More training
+        please" many times, and matching names is the costly part); its
+        counts still add up once per occurrence.
+        """
         out = []
         totals = dict.fromkeys(KINDS, 0)
+        seen: dict[str, ScrubResult] = {}
         for text in texts:
-            result = self.scrub(text)
+            result = seen.get(text) if isinstance(text, str) else None
+            if result is None:
+                result = self.scrub(text)
+                if isinstance(text, str):
+                    seen[text] = result
             out.append(result.text)
             for kind, n in result.counts.items():
                 totals[kind] += n
