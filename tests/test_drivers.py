@@ -14,16 +14,12 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from analysis.drivers import key_drivers, likert_predictors, relative_weights
-from analysis.instrument import load_instrument
-
-ROOT = Path(__file__).resolve().parents[1]
 
 # mtcars (R datasets; Henderson & Velleman 1981), the columns used by the example.
 MTCARS = """mpg,cyl,disp,hp,gear
@@ -190,8 +186,7 @@ def test_outcome_built_from_predictors_is_refused():
         key_drivers(x, y.rename("knowledge"), built_from=["b", "a", "k_goals"], n_boot=0)
 
 
-def test_likert_predictors_flip_reverse_keyed_items():
-    instrument = load_instrument(ROOT / "instruments" / "strategy-pulse.toml")
+def test_likert_predictors_flip_reverse_keyed_items(instrument):
     ids = [i.id for i in instrument.likert_items()]
     table = pd.DataFrame({i: [1.0, 2.0, np.nan] for i in ids}, index=["a", "b", "c"])
     table["enps"] = [3.0, 9.0, 5.0]

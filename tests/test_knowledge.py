@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.instrument import load_instrument, parse_instrument
+from analysis.instrument import parse_instrument
 from analysis.recall import (
     estimate_misconceptions,
     knowledge_misconceptions,
@@ -24,11 +24,6 @@ from analysis.strategy import Strategy
 ROOT = Path(__file__).resolve().parents[1]
 INSTRUMENT_FILE = ROOT / "instruments" / "strategy-pulse.toml"
 CASES = tomllib.loads((ROOT / "tests" / "data" / "recall_cases.toml").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def instrument():
-    return load_instrument(INSTRUMENT_FILE)
 
 
 @pytest.fixture(scope="module")
