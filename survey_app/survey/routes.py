@@ -141,7 +141,7 @@ def _remember_answered(response, slug: str) -> None:
 def status_page(kind: str, pulse=None, *, code: int | None = None, title=None, message=None):
     """Render a respondent-facing status page with its HTTP status."""
     default_code, default_title, default_message = STATUS_PAGES.get(
-        kind, (code or 500, title or "Something went wrong", message or "")
+        kind, (500, "Something went wrong", "")
     )
     return (
         render_template(
