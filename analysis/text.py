@@ -270,14 +270,7 @@ def stem_tokens(tokens: Iterable[str]) -> list[str]:
     >>> stem_tokens(["customers", "training", "priorities"])
     ['custom', 'train', 'prioriti']
     """
-    cache = _STEM_CACHE
-    out = []
-    for token in tokens:
-        s = cache.get(token)
-        if s is None:
-            s = stem(token)
-        out.append(s)
-    return out
+    return [stem(token) for token in tokens]
 
 
 def drop_places(text: object) -> str:
@@ -465,7 +458,7 @@ _NO_CONTENT_CORE = (
 )
 _NO_CONTENT_TAIL = (
     r"(?: (?:at (?:this|the) (?:time|moment|point)|right now|for now|now|really|"
-    r"here|thanks|thank you|thx|ty|sorry|really|so far|from me))*"
+    r"here|thanks|thank you|thx|ty|sorry|so far|from me))*"
 )
 _NO_CONTENT = re.compile(rf"^(?:(?:um+|hmm+|uh+|er+|well) )?(?:{_NO_CONTENT_CORE}){_NO_CONTENT_TAIL}$")
 _NOT_WORD = re.compile(r"[^\w\s]|_")
