@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .text import is_missing, is_no_content, stem
+from .text import is_blank, is_missing, is_no_content, stem
 
 __all__ = [
     "DEFAULT_ESTIMATE_TOLERANCE_SHARE",
@@ -922,11 +922,6 @@ def _estimate_scale(item, figure) -> tuple[float, float] | None:
 # --- Responses table ----------------------------------------------------------
 
 
-def _is_blank(value) -> bool:
-    """No answer: missing (None, NaN, NA) or nothing but white space."""
-    return is_missing(value) or (isinstance(value, str) and not value.strip())
-
-
 def score_knowledge(responses: pd.DataFrame, instrument, strategy) -> pd.DataFrame:
     """Score every knowledge check of every response, in [0, 1].
 
@@ -964,7 +959,7 @@ def score_knowledge(responses: pd.DataFrame, instrument, strategy) -> pd.DataFra
             scorer = _scorer(tuple(statements))
             uniques = pd.unique(column.dropna())
             scores = {
-                value: (math.nan if _is_blank(value) else scorer.score(value).score)
+                value: (math.nan if is_blank(value) else scorer.score(value).score)
                 for value in uniques
             }
             out[item.id] = column.map(scores).astype(float)
@@ -1046,7 +1041,7 @@ def misconceptions(
     holders: dict[frozenset, set[int]] = {}
     answered = 0
     for idx, answer in enumerate(answers):
-        if _is_blank(answer):
+        if is_blank(answer):
             continue
         answered += 1
         # A single statement (the brand promise) is one idea: an answer that
@@ -1073,7 +1068,7 @@ def misconceptions(
 
     clusters: list[tuple[frozenset, Counter, set[int]]] = []
     for key in sorted(holders, key=lambda k: (-len(holders[k]), sorted(k))):
-        for i, (ckey, words, who) in enumerate(clusters):
+        for ckey, words, who in clusters:
             if len(key & ckey) / len(key | ckey) >= similarity:
                 words.update(wordings[key])
                 who |= holders[key]
