@@ -5,7 +5,7 @@ Generates 100,000 realistic comments from the labelled corpora in
 closers, pairs of comments joined, e-mail addresses, phone numbers and
 colleagues' names to scrub, ~15 % no-content answers), then runs
 ``analysis.comments.analyse_comments`` (scrub, sentiment, themes, routing) with
-a 2,000-name roster and prints wall time per stage and in total, and peak
+a 2,000-name roster and prints its wall time (generating is timed apart), and peak
 memory (``ru_maxrss`` of this process, which includes the interpreter and
 libraries, ~150 MB before any work).
 
@@ -96,7 +96,6 @@ def main() -> None:
     args = parser.parse_args()
     from analysis.comments import analyse_comments
     from analysis.instrument import load_instrument
-
 
     t0 = time.perf_counter()
     texts = generate(args.n, args.seed)

@@ -41,7 +41,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analysis.sentiment import SentimentScorer  # noqa: E402
+from analysis.sentiment import (  # noqa: E402
+    NEGATIVE_THRESHOLD,
+    POSITIVE_THRESHOLD,
+    SentimentScorer,
+)
 
 OUT = ROOT / "bench" / "out"
 SDIST = OUT / "vaderSentiment-3.3.2.tar.gz"
@@ -91,7 +95,8 @@ def read_set(path: Path) -> tuple[list[str], np.ndarray]:
 
 
 def three_way(values: np.ndarray) -> np.ndarray:
-    return np.where(values >= 0.05, 1, np.where(values <= -0.05, -1, 0))
+    """1, 0, -1 by the same thresholds as the compound score's labels."""
+    return np.where(values >= POSITIVE_THRESHOLD, 1, np.where(values <= NEGATIVE_THRESHOLD, -1, 0))
 
 
 def main(argv: list[str] | None = None) -> None:
