@@ -34,6 +34,7 @@ from .instrument import (
     InstrumentError,
     parse_instrument_text,
 )
+from .scoring import whole_numbers
 from .strategy import CustomerFigure, Strategy, StrategyError
 
 #: Columns of ``responses.csv`` before the item columns (docs/export.md).
@@ -381,20 +382,17 @@ def _where(path: Path, raw: pd.DataFrame, row: int) -> str:
 def _numbers(path: Path, values: pd.Series, item, raw: pd.DataFrame) -> pd.Series:
     """Parse a numeric column; the first bad cell is reported with its line."""
     text = values.fillna("").astype(str).str.strip()
-    numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
-    bad = (text != "") & numbers.isna()
-    if item.type == "likert":
-        low, high, what = 1, item.scale.points, f"a whole number from 1 to {item.scale.points}"
-    elif item.type == "enps":
-        low, high, what = 0, 10, "a whole number from 0 to 10"
+    cells = text.where(text != "").astype(object)  # blank -> missing, not wrong
+    if item.type in ("likert", "enps"):
+        low, high = (1, item.scale.points) if item.type == "likert" else (0, 10)
+        numbers, problem = whole_numbers(cells, low, high)
+        what = f"a whole number from {low} to {high}"
     else:
+        numbers = pd.to_numeric(cells, errors="coerce").astype(float)
         low = -math.inf if item.min is None else item.min
         high = math.inf if item.max is None else item.max
+        problem = (cells.notna() & numbers.isna()) | (numbers.notna() & ((numbers < low) | (numbers > high)))
         what = "a number" + (f" from {item.min:g} to {item.max:g}" if item.min is not None and item.max is not None else "")
-    out_of_range = numbers.notna() & ((numbers < low) | (numbers > high))
-    if item.type in ("likert", "enps"):
-        out_of_range |= numbers.notna() & (numbers != numbers.round())
-    problem = bad | out_of_range
     if problem.any():
         row = int(np.flatnonzero(problem.to_numpy())[0])
         raise LoadError(f"{_where(path, raw, row)}, column '{item.id}': expected {what}, got '{text.iloc[row]}'")

@@ -45,6 +45,7 @@ __all__ = [
     "Lexicon",
     "damerau_levenshtein",
     "estimate_misconceptions",
+    "estimate_scale",
     "knowledge_misconceptions",
     "load_lexicon",
     "misconceptions",
@@ -909,7 +910,7 @@ def _estimate_credit(distance, tol: float):
     return np.clip(1.0 - (distance - tol) / ((ESTIMATE_ZERO_AT - 1.0) * tol), 0.0, 1.0)
 
 
-def _estimate_scale(item, figure) -> tuple[float, float] | None:
+def estimate_scale(item, figure) -> tuple[float, float] | None:
     """The answer scale of an estimate item: its own ``min``/``max`` if it sets
     both, else the figure's; None when neither gives both ends."""
     if item.min is not None and item.max is not None:
@@ -972,7 +973,7 @@ def score_knowledge(responses: pd.DataFrame, instrument, strategy) -> pd.DataFra
                 values = pd.to_numeric(column, errors="raise").astype(float)
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"knowledge item '{item.id}': estimates must be numbers ({exc})") from None
-            tol = _estimate_tolerance(float(figure.value), item.tolerance, _estimate_scale(item, figure))
+            tol = _estimate_tolerance(float(figure.value), item.tolerance, estimate_scale(item, figure))
             out[item.id] = _estimate_credit(np.abs(values - figure.value), tol)  # blank stays NaN
     return out
 
@@ -1184,7 +1185,7 @@ def knowledge_misconceptions(responses: pd.DataFrame, instrument, strategy, *, m
                 continue
             out[item.id] = estimate_misconceptions(
                 responses[item.id], figure.value, tolerance=item.tolerance,
-                scale_range=_estimate_scale(item, figure),
+                scale_range=estimate_scale(item, figure),
                 label=figure.label, min_count=min_count,
             )
     return out

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import drivers, groups, indices, recall, reliability, scoring
+from . import drivers, groups, indices, recall, reliability
 from .instrument import SEGMENTS
 from .loader import PulseData
 from .privacy import PrivacyPolicy, comments_visible, protect
@@ -261,8 +261,7 @@ def _perception_gap(scores, columns, data: PulseData, policy: PrivacyPolicy) -> 
 
 
 def _drivers(scores, data: PulseData, *, n_boot, random_state, notes) -> dict[str, pd.DataFrame]:
-    likert = [i.id for i in data.instrument.likert_items()]
-    predictors = scoring.keyed_likert(data.responses, data.instrument)[likert]
+    predictors = drivers.likert_predictors(data.responses, data.instrument)
     outcomes = {"knowledge": scores["knowledge"]}
     if "enps_answer" in scores:
         outcomes["enps"] = scores["enps_answer"]
@@ -275,7 +274,7 @@ def _drivers(scores, data: PulseData, *, n_boot, random_state, notes) -> dict[st
             continue
         out[name] = table
         notes.append(
-            f"key drivers of {name}: the {len(likert)} self-rated items together explain "
+            f"key drivers of {name}: the {predictors.shape[1]} self-rated items together explain "
             f"R² = {table.attrs['r_squared']:.2f} of it (n = {table.attrs['n']}, "
             f"{table.attrs['n_boot']} bootstrap resamples)"
         )
@@ -318,13 +317,11 @@ def _estimate_misconceptions(data: PulseData, policy: PrivacyPolicy) -> pd.DataF
         figure = data.strategy.customer_figures.get(item.figure) if item.type == "estimate" else None
         if figure is None:
             continue
-        low = item.min if item.min is not None else figure.min
-        high = item.max if item.max is not None else figure.max
         table = recall.estimate_misconceptions(
             data.responses[item.id],
             figure.value,
             tolerance=item.tolerance,
-            scale_range=(low, high) if low is not None and high is not None else None,
+            scale_range=recall.estimate_scale(item, figure),
             label=figure.label,
             min_count=policy.min_group,
         )
