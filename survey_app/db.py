@@ -201,10 +201,11 @@ def migrate(db: sqlite_utils.Database) -> list[int]:
     the whole step back and the database stays at its previous version.
     Existing rows are never touched by re-running it.
     """
+    from survey_app.storage.base import write_transaction
+
     if db.conn.in_transaction:
         raise RuntimeError("migrate() must be called outside a transaction")
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(db):
         _ensure_migrations_table(db)
         done = set(applied_migrations(db))
         newly = []
@@ -217,10 +218,6 @@ def migrate(db: sqlite_utils.Database) -> list[int]:
                 [version, name, date.today().isoformat()],
             )
             newly.append(version)
-        db.execute("COMMIT")
-    except BaseException:
-        db.rollback()
-        raise
     return newly
 
 

@@ -1,0 +1,108 @@
+"""What every storage module shares: errors, token hashing, the write transaction.
+
+Kept apart so that each concern's module (pulses, roster, responses, users,
+export) imports one small base instead of one another, and so that the one
+way of writing — ``BEGIN IMMEDIATE`` … ``COMMIT`` or ``ROLLBACK`` — exists once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlite_utils
+
+from analysis.instrument import ROLE_LEVELS
+
+
+class StorageError(Exception):
+    """A request the storage layer refuses; the message says why."""
+
+
+class UnknownPulse(StorageError):
+    """No pulse has the given slug."""
+
+    def __init__(self, slug: str):
+        self.slug = slug
+        super().__init__(f"no survey with slug '{slug}'")
+
+
+class AlreadyAnswered(StorageError):
+    """The invitation has already been used to submit a response."""
+
+
+class PulseNotOpen(StorageError):
+    """The pulse exists but does not accept responses (draft or closed)."""
+
+    def __init__(self, slug: str, status: str):
+        self.slug = slug
+        self.status = status
+        super().__init__(f"survey '{slug}' is {status}, not open for responses")
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex digest of an invitation token.
+
+    Tokens carry 192 random bits, so a plain (unsalted) hash cannot be
+    reversed by guessing, and it lets the database find an invitation without
+    ever holding the link itself.
+    """
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One write transaction that takes the write lock before it reads.
+
+    ``BEGIN IMMEDIATE`` rather than SQLite's default deferred start: a
+    transaction that reads (is this token unused?) and then writes would
+    otherwise fail with "database is locked" when another writer got there
+    in between, instead of waiting its turn. Everything inside commits
+    together or, on any exception, not at all.
+    """
+    if db.conn.in_transaction:
+        raise RuntimeError("write_transaction() cannot be nested inside another transaction")
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+        db.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        raise
+
+
+def is_missing(value: Any) -> bool:
+    """None, NaN or blank text: no answer, for a segment or an item alike.
+
+    Not :func:`analysis.text.is_missing`: that one counts blank text as an
+    answer, and importing :mod:`analysis.text` would load NLTK and
+    scikit-learn (over a second) into the web app.
+    """
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def check_role_level(value: Any, where: str) -> None:
+    """Refuse a role level the instrument model does not know."""
+    if value is not None and value not in ROLE_LEVELS:
+        raise StorageError(
+            f"{where}: unknown role_level {value!r} (expected one of {', '.join(ROLE_LEVELS)})"
+        )
+
+
+def clean_segment(value: Any, where: str, segment: str) -> str | None:
+    """A segment value as stored: stripped text, or ``None`` for not given."""
+    if is_missing(value):
+        return None
+    if not isinstance(value, str):
+        raise StorageError(f"{where}: {segment} must be text, got {value!r}")
+    value = value.strip()
+    if segment == "role_level":
+        check_role_level(value, where)
+    return value
