@@ -49,12 +49,56 @@ def test_unknown_page_is_a_friendly_404(client):
     assert "Page not found" in page.get_data(as_text=True)
 
 
-def test_thanks_page_says_who_sees_what(client):
-    text = client.get("/thanks").get_data(as_text=True)
+def answered(client, pulse, survey_answers):
+    """Send a complete answer through ``pulse``'s first invitation; the thank-you page."""
+    posted = client.post(f"/s/{pulse.tokens[0]}", data=without_segments(survey_answers))
+    assert posted.status_code == 303
+    return client.get(posted.headers["Location"])
+
+
+def test_thanks_page_says_who_sees_what(client, open_pulse, survey_answers):
+    text = answered(client, open_pulse, survey_answers).get_data(as_text=True)
     assert "anonymous" in text
     assert "fewer than 5 people" in text
     assert "at least 10 people have commented" in text
     assert "never one person's answers" in text
+
+
+def test_thanks_opened_directly_confirms_nothing(client, html):
+    """Issue 12: /thanks opened from a bookmark said the answers were sent."""
+    page = client.get("/thanks")
+    assert page.status_code == 200
+    doc = html(page)
+    assert doc.find("h1").text() == "There are no answers to confirm"
+    assert "your answers have been sent" not in page.get_data(as_text=True).lower()
+    assert "open the survey link you were sent" in doc.find("main").text()
+
+
+def test_thanks_page_puts_focus_on_its_heading(client, open_pulse, survey_answers, html):
+    doc = html(answered(client, open_pulse, survey_answers))
+    focused = [n for n in doc.iter() if "autofocus" in n.attrs]
+    assert [n.tag for n in focused] == ["h1"] and focused[0].get("tabindex") == "-1"
+    assert focused[0].text() == "Thank you, your answers have been sent"
+
+
+def test_the_form_tells_the_time_its_questions_take(client, open_pulse, instrument, html):
+    """The promise is computed from the questions asked (issue 12: "about 3
+    minutes" for about seven)."""
+    from analysis.duration import estimate_minutes, promised_minutes
+
+    for url in (f"/s/{open_pulse.tokens[0]}", f"/o/{open_pulse.open_token}"):
+        doc = html(client.get(url))
+        asked = sorted({n.get("name") for n in doc.iter() if n.get("name") and n.get("name") != "csrf_token"})
+        full, quick = promised_minutes(instrument, asked), estimate_minutes(instrument, asked, optional_answered=False)
+        assert quick < full
+        panel = doc.find("div", class_="panel").text()
+        assert f"It takes about {full} minutes if you answer every question, or about {quick} if you leave out" in panel, url
+
+
+def test_start_page_promises_no_fixed_time(client):
+    text = client.get("/").get_data(as_text=True)
+    assert "three-minute" not in text and "3 minutes" not in text
+    assert "says before you start how long it takes" in text
 
 
 # -- Invitation links -------------------------------------------------------------
@@ -123,6 +167,20 @@ def test_draft_pulse_is_404_like_an_unknown_link(client, db, make_pulse, survey_
     assert storage.count_responses(db, "draft-pulse") == 0
 
 
+def test_closed_page_is_the_same_for_used_and_unused_links(client, db, open_pulse, survey_answers):
+    """Issue 12: worded for someone who answered too, and never telling a
+    used link from an unused one (that would tell the link holder who answered)."""
+    used, unused = open_pulse.tokens[0], open_pulse.tokens[1]
+    assert client.post(f"/s/{used}", data=without_segments(survey_answers)).status_code == 303
+    storage.set_pulse_status(db, open_pulse.slug, "closed")
+    pages = [client.get(f"/s/{token}") for token in (used, unused)]
+    assert [p.status_code for p in pages] == [410, 410]
+    assert pages[0].get_data() == pages[1].get_data()
+    text = pages[0].get_data(as_text=True)
+    assert "If you answered it before it closed, your answers have been kept" in text
+    assert "interest" not in text
+
+
 def test_closed_pulse_is_410(client, db, make_pulse, survey_answers):
     closed = make_pulse("closed-pulse", status="closed")
     for url in (f"/s/{closed.tokens[0]}", f"/o/{closed.open_token}"):
@@ -161,8 +219,8 @@ def test_invalid_answers_are_shown_beside_fields_with_a_summary_and_kept(client,
     summary = doc.find("div", class_="error-summary")
     links = {a.get("href"): a.text() for a in summary.iter("a")}
     assert links == {
-        "#st_line_of_sight-0": "Question 2: choose the answer closest to your view.",
-        "#k_nps": "Question 9: enter a number from -100 to 100, in digits (like 25 or -10).",
+        "#st_line_of_sight-fieldset": "Question 2: choose the answer closest to your view.",
+        "#k_nps-fieldset": "Question 9: enter a number from -100 to 100, in digits (like 25 or -10).",
     }
     for href in links:
         assert doc.by_id(href[1:]) is not None, f"summary link {href} points nowhere"
@@ -419,11 +477,12 @@ def test_request_log_never_shows_a_survey_token(app, open_pulse, caplog):
     assert "POST /s/<token> HTTP/1.1" in text and "GET /o/<token>?x=1" in text
 
 
-def test_pages_quote_the_group_size_the_reports_apply(client):
+def test_pages_quote_the_group_size_the_reports_apply(client, open_pulse, survey_answers):
     """The promise on the pages is the analysis' own rule, not a copy of it."""
     from analysis.privacy import PrivacyPolicy
 
     policy = PrivacyPolicy()
+    answered(client, open_pulse, survey_answers)
     for url in ("/", "/thanks"):
         page = client.get(url).get_data(as_text=True)
         assert f"smaller than {policy.min_group}" in page or \

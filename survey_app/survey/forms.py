@@ -93,12 +93,14 @@ class SurveyForm(FlaskForm):
     survey_items: Mapping[str, Item] = {}
     survey_sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
     question_numbers: Mapping[str, int] = {}
+    #: The value of a scale's "Don't know" choice, so the template can set it apart.
+    not_applicable = NOT_APPLICABLE
 
     def answer_errors(self) -> list[tuple[str, str, str]]:
         """``(field name, first message, anchor id)`` for every invalid question.
 
-        The anchor is what the error summary links to: the first radio button
-        of a choice question, otherwise the input itself (GOV.UK pattern).
+        The anchor is what the error summary links to: the question's
+        fieldset (see :func:`anchor_id`).
         """
         found = []
         for name in self.survey_items:
@@ -114,10 +116,16 @@ class SurveyForm(FlaskForm):
 
 
 def anchor_id(field) -> str:
-    """The id of the element a link to ``field`` should land on."""
-    if isinstance(field, RadioField):
-        return f"{field.id}-0"
-    return field.id
+    """The id of the element a link to ``field`` should land on: its fieldset.
+
+    GOV.UK links to the input and uses JavaScript to scroll its legend into
+    view; without script, a link to the first radio button or to a text box
+    scrolls the question's text and its error message off the top of the
+    screen (issue 12: 133-276 px on a phone). The fieldset starts at the
+    question's text, takes focus (``tabindex="-1"``), shows a focus ring
+    however the link was followed, and the next Tab enters its answers.
+    """
+    return f"{field.id}-fieldset"
 
 
 def _section_of(item: Item, instrument: Instrument) -> tuple[str, str]:

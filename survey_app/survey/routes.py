@@ -29,6 +29,7 @@ from flask import (
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.exceptions import HTTPException
 
+from analysis.duration import estimate_minutes, promised_minutes
 from analysis.instrument import SEGMENTS
 from analysis.privacy import PrivacyPolicy
 from survey_app import storage
@@ -59,8 +60,11 @@ STATUS_PAGES = {
     "closed": (
         410,
         "This survey has closed",
-        "Answers are no longer being collected for this pulse. Thank you for "
-        "your interest: the next pulse will come with a new link.",
+        # Worded for both: the page must not tell a used link from an unused
+        # one, or whoever holds the sent links could tell who answered.
+        "Answers are no longer being collected for this pulse. If you answered "
+        "it before it closed, your answers have been kept and will be counted. "
+        "The next pulse will come with a new link.",
     ),
     "already_answered": (
         409,
@@ -68,6 +72,13 @@ STATUS_PAGES = {
         "Each link (and each browser, for a shared link) can answer once, so that "
         "every voice counts the same. Your earlier answers have been kept; "
         "there is nothing more to do.",
+    ),
+    "nothing_to_confirm": (
+        200,
+        "There are no answers to confirm",
+        "This page confirms a survey once its answers have been sent, and "
+        "nothing has been sent from this browser. To take part, open the survey "
+        "link you were sent.",
     ),
     "not_saved": (
         400,
@@ -250,7 +261,12 @@ def _survey(db, pulse, *, ask_segments, token):
     code = 200
     if form.is_submitted():
         code = 400 if form.csrf_failed else INVALID_FORM_STATUS
-    return render_template("survey/form.html", form=form, pulse=pulse), code
+    asked = list(form.survey_items)
+    return render_template(
+        "survey/form.html", form=form, pulse=pulse,
+        minutes=promised_minutes(instrument, asked),
+        quick_minutes=estimate_minutes(instrument, asked, optional_answered=False),
+    ), code
 
 
 @bp.get("/thanks")
@@ -258,8 +274,12 @@ def thanks():
     """Where a successful post lands (post/redirect/get): what happens next.
 
     The group-size limits quoted are the analysis side's defaults, so the
-    promise on this page is the rule the reports apply.
+    promise on this page is the rule the reports apply. Opened without
+    having sent anything (a bookmark, a typed address), it says so instead
+    of confirming answers that were never sent.
     """
+    if "answered_title" not in session:
+        return status_page("nothing_to_confirm")
     policy = PrivacyPolicy()
     return render_template(
         "survey/thanks.html",
