@@ -101,6 +101,36 @@ def test_start_page_promises_no_fixed_time(client):
     assert "says before you start how long it takes" in text
 
 
+def test_enter_on_a_radio_button_returns_the_form_at_the_next_question(client, db, open_pulse, html):
+    """Issue 12: Enter on a radio button sent the whole form. Chromium sends it
+    through the hidden "next question" button: nothing is checked or stored,
+    the answers are kept, and focus goes to the question after the last answer."""
+    from survey_app.survey.forms import ENTER_KEY_BUTTON
+
+    url = f"/s/{open_pulse.tokens[0]}"
+    page = client.post(url, data={"st_understand": "4", "st_line_of_sight": "3", ENTER_KEY_BUTTON: "next"})
+    assert page.status_code == 200
+    doc = html(page)
+    assert doc.find("div", class_="error-summary") is None and doc.find(class_="error-message") is None
+    assert [n.get("id") for n in doc.iter() if "autofocus" in n.attrs] == ["st_priorities_shift-fieldset"]
+    checked = {n.get("name"): n.get("value") for n in doc.find_all("input", type="radio") if "checked" in n.attrs}
+    assert checked == {"st_understand": "4", "st_line_of_sight": "3"}
+    assert storage.count_responses(db, open_pulse.slug) == 0
+    assert not storage.find_invitation(db, open_pulse.tokens[0]).used
+
+    # After the last question, focus goes to the send button.
+    last = client.post(url, data={"c_other": "x", ENTER_KEY_BUTTON: "next"})
+    assert [n.tag for n in html(last).iter() if "autofocus" in n.attrs] == ["button"]
+
+
+def test_the_form_posts_to_its_path_without_a_fragment(client, open_pulse, html):
+    """A form posting to "" keeps the address's #fragment (after the skip link),
+    and a page loaded with a fragment ignores autofocus: the error summary
+    would not take focus (found by the browser test)."""
+    url = f"/s/{open_pulse.tokens[0]}"
+    assert html(client.get(url)).find("form").get("action") == url
+
+
 # -- Invitation links -------------------------------------------------------------
 
 def test_invitation_form_is_shown(client, open_pulse, instrument):

@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import FloatField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -32,6 +33,10 @@ MAX_RADIO_CHOICES = 8
 #: End labels of the 0-10 eNPS scale (Reichheld 2003 wording).
 ENPS_LOW_LABEL = "Not at all likely"
 ENPS_HIGH_LABEL = "Extremely likely"
+
+#: Name of the hidden button a radio button's Enter key presses (see
+#: survey/form.html). Item ids cannot hold a '.', so it never clashes.
+ENTER_KEY_BUTTON = "pulse.enter"
 
 #: Field names Flask-WTF adds to every form at runtime.
 _RESERVED_NAMES = frozenset({"csrf_token"})
@@ -108,6 +113,22 @@ class SurveyForm(FlaskForm):
             if field.errors:
                 found.append((name, field.errors[0], anchor_id(field)))
         return found
+
+    def question_after_last_answer(self) -> str | None:
+        """The question after the last one with an answer (None: the end).
+
+        Where Enter on a radio button takes the respondent: people answer in
+        order, so this is the next question.
+        """
+        names = list(self.survey_items)
+        answered = [i for i, name in enumerate(names) if any(v.strip() for v in self[name].raw_data or ())]
+        after = answered[-1] + 1 if answered else 0
+        return names[after] if after < len(names) else None
+
+    @property
+    def enter_pressed(self) -> bool:
+        """True when the post came from Enter on a radio button, not from "Send"."""
+        return self.is_submitted() and ENTER_KEY_BUTTON in request.form
 
     @property
     def csrf_failed(self) -> bool:

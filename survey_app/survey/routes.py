@@ -35,7 +35,12 @@ from analysis.privacy import PrivacyPolicy
 from survey_app import storage
 from survey_app.db import get_db
 from survey_app.survey import bp
-from survey_app.survey.forms import answers_from_form, build_survey_form, segments_from_form
+from survey_app.survey.forms import (
+    ENTER_KEY_BUTTON,
+    answers_from_form,
+    build_survey_form,
+    segments_from_form,
+)
 
 
 #: Cookie that tells an open link this browser has already answered its pulse.
@@ -236,6 +241,10 @@ def _survey(db, pulse, *, ask_segments, token):
     form_class = build_survey_form(instrument, ask_segments=ask_segments, segment_choices=choices)
     form = form_class()
 
+    if form.enter_pressed:
+        # Enter on a radio button (see survey/form.html): nothing is checked
+        # or stored; the same form, answers kept, focus on the next question.
+        return _render_form(form, pulse, 200, focus=form.question_after_last_answer())
     if form.validate_on_submit():
         try:
             storage.submit_response(
@@ -261,11 +270,17 @@ def _survey(db, pulse, *, ask_segments, token):
     code = 200
     if form.is_submitted():
         code = 400 if form.csrf_failed else INVALID_FORM_STATUS
+    return _render_form(form, pulse, code)
+
+
+def _render_form(form, pulse, code: int, focus: str | None = None):
+    """The form page, with the time its questions take (computed, see analysis.duration)."""
     asked = list(form.survey_items)
     return render_template(
-        "survey/form.html", form=form, pulse=pulse,
-        minutes=promised_minutes(instrument, asked),
-        quick_minutes=estimate_minutes(instrument, asked, optional_answered=False),
+        "survey/form.html", form=form, pulse=pulse, focus=focus,
+        enter_pressed=form.enter_pressed, enter_key_button=ENTER_KEY_BUTTON,
+        minutes=promised_minutes(pulse.instrument, asked),
+        quick_minutes=estimate_minutes(pulse.instrument, asked, optional_answered=False),
     ), code
 
 
