@@ -13,7 +13,7 @@ developer machine without them these tests skip and say what is missing;
 under ``CI=true`` they fail instead, so CI can never pass without them.
 
 Every step leaves a screenshot in ``build/browser/screenshots/`` and the axe
-counts per page in ``build/browser/axe-results.json``; ``make screenshots``
+counts per page in ``build/browser/results.json``; ``make screenshots``
 refreshes the ones kept in ``docs/screenshots/``.
 """
 
@@ -40,8 +40,9 @@ BLOCKING_IMPACTS = ("serious", "critical")
 #: Outline (3 px) and dark shadow (6 px) around a focused button.
 FOCUS_RING_PX = 9
 
-#: axe-core counts per audited page, written out when the module finishes.
-AXE_RESULTS: dict[str, dict[str, int]] = {}
+#: What the run found, written to build/browser/results.json at the end:
+#: axe-core counts per audited page, and each form's length in phone screens.
+RESULTS: dict[str, dict] = {"axe-core": {}, "phone screens": {}}
 
 
 def missing_requirements() -> list[str]:
@@ -78,12 +79,12 @@ def browser():
         chromium = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-    merged = {}
-    results_file = OUTPUT / "axe-results.json"
-    if results_file.exists():
-        merged = json.loads(results_file.read_text(encoding="utf-8"))
-    merged.update(AXE_RESULTS)
-    results_file.write_text(json.dumps(dict(sorted(merged.items())), indent=2) + "\n", encoding="utf-8")
+    # Merged with an earlier run's, so running one test keeps the others' figures.
+    results_file = OUTPUT / "results.json"
+    merged = json.loads(results_file.read_text(encoding="utf-8")) if results_file.exists() else {}
+    for section, found in RESULTS.items():
+        merged[section] = dict(sorted((merged.get(section, {}) | found).items()))
+    results_file.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
 
 
 @pytest.fixture
@@ -139,7 +140,7 @@ def audit(page, name: str) -> dict[str, int]:
     counts = {impact: 0 for impact in ("minor", "moderate", "serious", "critical")}
     for violation in violations:
         counts[violation["impact"]] += 1
-    AXE_RESULTS[name] = counts | {"rules passed": results["passes"]}
+    RESULTS["axe-core"][name] = counts | {"rules passed": results["passes"]}
     blocking = [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
         for v in violations if v["impact"] in BLOCKING_IMPACTS
@@ -334,10 +335,14 @@ def test_phone_layout_pads_the_page_and_orders_the_scales(browser, live):
     points = [box(page, f"label[for=st_understand-{n}]") for n in range(6)]
     gaps = [b["y"] - (a["y"] + a["height"]) for a, b in zip(points, points[1:])]
     assert gaps[-1] > max(gaps[:-1]), f"'Don't know' is not set apart: gaps {gaps}"
-    AXE_RESULTS["_phone screens: invitation form"] = round(
+    # How long the page is, for docs/survey.md ("One page"): recorded, not judged.
+    RESULTS["phone screens"]["invitation form"] = round(
         page.evaluate("document.documentElement.scrollHeight") / PHONE["height"], 1)
     page.locator("#enps-fieldset").scroll_into_view_if_needed()
     shot(page, "phone-enps-scale")
+    page.goto(f"{base}/o/{pulse.open_token}")
+    RESULTS["phone screens"]["open-link form"] = round(
+        page.evaluate("document.documentElement.scrollHeight") / PHONE["height"], 1)
     page.context.close()
 
     wide = new_page(browser, viewport=LAPTOP)
@@ -406,7 +411,7 @@ def test_the_audit_fails_a_page_with_a_serious_violation(browser):
                      '<input type="text"></main></html>')
     with pytest.raises(AssertionError, match=r"image-alt \(critical\).*label \(critical\)|label.*image-alt"):
         audit(page, "_deliberately broken page")
-    AXE_RESULTS.pop("_deliberately broken page")
+    RESULTS["axe-core"].pop("_deliberately broken page")
     page.context.close()
 
 

@@ -95,6 +95,22 @@ def test_the_form_tells_the_time_its_questions_take(client, open_pulse, instrume
         assert f"It takes about {full} minutes if you answer every question, or about {quick} if you leave out" in panel, url
 
 
+def test_questions_say_what_they_mean_before_any_error(client, open_pulse, html):
+    """Issue 12: NPS was never explained, "in digits" was said only after an
+    error, the estimate had no "don't know", "three factors for excellence"
+    assumed the term was known, and the open link's department hint was
+    internal jargon."""
+    doc = html(client.get(f"/o/{open_pulse.open_token}"))
+    nps_hint = doc.by_id("k_nps-hint").text()
+    assert "Net Promoter Score" in doc.find("div", id="question-k_nps").find("legend").text()
+    assert "percentage answering 9 or 10 minus the percentage answering 0 to 6" in nps_hint
+    assert "in digits" in nps_hint and "leave it blank if you don't know" in nps_hint
+    assert "ways of working" in doc.find("div", id="question-k_factors").find("legend").text()
+    department = doc.find("div", id="question-seg_department").text()
+    assert "invitation" not in department and "pulse" not in department
+    assert "Prefer not to say" in department
+
+
 def test_start_page_promises_no_fixed_time(client):
     text = client.get("/").get_data(as_text=True)
     assert "three-minute" not in text and "3 minutes" not in text
