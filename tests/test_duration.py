@@ -127,6 +127,6 @@ def test_every_written_promise_of_time_is_the_computed_one(instrument):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"about {full} minutes" in readme and f"about {quick} " in readme
     docs = (ROOT / "docs" / "instruments.md").read_text(encoding="utf-8")
-    assert f"about {full} minutes" in docs
+    assert f"about {full} minutes" in docs and f"about {quick} for the required" in docs
     for text in (readme, docs, (ROOT / "instruments" / "strategy-pulse.toml").read_text(encoding="utf-8")):
         assert not re.search(r"three.minute|about (3|three) minutes", text, re.IGNORECASE)
