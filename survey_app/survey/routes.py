@@ -5,8 +5,9 @@ Every outcome a respondent can meet has its own page and status code, never a
 apart, so a link cannot be used to probe for drafts), a closed pulse (410), a
 link already used or a browser that already answered an open link (409),
 a form with mistakes (422, with every answer kept), a refused CSRF token (400,
-answers kept), and success (303 to the thank-you page, so a reload cannot post
-twice).
+answers kept), Enter pressed on a radio button (200: the form again, answers
+kept, at the next question), and success (303 to the thank-you page, so a
+reload cannot post twice).
 
 Nothing that could identify a respondent is stored with the response: the
 invitation's segments are copied by storage, and the open-link cookie lives
