@@ -10,7 +10,8 @@ PORT   ?= 5000
 # an audit's verdict changes only when this line does.
 AXE_CORE := axe-core@4.14.1
 NPM_DEPS := .npm-deps
-AXE      := $(NPM_DEPS)/node_modules/axe-core/axe.min.js
+# One stamp per pinned version, so changing AXE_CORE installs it again.
+AXE_STAMP := $(NPM_DEPS)/.installed-$(AXE_CORE)
 
 .PHONY: run test install bench clean-db browser-deps screenshots
 
@@ -34,10 +35,11 @@ test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make browser-deps: axe-core from npm into .npm-deps/ (gitignored).
-browser-deps: $(AXE)
-$(AXE):
+browser-deps: $(AXE_STAMP)
+$(AXE_STAMP):
 	@if command -v npm >/dev/null 2>&1; then \
-	  npm install --prefix $(NPM_DEPS) --no-save --no-audit --no-fund --loglevel=error $(AXE_CORE); \
+	  npm install --prefix $(NPM_DEPS) --no-save --no-audit --no-fund --loglevel=error $(AXE_CORE) && \
+	  touch $@; \
 	else \
 	  echo "npm not found: the browser tests will be skipped (and fail under CI=true)"; \
 	fi
