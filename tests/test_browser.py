@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from survey_app import storage
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("TRINITY_CHROMIUM", "/usr/bin/chromium"))
 AXE = ROOT / ".npm-deps" / "node_modules" / "axe-core" / "axe.min.js"
@@ -270,7 +272,10 @@ def test_employee_on_a_phone_answers_with_the_keyboard_only(browser, live, instr
     reached = answer_with_keyboard(page, instrument, skip=skip, posts=posts)
     asked = [i.id for i in instrument.items if i.type != "segment"]
     if link == "open":
-        asked = ["seg_department", "seg_role_level", "seg_tenure_band"] + asked
+        # The open link asks the pulse's breakdowns only (department and role
+        # level by default), in the instrument's order.
+        asked = [i.id for i in instrument.segment_items()
+                 if i.segment in storage.DEFAULT_BREAKDOWNS] + asked
     assert reached == asked  # every question in order, by keyboard alone
     assert len(posts) == 1  # only the Enter on a radio button, answered with the form
 

@@ -62,6 +62,8 @@ def test_thanks_page_says_who_sees_what(client, open_pulse, survey_answers):
     assert "fewer than 5 people" in text
     assert "at least 10 people have commented" in text
     assert "never one person's answers" in text
+    # No date is kept, and the page must not say otherwise.
+    assert "or the day you answered" in text and "only the day" not in text
 
 
 def test_thanks_opened_directly_confirms_nothing(client, html):
