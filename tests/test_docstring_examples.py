@@ -17,8 +17,11 @@ import pytest
 import analysis
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Every module, packages walked into: doctest only runs the examples of
+#: objects defined in the module it is given, so a package's ``__init__``
+#: re-exporting its modules' functions would run none of theirs.
 MODULES = sorted(
-    m.name for m in pkgutil.iter_modules(analysis.__path__, "analysis.") if m.name != "analysis.__main__"
+    m.name for m in pkgutil.walk_packages(analysis.__path__, "analysis.") if m.name != "analysis.__main__"
 )
 
 
