@@ -26,11 +26,18 @@ MODULES = sorted(
     m.name for m in pkgutil.walk_packages(analysis.__path__, "analysis.") if m.name != "analysis.__main__"
 )
 
+#: Runs in the child: import each module as if it were the first one (the
+#: package forgotten between them, third-party libraries kept, so it is quick),
+#: which also catches a circular import that only one import order hits.
 _PROBE = """
 import importlib, json, sys
+loaded = set()
 for name in json.load(sys.stdin):
+    for cached in [m for m in sys.modules if m == "analysis" or m.startswith("analysis.")]:
+        del sys.modules[cached]
     importlib.import_module(name)
-print(json.dumps(sorted(sys.modules)))
+    loaded |= set(sys.modules)
+print(json.dumps(sorted(loaded)))
 """
 
 
