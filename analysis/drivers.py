@@ -53,6 +53,15 @@ def relative_weights(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, n
 
     Raises ``np.linalg.LinAlgError`` when the predictors are perfectly
     collinear (``R`` singular).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(200, 2))
+    >>> y = 2 * x[:, 0] + x[:, 1] + rng.normal(size=200)
+    >>> raw, r_squared, beta = relative_weights(x, y)
+    >>> raw.round(3), round(r_squared, 3)  # the weights add up to R²
+    (array([0.613, 0.227]), 0.84)
     """
     data = np.column_stack([x, y])
     corr = np.corrcoef(data, rowvar=False)
@@ -242,5 +251,14 @@ def likert_predictors(table: pd.DataFrame, instrument) -> pd.DataFrame:
     correlations) but makes every ``beta`` read the same way round. The
     keying is :func:`analysis.scoring.keyed_likert`, the one the scores and
     alpha use, so an answer off the scale is refused here too.
+
+    Examples
+    --------
+    >>> from analysis.instrument import load_instrument
+    >>> instrument = load_instrument("instruments/strategy-pulse.toml")
+    >>> likert = [item.id for item in instrument.likert_items()]
+    >>> answers = pd.DataFrame([[5, 4, 5] + [3] * (len(likert) - 3)], columns=likert)
+    >>> likert_predictors(answers, instrument).iloc[0, :3].tolist()  # st_priorities_shift reversed
+    [5.0, 4.0, 1.0]
     """
     return keyed_likert(table, instrument)

@@ -195,6 +195,16 @@ def compare_groups(
         group against the rest of the company, see ``docs/groups.md``),
         ``p_holm``, ``significant``, ``visible`` and ``reason``. Hidden groups
         have NaN statistics and say why.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"department": ["Ops"] * 6 + ["Sales"] * 6,
+    ...                       "st_understand": [4, 5, 4, 4, 5, 4, 2, 3, 2, 3, 3, 2]})
+    >>> out = compare_groups(table, "st_understand", "department")
+    >>> out[["department", "n", "mean", "diff", "significant"]].round(3)
+      department  n   mean   diff  significant
+    0        Ops  6  4.333  0.917         True
+    1      Sales  6  2.500 -0.917         True
     """
     values = _as_list(value, "value")
     columns = _as_list(by, "by")
@@ -285,6 +295,14 @@ def change_since_previous(
     ``current_n``, ``current_mean``, ``change`` (current minus previous),
     ``ci_low``, ``ci_high``, ``p_value``, ``p_holm``, ``significant``,
     ``visible``, ``reason``.
+
+    Examples
+    --------
+    >>> now = pd.DataFrame({"st_understand": [4, 5, 4, 4, 5, 4, 2, 3, 2, 3, 3, 2]})
+    >>> before = pd.DataFrame({"st_understand": [3, 3, 4, 3, 3, 4, 3, 3, 2, 3, 3, 3]})
+    >>> change_since_previous(now, before, "st_understand")[["previous_mean", "current_mean", "change"]].round(3)
+       previous_mean  current_mean  change
+    0          3.083         3.417   0.333
     """
     values = _as_list(value, "value")
     columns = [] if by is None else _as_list(by, "by")

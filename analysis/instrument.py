@@ -153,7 +153,16 @@ class Instrument:
 
 
 def load_instrument(path: str | Path) -> Instrument:
-    """Read and validate an instrument file; errors name the file."""
+    """Read and validate an instrument file; errors name the file.
+
+    Examples
+    --------
+    >>> instrument = load_instrument("instruments/strategy-pulse.toml")
+    >>> instrument.id, [c.owner for c in instrument.constructs]
+    ('strategy-pulse', ['ceo', 'cmo', 'clo'])
+    >>> [item.id for item in instrument.knowledge_items("strategy")]
+    ['k_goals', 'k_factors']
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -163,7 +172,17 @@ def load_instrument(path: str | Path) -> Instrument:
 
 
 def parse_instrument_text(text: str, source: str = "<instrument>") -> Instrument:
-    """Parse TOML text; a syntax error is reported with its line and column."""
+    """Parse TOML text; a syntax error is reported with its line and column.
+
+    Examples
+    --------
+    >>> parse_instrument_text('format = 1\\n[instrument]\\nid = "x"\\nversion = 1\\ntitle = "X"\\n'
+    ...                       '[[items]]\\nid = "q1"\\ntype = "likert"\\ntext = "Clear?"\\nreverse = "yes"\\n',
+    ...                       source="x.toml")
+    Traceback (most recent call last):
+    ...
+    analysis.instrument.InstrumentError: x.toml: item 'q1': a likert item needs a 'construct'
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

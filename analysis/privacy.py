@@ -70,6 +70,15 @@ class PrivacyPolicy:
         Fewest respondents in a group before its comments are shown. Comments
         identify people by their wording and topics far more easily than an
         average does, so this is never below ``min_group``.
+
+    Examples
+    --------
+    >>> PrivacyPolicy()
+    PrivacyPolicy(min_group=5, min_comments=10)
+    >>> PrivacyPolicy(min_group=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: PrivacyPolicy.min_group is 2: it can never be below 3, ...
     """
 
     min_group: int = 5
@@ -110,6 +119,11 @@ def group_label(key: Hashable) -> str:
 
     Keys built by :func:`segment_groups` are tuples of ``(column, value)``
     pairs; the empty tuple is the whole company.
+
+    Examples
+    --------
+    >>> group_label(()), group_label((("department", "Ops"), ("tenure_band", "lt1")))
+    ('the whole company', 'department Ops, tenure band lt1')
     """
     if key == () or key is None:
         return "the whole company"
@@ -119,7 +133,15 @@ def group_label(key: Hashable) -> str:
 
 
 def comments_visible(n_commenters: int, policy: PrivacyPolicy = PrivacyPolicy()) -> Visibility:
-    """May the comments of a group of ``n_commenters`` respondents be shown?"""
+    """May the comments of a group of ``n_commenters`` respondents be shown?
+
+    Examples
+    --------
+    >>> comments_visible(7)
+    Visibility(visible=False, n=7, reason='fewer than 10 respondents commented')
+    >>> comments_visible(12).visible
+    True
+    """
     if isinstance(n_commenters, bool) or not isinstance(n_commenters, (int, np.integer)):
         raise ValueError(f"n_commenters must be a whole number, got {n_commenters!r}")
     if n_commenters < 0:
@@ -306,6 +328,12 @@ def segment_groups(
 
     ``where`` (a boolean mask over the rows) restricts every group to those
     rows, e.g. to the respondents who answered the item being summarised.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"department": ["Ops"] * 8 + ["Sales"] * 6 + ["Legal"] * 2})
+    >>> {key: int(mask.sum()) for key, mask in segment_groups(table, "department").items()}
+    {(): 16, (('department', 'Legal'),): 2, (('department', 'Ops'),): 8, (('department', 'Sales'),): 6}
     """
     columns = [by] if isinstance(by, str) else list(by)
     if not columns:
@@ -353,6 +381,21 @@ def protect_table(
     of the ``by`` columns define it, 0 for the company), one column per
     segment (None where the level does not use it), ``n``, ``visible`` and
     ``reason``.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"department": ["Ops"] * 8 + ["Sales"] * 6 + ["Legal"] * 2})
+    >>> shown = protect_table(table, "department")
+    >>> shown["department"].tolist()[1:]  # row 0 is the company
+    ['Legal', 'Ops', 'Sales']
+    >>> shown[["level", "n", "visible"]]
+       level   n  visible
+    0      0  16     True
+    1      1   2    False
+    2      1   8     True
+    3      1   6    False
+    >>> shown.loc[3, "reason"]  # shown, Sales would give away Legal: company - Ops - Sales
+    'suppressed so that a group cannot be worked out as the complement of the other groups of this partition'
     """
     columns = [by] if isinstance(by, str) else list(by)
     groups = segment_groups(df, columns, include_company=include_company, where=where)

@@ -41,3 +41,73 @@ def test_the_estimators_and_core_functions_have_examples():
     for obj in (themes.ThemeClusterer, reliability.cronbach_alpha):
         examples = sum(len(t.examples) for t in finder.find(obj))
         assert examples > 0, f"{obj.__qualname__} has no runnable example"
+
+
+# --- an example for every public function a user calls, or none promised ---------
+
+#: Modules whose functions users do not call from Python, and why.
+NOT_CALLED = {
+    "analysis.cli": "the command line: its usage is `--help`, run by tests/test_analysis_cli.py",
+    "analysis.instrument_file": "the validator behind analysis.instrument.parse_instrument",
+    "analysis.privacy_search": "the searches behind analysis.privacy.protect",
+    "analysis.recall.tokens": "the recall grader's tokeniser, private to analysis.recall",
+    # Not this change's to edit: the storage rework of issue 13 owns the loader.
+    "analysis.loader": "reads a database or an export from disk; examples would need one",
+}
+
+#: Public functions without an example, and why.
+NO_EXAMPLE = {
+    "analysis.instrument.parse_instrument": "parse_instrument_text's example covers it (same "
+    "checks, already-parsed data); kept untouched for the time-estimate hook being added",
+    "analysis.report.respondent_scores": "needs a whole pulse (PulseData); tests/test_report.py "
+    "builds one, analysts use `python -m analysis scores`",
+    "analysis.report.build_score_report": "as respondent_scores",
+}
+
+#: Public names that are returned, not called: results and errors.
+RESULTS = {
+    "AlphaResult", "CommentAnalysis", "ENPSResult", "Lexicon", "RecallScore", "Route",
+    "ScrubResult", "Theme", "Visibility", "CustomerFigure", "Item", "Instrument",
+    "Construct", "Option", "Scale", "ScoreReport",
+}
+
+
+def _public(module) -> list[str]:
+    """The module's ``__all__``, else what it defines without a leading underscore."""
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [n for n, obj in vars(module).items()
+                 if not n.startswith("_") and getattr(obj, "__module__", None) == module.__name__]
+    return list(names)
+
+
+def _callables_without_examples(name: str) -> list[str]:
+    module = importlib.import_module(name)
+    finder = doctest.DocTestFinder()
+    missing = []
+    for public in _public(module):
+        obj = getattr(module, public)
+        if not callable(obj) or public in RESULTS:
+            continue
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            continue
+        if f"{name}.{public}" in NO_EXAMPLE:
+            continue
+        if getattr(obj, "__module__", name) != name:
+            continue  # re-exported: checked in the module that defines it
+        if not sum(len(t.examples) for t in finder.find(obj, public, module=False, globs={})):
+            missing.append(public)
+    return missing
+
+
+@pytest.mark.parametrize("name", [m for m in MODULES if m not in NOT_CALLED])
+def test_every_public_function_has_a_runnable_example(name):
+    assert _callables_without_examples(name) == []
+
+
+def test_the_modules_without_examples_still_exist():
+    """An exemption for a module that has gone would hide a new one's gap."""
+    assert set(NOT_CALLED) <= set(MODULES)
+    for dotted in NO_EXAMPLE:
+        module, _, function = dotted.rpartition(".")
+        assert callable(getattr(importlib.import_module(module), function)), dotted

@@ -76,7 +76,18 @@ def _estimate_credit(distance, tol: float):
 
 def estimate_scale(item, figure) -> tuple[float, float] | None:
     """The answer scale of an estimate item: its own ``min``/``max`` if it sets
-    both, else the figure's; None when neither gives both ends."""
+    both, else the figure's; None when neither gives both ends.
+
+    Examples
+    --------
+    >>> from analysis.instrument import load_instrument
+    >>> from analysis.strategy import Strategy
+    >>> item = load_instrument("instruments/strategy-pulse.toml").item("k_nps")
+    >>> nps = Strategy.from_dict({"customer_figures": {"nps": {"label": "NPS", "value": 32,
+    ...                           "min": -100, "max": 100}}}).customer_figures["nps"]
+    >>> estimate_scale(item, nps)  # the item sets no scale of its own
+    (-100.0, 100.0)
+    """
     if item.min is not None and item.max is not None:
         return item.min, item.max
     if figure.min is not None and figure.max is not None:

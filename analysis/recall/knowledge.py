@@ -31,6 +31,23 @@ def score_knowledge(responses: pd.DataFrame, instrument, strategy) -> pd.DataFra
     ------
     KeyError
         When a knowledge item has no column in ``responses``.
+
+    Examples
+    --------
+    >>> from analysis.instrument import load_instrument
+    >>> from analysis.strategy import Strategy
+    >>> instrument = load_instrument("instruments/strategy-pulse.toml")
+    >>> strategy = Strategy.from_dict({
+    ...     "goals": ["Cut delivery time to 48 hours", "Open the Rotterdam hub"],
+    ...     "factors": ["Customer obsession", "Speak up early"], "brand_promise": "On time, every time",
+    ...     "customer_figures": {"nps": {"label": "NPS", "value": 32, "min": -100, "max": 100}}})
+    >>> answers = pd.DataFrame({"k_goals": ["48h delivery, Rotterdam hub", "no idea"],
+    ...                         "k_factors": ["speak up early", None], "k_nps": [30, -20],
+    ...                         "k_brand": ["on time every time", None]}, index=["r1", "r2"])
+    >>> score_knowledge(answers, instrument, strategy)
+        k_goals  k_factors  k_nps  k_brand
+    r1      1.0        0.5    1.0      1.0
+    r2      0.0        NaN    0.0      NaN
     """
     out = pd.DataFrame(index=responses.index)
     for item in instrument.knowledge_items():

@@ -67,6 +67,12 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
         When the file is not valid TOML, a section has the wrong shape, or one
         word is declared a variant of two different concepts (which would make
         grading depend on table order).
+
+    Examples
+    --------
+    >>> lexicon = load_lexicon()  # analysis/data/recall_synonyms.toml
+    >>> lexicon.abbreviations["rev"], lexicon.concept("parcels")
+    (('revenue',), ('parcel', 'deliveri'))
     """
     if path is None:
         ref = resources.files("analysis") / "data" / "recall_synonyms.toml"

@@ -70,6 +70,21 @@ def misconceptions(
         ``share`` (of respondents who answered), ``previous_goal`` (the last
         quarter's goal it matches, or None), ``variants`` (other wordings, up
         to five).
+
+    Examples
+    --------
+    >>> from analysis.strategy import Strategy
+    >>> strategy = Strategy.from_dict({"goals": ["Cut delivery time to 48 hours", "Launch self-service tracking"],
+    ...                                "previous_goals": ["Open the Leeds depot"]})
+    >>> answers = ["Expand into Spain", "expand to Spain\\n48h delivery", "Spain expansion",
+    ...            "the Leeds depot", "open Leeds depot", "Leeds", "48h delivery"]
+    >>> found = misconceptions(answers, strategy, min_count=3)
+    >>> found[["belief", "count"]]
+                belief  count
+    0  expand to spain      3
+    1            leeds      3
+    >>> found.loc[1, "previous_goal"]  # still working to last quarter's goal
+    'Open the Leeds depot'
     """
     if min_count < 1:
         raise ValueError(f"min_count must be at least 1, got {min_count}")
@@ -164,6 +179,13 @@ def estimate_misconceptions(
     DataFrame
         Columns ``belief``, ``direction`` ("above"/"below"), ``low``,
         ``high``, ``count``, ``share`` (of people who gave an estimate).
+
+    Examples
+    --------
+    >>> estimate_misconceptions([70, 75, 68, 30, 35, -50], 32, scale_range=(-100, 100),
+    ...                         label="NPS", min_count=2)[["belief", "count", "share"]]
+                                   belief  count  share
+    0  thinks NPS is 62 to 82 (actual 32)      3    0.5
     """
     values = pd.to_numeric(pd.Series(list(estimates), dtype=object), errors="coerce").dropna()
     values = values.astype(float).to_numpy()
@@ -210,7 +232,23 @@ def estimate_misconceptions(
 def knowledge_misconceptions(responses: pd.DataFrame, instrument, strategy, *, min_count: int = 3) -> dict:
     """:func:`misconceptions` / :func:`estimate_misconceptions` for every
     knowledge item of the instrument, keyed by item id (items the strategy
-    gives nothing to grade against are left out)."""
+    gives nothing to grade against are left out).
+
+    Examples
+    --------
+    >>> from analysis.instrument import load_instrument
+    >>> from analysis.strategy import Strategy
+    >>> instrument = load_instrument("instruments/strategy-pulse.toml")
+    >>> strategy = Strategy.from_dict({"goals": ["Cut delivery time to 48 hours"],
+    ...     "customer_figures": {"nps": {"label": "NPS", "value": 32, "min": -100, "max": 100}}})
+    >>> answers = pd.DataFrame({"k_goals": ["Spain"] * 3 + ["48h delivery"], "k_factors": None,
+    ...                         "k_nps": [70, 75, 68, 30], "k_brand": None})
+    >>> found = knowledge_misconceptions(answers, instrument, strategy, min_count=3)
+    >>> sorted(found)  # no factors or brand promise to grade against
+    ['k_goals', 'k_nps']
+    >>> found["k_nps"].loc[0, "belief"]
+    'thinks NPS is 62 to 82 (actual 32)'
+    """
     out = {}
     for item in instrument.knowledge_items():
         if item.id not in responses.columns:
