@@ -184,13 +184,7 @@ _STEM_CACHE_LIMIT = 500_000
 
 
 def is_missing(text: object) -> bool:
-    """None, NaN or pandas' NA: no answer at all (unlike an empty string, which is one).
-
-    Examples
-    --------
-    >>> is_missing(None), is_missing(float("nan")), is_missing("")
-    (True, True, False)
-    """
+    """None, NaN or pandas' NA: no answer at all (unlike an empty string, which is one)."""
     if text is None:
         return True
     if isinstance(text, float) and math.isnan(text):
@@ -205,11 +199,6 @@ def is_blank(text: object) -> bool:
 
     Why: sentiment treats both as "no answer" (NaN), not as a neutral one;
     "-" or "n/a" are typed and are judged by :func:`is_no_content` instead.
-
-    Examples
-    --------
-    >>> is_blank("   "), is_blank(None), is_blank("n/a")
-    (True, True, False)
     """
     return is_missing(text) or (isinstance(text, str) and not text.strip())
 
@@ -262,13 +251,7 @@ def tokenize(text: object) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """Snowball (Porter2) stem of one lower-case word, memoised.
-
-    Examples
-    --------
-    >>> stem("deliveries"), stem("running")
-    ('deliveri', 'run')
-    """
+    """Snowball (Porter2) stem of one lower-case word, memoised."""
     try:
         return _STEM_CACHE[word]
     except KeyError:
