@@ -93,6 +93,7 @@ def misconceptions(
     previous = _scorer(tuple(strategy.previous_goals)) if part == "goals" and strategy.previous_goals else None
     probe = current or _scorer(tuple(strategy.previous_goals) or ("",))
 
+    single = len(statements) == 1
     wordings: dict[frozenset, Counter] = {}
     holders: dict[frozenset, set[int]] = {}
     answered = 0
@@ -100,28 +101,57 @@ def misconceptions(
         if is_blank(answer):
             continue
         answered += 1
-        # A single statement (the brand promise) is one idea: an answer that
-        # recalls it is right as a whole, even if no clause of it ("every
-        # time") would be enough alone, so its clauses are not wrong beliefs.
-        pieces = [_fold(str(answer))] if len(statements) == 1 else _items(str(answer), probe._abbreviations)
-        for piece in pieces:
-            if is_no_content(piece):
-                continue
-            if current is not None and current.score(piece).matched:
-                continue
-            hit = previous.score(piece).matched if previous is not None else []
-            if hit:
-                # Every wording of one of last quarter's goals is one belief,
-                # however differently it is put ("one ticketing system",
-                # "single ticket tool").
-                concepts = frozenset({f"\x00previous goal {hit[0]}"})
-            else:
-                concepts = frozenset(t.concept for toks in probe.tokens(piece) for t in toks)
-            if not concepts:
-                continue
-            wordings.setdefault(concepts, Counter())[_wording(piece)] += 1
+        for concepts, wording in _wrong_beliefs(str(answer), single, current, previous, probe):
+            wordings.setdefault(concepts, Counter())[wording] += 1
             holders.setdefault(concepts, set()).add(idx)
 
+    rows = []
+    for words, who in _group_beliefs(wordings, holders, similarity):
+        if len(who) < min_count:
+            continue
+        # Most common wording first; ties go to the shortest (the plainest).
+        ranked = [w for w, _ in sorted(words.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))]
+        hit = previous.score(ranked[0]).matched if previous is not None else []
+        rows.append(
+            {
+                "belief": ranked[0],
+                "count": len(who),
+                "share": len(who) / answered if answered else math.nan,
+                "previous_goal": strategy.previous_goals[hit[0]] if hit else None,
+                "variants": ranked[1:6],
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["belief", "count", "share", "previous_goal", "variants"])
+    return frame.sort_values(["count", "belief"], ascending=[False, True], ignore_index=True)
+
+
+def _wrong_beliefs(answer: str, single: bool, current, previous, probe):
+    """(concepts, wording) of each item of one answer that recalls none of
+    the current statements and says something."""
+    # A single statement (the brand promise) is one idea: an answer that
+    # recalls it is right as a whole, even if no clause of it ("every
+    # time") would be enough alone, so its clauses are not wrong beliefs.
+    pieces = [_fold(answer)] if single else _items(answer, probe._abbreviations)
+    for piece in pieces:
+        if is_no_content(piece):
+            continue
+        if current is not None and current.score(piece).matched:
+            continue
+        hit = previous.score(piece).matched if previous is not None else []
+        if hit:
+            # Every wording of one of last quarter's goals is one belief,
+            # however differently it is put ("one ticketing system",
+            # "single ticket tool").
+            concepts = frozenset({f"\x00previous goal {hit[0]}"})
+        else:
+            concepts = frozenset(t.concept for toks in probe.tokens(piece) for t in toks)
+        if concepts:
+            yield concepts, _wording(piece)
+
+
+def _group_beliefs(wordings: dict, holders: dict, similarity: float) -> list[tuple[Counter, set[int]]]:
+    """Join beliefs whose concept sets overlap by at least ``similarity``
+    (Jaccard), the most widely held first; (wordings, holders) per group."""
     clusters: list[tuple[frozenset, Counter, set[int]]] = []
     for key in sorted(holders, key=lambda k: (-len(holders[k]), sorted(k))):
         for ckey, words, who in clusters:
@@ -131,30 +161,7 @@ def misconceptions(
                 break
         else:
             clusters.append((key, Counter(wordings[key]), set(holders[key])))
-
-    rows = []
-    for _, words, who in clusters:
-        if len(who) < min_count:
-            continue
-        # Most common wording first; ties go to the shortest (the plainest).
-        ranked = [w for w, _ in sorted(words.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))]
-        belief = ranked[0]
-        prev = None
-        if previous is not None:
-            hit = previous.score(belief).matched
-            if hit:
-                prev = strategy.previous_goals[hit[0]]
-        rows.append(
-            {
-                "belief": belief,
-                "count": len(who),
-                "share": len(who) / answered if answered else math.nan,
-                "previous_goal": prev,
-                "variants": ranked[1:6],
-            }
-        )
-    frame = pd.DataFrame(rows, columns=["belief", "count", "share", "previous_goal", "variants"])
-    return frame.sort_values(["count", "belief"], ascending=[False, True], ignore_index=True)
+    return [(words, who) for _, words, who in clusters]
 
 
 def estimate_misconceptions(

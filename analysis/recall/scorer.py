@@ -175,54 +175,17 @@ class RecallScorer:
         self._cache: dict[str, RecallScore] = {}
         lex = self.lexicon
 
-        # Statement concepts resolve through the tables only (no typo fixing).
-        concept_sets: list[dict[str, bool]] = []
-        related_sets: list[dict[str, str]] = []
-        surfaces: dict[str, str] = {}
-        for text in self.statements:
-            concepts: dict[str, bool] = {}
-            related: dict[str, str] = {}
-            for piece in _items(text, self._abbreviations):
-                for surface, word in _item_words(piece, lex):
-                    if word[0].isdigit():
-                        key = _number_key(word)
-                        concepts[key] = True
-                        continue
-                    concept, rel = lex.concept(word)
-                    concepts[concept] = False
-                    surfaces.setdefault(word, concept)
-                    if rel is not None and rel != concept:
-                        related[rel] = concept
-            concept_sets.append(concepts)
-            related_sets.append(related)
+        concept_sets, related_sets, surfaces = self._statement_concepts()
         df = Counter(c for concepts in concept_sets for c in concepts)
         self._weights: list[dict[str, float]] = []
         self._distinct: list[frozenset[str]] = []
         self._required: list[float] = []
         self._total: list[float] = []
         for concepts in concept_sets:
-            weights: dict[str, float] = {}
-            distinct = set()
-            for c, is_number in concepts.items():
-                if is_number:
-                    base = NUMBER_WEIGHT
-                elif c in lex.generic:
-                    base = GENERIC_WEIGHT
-                else:
-                    base = 1.0
-                weights[c] = base / df[c]
-                if is_number or c not in lex.generic:
-                    distinct.add(c)
-            if not distinct:  # "Grow revenue": only generic words to go on
-                distinct = set(weights)
-            distinct_mass = sum(weights[c] for c in distinct)
-            if len(self.statements) == 1:
-                required = min(MATCH_MASS_CAP, max(MATCH_MASS, SINGLE_STATEMENT_SHARE * distinct_mass))
-            else:
-                required = MATCH_MASS
+            weights, distinct, required = self._weigh(concepts, df)
             self._weights.append(weights)
-            self._distinct.append(frozenset(distinct))
-            self._required.append(min(required, distinct_mass) if distinct_mass else math.inf)
+            self._distinct.append(distinct)
+            self._required.append(required)
             self._total.append(sum(weights.values()))
         self._related = related_sets
         self._vocab = frozenset(c for w in self._weights for c in w)
@@ -234,6 +197,58 @@ class RecallScorer:
                 targets.setdefault(word, concept)
         self._targets = {w: c for w, c in targets.items() if len(w) >= TYPO_MIN_LENGTH - 1}
         self._prefix_targets = tuple(c for c in self._vocab if len(c) >= 5 and not c[0].isdigit())
+
+    def _statement_concepts(self):
+        """Per statement: its concepts (concept -> is a number) and related
+        concepts (related -> the statement's concept); and every statement
+        word -> its concept (typo targets). Statements resolve through the
+        tables only: no typo fixing."""
+        lex = self.lexicon
+        concept_sets: list[dict[str, bool]] = []
+        related_sets: list[dict[str, str]] = []
+        surfaces: dict[str, str] = {}
+        for text in self.statements:
+            concepts: dict[str, bool] = {}
+            related: dict[str, str] = {}
+            for piece in _items(text, self._abbreviations):
+                for _, word in _item_words(piece, lex):
+                    if word[0].isdigit():
+                        concepts[_number_key(word)] = True
+                        continue
+                    concept, rel = lex.concept(word)
+                    concepts[concept] = False
+                    surfaces.setdefault(word, concept)
+                    if rel is not None and rel != concept:
+                        related[rel] = concept
+            concept_sets.append(concepts)
+            related_sets.append(related)
+        return concept_sets, related_sets, surfaces
+
+    def _weigh(self, concepts: dict[str, bool], df: Counter):
+        """One statement's concept weights (a concept shared by several
+        statements is split between them), its distinctive concepts and the
+        distinctive mass an answer needs to match it."""
+        generic = self.lexicon.generic
+        weights: dict[str, float] = {}
+        distinct = set()
+        for c, is_number in concepts.items():
+            if is_number:
+                base = NUMBER_WEIGHT
+            elif c in generic:
+                base = GENERIC_WEIGHT
+            else:
+                base = 1.0
+            weights[c] = base / df[c]
+            if is_number or c not in generic:
+                distinct.add(c)
+        if not distinct:  # "Grow revenue": only generic words to go on
+            distinct = set(weights)
+        distinct_mass = sum(weights[c] for c in distinct)
+        if len(self.statements) == 1:
+            required = min(MATCH_MASS_CAP, max(MATCH_MASS, SINGLE_STATEMENT_SHARE * distinct_mass))
+        else:
+            required = MATCH_MASS
+        return weights, frozenset(distinct), (min(required, distinct_mass) if distinct_mass else math.inf)
 
     # -- words -----------------------------------------------------------------
 
@@ -331,50 +346,62 @@ class RecallScorer:
         evidence: list[list[str]] = [[] for _ in range(n)]
         relevant = 0
         for toks in items:
-            if keyword_list and len(toks) < 2:
-                continue
-            hits: list[dict[str, tuple[float, list[str]]]] = [{} for _ in range(n)]
-            for tok in toks:
-                for g in range(n):
-                    weights = self._weights[g]
-                    if tok.concept in weights:
-                        target, factor = tok.concept, 1.0
-                    elif tok.related is not None and tok.related in weights:
-                        target, factor = tok.related, RELATED_FACTOR
-                    elif tok.concept in self._related[g]:
-                        target, factor = self._related[g][tok.concept], RELATED_FACTOR
-                    else:
-                        continue
-                    old = hits[g].get(target)
-                    if old is None or factor > old[0]:
-                        hits[g][target] = (factor, [tok.surface])
-                    elif factor == old[0]:
-                        old[1].append(tok.surface)
-            mass = [
-                sum(f * self._weights[g][c] for c, (f, _) in hits[g].items() if c in self._distinct[g])
-                for g in range(n)
-            ]
-            best = max(mass)
-            used: set[int] = set()
-            for g in range(n):
-                if not hits[g] or (best > 0 and mass[g] < DOMINANCE_RATIO * best):
-                    continue
-                credited: set[str] = set()
-                for c, (f, words) in hits[g].items():
-                    if f > factors[g].get(c, 0.0):
-                        factors[g][c] = f
-                    evidence[g].extend(words)
-                    credited.update(words)
-                used.update(i for i, tok in enumerate(toks) if tok.surface in credited)
-            relevant += len(used)
+            if not (keyword_list and len(toks) < 2):
+                relevant += self._credit_item(toks, factors, evidence)
 
         precision = 1.0
         if n_words >= LONG_ANSWER_WORDS and relevant / n_words < PRECISION_FLOOR:
             precision = (relevant / n_words) / PRECISION_FLOOR
+        return self._result(factors, evidence, precision)
 
+    def _item_hits(self, toks: list[_Tok]) -> list[dict[str, tuple[float, list[str]]]]:
+        """Per statement: concept -> (best factor, the words that gave it) of
+        one item: 1 for the concept itself, RELATED_FACTOR for a related word."""
+        hits: list[dict[str, tuple[float, list[str]]]] = [{} for _ in self.statements]
+        for tok in toks:
+            for g, weights in enumerate(self._weights):
+                if tok.concept in weights:
+                    target, factor = tok.concept, 1.0
+                elif tok.related is not None and tok.related in weights:
+                    target, factor = tok.related, RELATED_FACTOR
+                elif tok.concept in self._related[g]:
+                    target, factor = self._related[g][tok.concept], RELATED_FACTOR
+                else:
+                    continue
+                old = hits[g].get(target)
+                if old is None or factor > old[0]:
+                    hits[g][target] = (factor, [tok.surface])
+                elif factor == old[0]:
+                    old[1].append(tok.surface)
+        return hits
+
+    def _credit_item(self, toks: list[_Tok], factors: list[dict], evidence: list[list[str]]) -> int:
+        """Credit one item's hits to the statements it supports (not those
+        below DOMINANCE_RATIO of the best-supported one); returns how many of
+        its words were credited."""
+        hits = self._item_hits(toks)
+        mass = [
+            sum(f * self._weights[g][c] for c, (f, _) in hits[g].items() if c in self._distinct[g])
+            for g in range(len(hits))
+        ]
+        best = max(mass)
+        used: set[int] = set()
+        for g, found in enumerate(hits):
+            if not found or (best > 0 and mass[g] < DOMINANCE_RATIO * best):
+                continue
+            credited: set[str] = set()
+            for c, (f, words) in found.items():
+                if f > factors[g].get(c, 0.0):
+                    factors[g][c] = f
+                evidence[g].extend(words)
+                credited.update(words)
+            used.update(i for i, tok in enumerate(toks) if tok.surface in credited)
+        return len(used)
+
+    def _result(self, factors: list[dict], evidence: list[list[str]], precision: float) -> RecallScore:
+        """Match and credit each statement from the evidence gathered."""
         credits, matched, shown = [], [], {}
-        for g in range(n):
-            weights = self._weights[g]
+        for g, weights in enumerate(self._weights):
             mass = precision * sum(f * weights[c] for c, f in factors[g].items() if c in self._distinct[g])
             got = precision * sum(f * weights[c] for c, f in factors[g].items())
             if mass >= self._required[g] - 1e-9:
@@ -383,7 +410,7 @@ class RecallScorer:
                 shown[g] = sorted(set(evidence[g]))
             else:
                 credits.append(0.0)
-        return RecallScore(float(sum(credits) / n), matched, shown, tuple(credits))
+        return RecallScore(float(sum(credits) / len(credits)), matched, shown, tuple(credits))
 
 
 @lru_cache(maxsize=64)
