@@ -251,10 +251,23 @@ def protect(
     classes, class_of = np.unique(masks, axis=0, return_inverse=True)
     class_of = np.asarray(class_of).reshape(-1)
     members = [np.flatnonzero(class_of == c) for c in range(len(classes))]
-    class_n = classes.sum(axis=1).astype(int)
     # The key named in reasons for a class: the first one the caller gave.
     class_key = [keys[m[0]] for m in members]
 
+    visible, reasons = _apply_rules(classes, class_key, k)
+
+    result = {}
+    for index, key in enumerate(keys):
+        c = class_of[index]
+        result[key] = Visibility(bool(visible[c]), int(n[index]), reasons[c])
+    return result
+
+
+def _apply_rules(classes: np.ndarray, class_key: list, k: int) -> tuple[np.ndarray, list[str]]:
+    """Rules 1-3 of :func:`protect` on the distinct groups (``classes``, one
+    membership row each), run to a fixed point: which are visible, and why
+    each hidden one is hidden."""
+    class_n = classes.sum(axis=1).astype(int)
     visible = class_n >= k
     reasons = [
         "" if v else (REASON_EMPTY if size == 0 else REASON_SMALL.format(k=k))
@@ -270,12 +283,7 @@ def protect(
 
     def hide(target, parent, kind):
         visible[target] = False
-        if kind == "difference":
-            reasons[target] = REASON_DIFFERENCE.format(parent=group_label(class_key[parent]))
-        elif kind == "complement":
-            reasons[target] = REASON_COMPLEMENT
-        else:
-            reasons[target] = REASON_COMBINATION
+        reasons[target] = _REASONS[kind].format(parent=None if parent is None else group_label(class_key[parent]))
 
     while True:
         # Rule 2, one pass over the parents (largest first, so the company's
@@ -295,12 +303,15 @@ def protect(
         if hit is None:
             break
         hide(*hit)
+    return visible, reasons
 
-    result = {}
-    for index, key in enumerate(keys):
-        c = class_of[index]
-        result[key] = Visibility(bool(visible[c]), int(n[index]), reasons[c])
-    return result
+
+#: The reason shown for each kind of suppression the rules return.
+_REASONS = {
+    "difference": REASON_DIFFERENCE,
+    "complement": REASON_COMPLEMENT,
+    "combination": REASON_COMBINATION,
+}
 
 
 # --- tables of segments -----------------------------------------------------------
