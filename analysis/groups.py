@@ -219,36 +219,10 @@ def compare_groups(
         company = decided[()]
         company_values = data[groups[()]]
         company_mean = float(company_values.mean()) if company.visible else np.nan
-        block = []
-        for key in _leaves(groups, columns):
-            vis = decided[key]
-            # The size of a hidden group is itself a figure that can be
-            # differenced (docs/privacy.md), so it leaves only with the group.
-            row = {"measure": column, **dict(key), "n": vis.n if vis.visible else pd.NA}
-            if vis.visible and company.visible:
-                inside = data[groups[key]]
-                rest = data[groups[()] & ~groups[key]]
-                n, mean, sd, lo, hi = _summary(inside, confidence)
-                diff, dlo, dhi, p = welch(inside, rest, confidence)
-                # group - company = (n_rest / n_company) * (group - rest): the
-                # same test, its difference and interval put on the company scale.
-                share = rest.size / company_values.size
-                diff, dlo, dhi = diff * share, dlo * share, dhi * share
-                row |= {
-                    "mean": mean, "sd": sd, "ci_low": lo, "ci_high": hi,
-                    "company_n": company.n, "company_mean": company_mean,
-                    "rest_mean": float(rest.mean()) if rest.size else np.nan,
-                    "diff": diff, "diff_ci_low": dlo, "diff_ci_high": dhi, "p_value": p,
-                    "visible": True, "reason": "",
-                }
-            else:
-                reason = vis.reason if not vis.visible else "the company figure is hidden: " + company.reason
-                row |= {
-                    "company_n": company.n if company.visible else np.nan,
-                    "company_mean": company_mean,
-                    "visible": False, "reason": reason,
-                }
-            block.append(row)
+        block = [
+            _group_row(column, key, data, groups, decided, company_mean, confidence)
+            for key in _leaves(groups, columns)
+        ]
         rows.extend(_flag_significance(block, alpha))
     out_columns = [
         "measure", *columns, "n", "mean", "sd", "ci_low", "ci_high", "company_n", "company_mean",
@@ -258,6 +232,36 @@ def compare_groups(
     out = pd.DataFrame(rows, columns=out_columns)
     out["n"] = out["n"].astype("Int64")
     return out
+
+
+def _group_row(column, key, data, groups, decided, company_mean, confidence) -> dict:
+    """One group's row of :func:`compare_groups`: its statistics and test
+    against the rest of the company, or why it is hidden."""
+    vis, company = decided[key], decided[()]
+    # The size of a hidden group is itself a figure that can be
+    # differenced (docs/privacy.md), so it leaves only with the group.
+    row = {"measure": column, **dict(key), "n": vis.n if vis.visible else pd.NA}
+    if not (vis.visible and company.visible):
+        reason = vis.reason if not vis.visible else "the company figure is hidden: " + company.reason
+        return row | {
+            "company_n": company.n if company.visible else np.nan,
+            "company_mean": company_mean,
+            "visible": False, "reason": reason,
+        }
+    inside = data[groups[key]]
+    rest = data[groups[()] & ~groups[key]]
+    n, mean, sd, lo, hi = _summary(inside, confidence)
+    diff, dlo, dhi, p = welch(inside, rest, confidence)
+    # group - company = (n_rest / n_company) * (group - rest): the
+    # same test, its difference and interval put on the company scale.
+    share = rest.size / int(groups[()].sum())
+    return row | {
+        "mean": mean, "sd": sd, "ci_low": lo, "ci_high": hi,
+        "company_n": company.n, "company_mean": company_mean,
+        "rest_mean": float(rest.mean()) if rest.size else np.nan,
+        "diff": diff * share, "diff_ci_low": dlo * share, "diff_ci_high": dhi * share, "p_value": p,
+        "visible": True, "reason": "",
+    }
 
 
 def _flag_significance(block: list[dict], alpha: float) -> list[dict]:
@@ -321,33 +325,7 @@ def change_since_previous(
             sides[name] = (frame[column].to_numpy(dtype=float), groups, protect(groups, policy))
         keys = dict.fromkeys([*sides["current"][1], *sides["previous"][1]])
         keys = sorted(_leaves(keys, columns), key=lambda k: [v for _, v in k])
-        block = []
-        for key in keys:
-            row = {"measure": column, **dict(key)}
-            reason = ""
-            for name in ("previous", "current"):
-                data, groups, decided = sides[name]
-                label = "the previous pulse" if name == "previous" else "this pulse"
-                if key not in groups:
-                    row[f"{name}_n"] = 0
-                    reason = reason or f"not in {label}"
-                    continue
-                vis = decided[key]
-                row[f"{name}_n"] = vis.n if vis.visible else pd.NA
-                if vis.visible:
-                    row[f"{name}_mean"] = float(data[groups[key]].mean())
-                else:
-                    reason = reason or f"in {label}: {vis.reason}"
-            if reason:
-                row |= {"previous_mean": np.nan, "current_mean": np.nan,
-                        "visible": False, "reason": reason}
-            else:
-                before = sides["previous"][0][sides["previous"][1][key]]
-                after = sides["current"][0][sides["current"][1][key]]
-                change, lo, hi, p = welch(after, before, confidence)
-                row |= {"change": change, "ci_low": lo, "ci_high": hi, "p_value": p,
-                        "visible": True, "reason": ""}
-            block.append(row)
+        block = [_change_row(column, key, sides, confidence) for key in keys]
         rows.extend(_flag_significance(block, alpha))
     out_columns = [
         "measure", *columns, "previous_n", "previous_mean", "current_n", "current_mean",
@@ -357,3 +335,30 @@ def change_since_previous(
     for side in ("previous_n", "current_n"):
         out[side] = out[side].astype("Int64")
     return out
+
+
+def _change_row(column, key, sides: dict, confidence: float) -> dict:
+    """One group's row of :func:`change_since_previous`: shown only if it is
+    visible in both pulses; ``sides`` maps "previous"/"current" to (values,
+    groups, visibility)."""
+    row = {"measure": column, **dict(key)}
+    reason = ""
+    for name in ("previous", "current"):
+        data, groups, decided = sides[name]
+        label = "the previous pulse" if name == "previous" else "this pulse"
+        if key not in groups:
+            row[f"{name}_n"] = 0
+            reason = reason or f"not in {label}"
+            continue
+        vis = decided[key]
+        row[f"{name}_n"] = vis.n if vis.visible else pd.NA
+        if vis.visible:
+            row[f"{name}_mean"] = float(data[groups[key]].mean())
+        else:
+            reason = reason or f"in {label}: {vis.reason}"
+    if reason:
+        return row | {"previous_mean": np.nan, "current_mean": np.nan, "visible": False, "reason": reason}
+    before = sides["previous"][0][sides["previous"][1][key]]
+    after = sides["current"][0][sides["current"][1][key]]
+    change, lo, hi, p = welch(after, before, confidence)
+    return row | {"change": change, "ci_low": lo, "ci_high": hi, "p_value": p, "visible": True, "reason": ""}
