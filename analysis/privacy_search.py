@@ -66,45 +66,69 @@ def _disjoint_gap(membership: np.ndarray, counts: np.ndarray, k: int):
     with the same memberships) as bits of Python integers, depth first,
     remembering states (what is decided, how many are left out) that failed.
     """
-    # ``membership``: the parent's atoms (rows, with ``counts`` people each)
-    # by its visible subgroups (columns); merge atoms no subgroup tells apart.
-    signatures, atom_of = np.unique(membership, axis=0, return_inverse=True)
-    atom_size = np.bincount(np.asarray(atom_of).reshape(-1), weights=counts).astype(int)
-    n_atoms = len(atom_size)
-    sub_bits = []
-    for row in signatures.T:  # one row per sub: which atoms it contains
-        bits = 0
-        for a in np.flatnonzero(row):
-            bits |= 1 << int(a)
-        sub_bits.append(bits)
-    full = (1 << n_atoms) - 1
-    # Atoms in no visible subgroup are always left out.
-    forced = 0
-    forced_size = 0
-    for a in range(n_atoms):
-        if not signatures[a].any():
-            forced |= 1 << a
-            forced_size += int(atom_size[a])
-    if forced_size >= k:
+    space = _GapSpace(membership, counts, k)
+    if space.forced_size >= k or space.forced == space.full:
         return None
-    subs_of_atom = [
-        [s for s in np.flatnonzero(signatures[a])] for a in range(n_atoms)
-    ]  # already largest first, as ``subs`` is
+    return _depth_first(space)
 
-    def options(decided: int, u: int):
-        rest = full & ~decided
+
+class _GapSpace:
+    """The search space of :func:`_disjoint_gap`.
+
+    ``membership`` holds the parent's atoms (rows, with ``counts`` people
+    each) by its visible subgroups (columns); atoms no subgroup tells apart
+    are merged. A state is ``(decided, u)``: the atoms already covered or left
+    out (bits) and how many people are left out.
+    """
+
+    def __init__(self, membership: np.ndarray, counts: np.ndarray, k: int):
+        signatures, atom_of = np.unique(membership, axis=0, return_inverse=True)
+        self.k = k
+        self.signatures = signatures
+        self.atom_size = np.bincount(np.asarray(atom_of).reshape(-1), weights=counts).astype(int)
+        n_atoms = len(self.atom_size)
+        self.sub_bits = []
+        for row in signatures.T:  # one row per sub: which atoms it contains
+            bits = 0
+            for a in np.flatnonzero(row):
+                bits |= 1 << int(a)
+            self.sub_bits.append(bits)
+        self.full = (1 << n_atoms) - 1
+        # Atoms in no visible subgroup are always left out.
+        self.forced = 0
+        self.forced_size = 0
+        for a in range(n_atoms):
+            if not signatures[a].any():
+                self.forced |= 1 << a
+                self.forced_size += int(self.atom_size[a])
+        # Already largest first, as the subgroups are.
+        self.subs_of_atom = [list(np.flatnonzero(signatures[a])) for a in range(n_atoms)]
+
+    def options(self, decided: int, u: int):
+        """What can settle the lowest undecided atom: a subgroup holding it
+        that overlaps nothing decided, or leaving it out while fewer than k
+        people are."""
+        rest = self.full & ~decided
         a = (rest & -rest).bit_length() - 1
-        choices = [int(s) for s in subs_of_atom[a] if not sub_bits[s] & decided]
-        if u + atom_size[a] <= k - 1:
+        choices = [int(s) for s in self.subs_of_atom[a] if not self.sub_bits[s] & decided]
+        if u + self.atom_size[a] <= self.k - 1:
             choices.append(-1 - a)
         return iter(choices)
 
-    decided, u = forced, forced_size
-    if decided == full:
-        return None
+    def step(self, decided: int, u: int, choice: int) -> tuple[int, int]:
+        """The state after ``choice`` (a subgroup index, or ``-1 - atom`` to leave an atom out)."""
+        if choice >= 0:
+            return decided | self.sub_bits[choice], u
+        a = -1 - choice
+        return decided | (1 << a), u + int(self.atom_size[a])
+
+
+def _depth_first(space: _GapSpace):
+    """The search itself; past ``_SEARCH_BUDGET`` steps the integer program answers."""
+    decided, u = space.forced, space.forced_size
     failed: set[tuple[int, int]] = set()
     path: list[tuple[int, int, object, int]] = []
-    it = options(decided, u)
+    it = space.options(decided, u)
     steps = 0
     while True:
         choice = next(it, None)
@@ -116,13 +140,9 @@ def _disjoint_gap(membership: np.ndarray, counts: np.ndarray, k: int):
             continue
         steps += 1
         if steps > _SEARCH_BUDGET:
-            return _milp_gap(signatures, atom_size, forced_size, k)
-        if choice >= 0:
-            new_decided, new_u = decided | sub_bits[choice], u
-        else:
-            a = -1 - choice
-            new_decided, new_u = decided | (1 << a), u + int(atom_size[a])
-        if new_decided == full:
+            return _milp_gap(space.signatures, space.atom_size, space.forced_size, space.k)
+        new_decided, new_u = space.step(decided, u, choice)
+        if new_decided == space.full:
             if new_u >= 1:
                 path.append((decided, u, it, choice))
                 return [c for *_, c in path if c >= 0]
@@ -131,7 +151,7 @@ def _disjoint_gap(membership: np.ndarray, counts: np.ndarray, k: int):
             continue
         path.append((decided, u, it, choice))
         decided, u = new_decided, new_u
-        it = options(decided, u)
+        it = space.options(decided, u)
 
 
 def _milp_gap(signatures: np.ndarray, atom_size: np.ndarray, forced_size: int, k: int):
