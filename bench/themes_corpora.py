@@ -20,6 +20,7 @@ the length of a comment); ``bbc-headlines`` keeps only the headline.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import zipfile
@@ -41,6 +42,8 @@ _NG_DEV = ("comp.graphics", "rec.sport.hockey", "sci.med", "sci.space",
            "soc.religion.christian", "talk.politics.guns")
 _NG_SHORT_DEV = ("alt.atheism", "comp.sys.mac.hardware", "misc.forsale", "rec.autos",
                  "rec.sport.baseball", "sci.crypt", "sci.electronics", "talk.politics.mideast")
+_NG_CLEAN_3 = ("rec.autos", "sci.space", "talk.politics.mideast")
+_NG_CLEAN_4 = ("comp.graphics", "rec.sport.hockey", "sci.med", "talk.politics.guns")
 _NG_TEST = ("comp.os.ms-windows.misc", "comp.windows.x", "rec.motorcycles", "sci.med",
                "sci.space", "soc.religion.christian", "talk.politics.guns",
                "talk.politics.misc", "rec.sport.hockey", "comp.sys.ibm.pc.hardware")
@@ -59,6 +62,10 @@ CORPORA = {
     "20ng-long": ("20 Newsgroups train, 6 groups, whole posts", False),
     "20ng-short": (f"20 Newsgroups train, 8 other groups, first {SHORT_WORDS} words", False),
     "20ng-short-test": (f"20 Newsgroups test, 10 groups, first {SHORT_WORDS} words", False),
+    "20ng-clean-3": (f"20 Newsgroups train, 3 groups, first {SHORT_WORDS} words without "
+                     "quote attributions and mail domains", False),
+    "20ng-clean-4": (f"20 Newsgroups train, 4 groups, first {SHORT_WORDS} words, cleaned alike", False),
+    "20ng-clean-8": (f"20 Newsgroups train, 8 groups, first {SHORT_WORDS} words, cleaned alike", False),
     "bbc-long": ("BBC News, 5 sections, whole articles", False),
     "bbc-headlines": ("BBC News, 5 sections, headline only", False),
     "r8-long": ("Reuters-21578 R8 train, 8 topics, at most 200 per topic", False),
@@ -130,6 +137,24 @@ def _short(rows):
     return [(label, " ".join(text.split()[:SHORT_WORDS])) for label, text in rows]
 
 
+# "in article <id> <user> <host> writes": the quote attribution of a reply.
+_ATTRIBUTION = re.compile(r"\bin article\b(?:\s+\S+){0,25}?\s+(?:writes|wrote|says)\b")
+_MAIL_WORDS = re.compile(r"\b(?:re|edu|com|org|net|gov|mil|uk|ca|de)\b")
+
+
+def _clean_short(rows):
+    """Short texts without the newsgroup furniture (reply attributions, mail domains).
+
+    Why: with them, the stable split of a short newsgroup corpus is "reply
+    or question", not its topics; a comment has no such furniture.
+    """
+    out = []
+    for label, text in rows:
+        text = _MAIL_WORDS.sub(" ", _ATTRIBUTION.sub(" ", text))
+        out.append((label, " ".join(text.split()[:SHORT_WORDS])))
+    return out
+
+
 def _body(text: str) -> str:
     """A BBC article without its headline (the first line)."""
     return text.strip().partition("\n")[2]
@@ -164,6 +189,12 @@ def load(name: str) -> tuple[list[str], list[str]]:
         rows = _short(_sample(_orange("reuters-r52-test.tab"), _R52_TOPICS, 100))
     elif name == "bbc-lead":
         rows = [(label, " ".join(_body(text).split()[:SHORT_WORDS])) for label, text in _sample(_bbc())]
+    elif name == "20ng-clean-3":
+        rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_CLEAN_3, 300, seed=2))
+    elif name == "20ng-clean-4":
+        rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_CLEAN_4, 250, seed=1))
+    elif name == "20ng-clean-8":
+        rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_SHORT_DEV, 200))
     elif name == "bbc-long":
         rows = _sample(_bbc())
     elif name == "bbc-headlines":
