@@ -59,9 +59,9 @@ def test_no_structure_gives_the_handful_not_one_theme():
     # Points spread evenly over the sphere: no partition is reproduced, so
     # the default handful is returned (never 1 for hundreds of comments).
     rng = np.random.RandomState(1)
-    Z = rng.randn(400, 10)
+    Z = rng.randn(200, 10)
     Z = (Z / np.linalg.norm(Z, axis=1, keepdims=True)).astype(np.float32)
-    k, scores = choose_k(Z, np.ones(len(Z)), 20, np.random.RandomState(0))
+    k, scores = choose_k(Z, np.ones(len(Z)), 10, np.random.RandomState(0))
     assert max(s for kk, s in scores.items() if kk >= 3) < STABLE_ARI
     assert k == DEFAULT_THEMES
     # ... capped by what the pulse can hold.
