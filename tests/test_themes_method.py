@@ -79,6 +79,38 @@ def test_a_stable_split_in_two_counts_only_in_a_small_pulse():
     assert choose_k(Z, w, 6, np.random.RandomState(0), n_content=400)[0] != 2
 
 
+COMMON = (
+    "people time year way work world life day part place case point group number fact question "
+    "week month system program problem service report issue idea reason result change interest "
+    "level order area"
+).split()
+TOPIC_WORDS = {
+    "space": "orbit launch rocket satellite moon mission shuttle planet telescope lunar".split(),
+    "hockey": "goal puck season playoff team coach league score skate rink".split(),
+    "medicine": "patient doctor disease treatment symptom drug clinic diet infection dose".split(),
+    "graphics": "image pixel render format colour polygon texture bitmap display shading".split(),
+}
+
+
+def test_long_texts_sharing_most_words_are_not_lumped_into_one_theme():
+    # Issue 9: on long newsgroup posts the former method returned ONE theme
+    # (NMI 0.000): four fifths of every text is vocabulary all topics share,
+    # so every pair of centres had cosine above 0.4 and was lumped. This
+    # corpus reproduces that (the former method gives 1 theme here); the
+    # topics are a stable partition, which the stability rule finds.
+    rng = random.Random(0)
+    texts, truth = [], []
+    for name, words in TOPIC_WORDS.items():
+        for _ in range(40):
+            doc = [rng.choice(COMMON) if rng.random() < 0.8 else rng.choice(words) for _ in range(120)]
+            texts.append(" ".join(doc))
+            truth.append(name)
+    model = ThemeClusterer(random_state=0).fit(texts)
+    assert model.n_themes_ == 4
+    assert model.stability_scores_[4] >= STABLE_ARI
+    assert normalized_mutual_info_score(truth, model.labels_) > 0.95
+
+
 def test_hundreds_of_varied_comments_never_make_one_theme():
     # Words only, on the 194 workplace development comments (10 topics): weak
     # structure, no stable partition; the old silhouette-and-lumping rule
