@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from survey_app import commands, storage
+from survey_app.db import SCHEMA_VERSION
 
 
 def counts(db):
@@ -20,7 +21,7 @@ def test_init_db_prints_path_and_version(app, runner):
     assert result.exit_code == 0, result.output
     assert app.config["DATABASE"] in result.output
     assert "already up to date" in result.output
-    assert "Schema version 1." in result.output
+    assert f"Schema version {SCHEMA_VERSION}." in result.output
 
 
 def test_init_db_on_a_fresh_file_applies_the_migrations(make_app, tmp_path):
@@ -29,7 +30,7 @@ def test_init_db_on_a_fresh_file_applies_the_migrations(make_app, tmp_path):
     assert Path(app.config["DATABASE"]).exists()
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
-    assert "Schema version 1." in result.output
+    assert f"Schema version {SCHEMA_VERSION}." in result.output
 
 
 def test_init_db_twice_on_a_populated_database_keeps_every_row(runner, db, make_pulse,
