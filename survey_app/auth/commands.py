@@ -33,7 +33,7 @@ def _read_password() -> str:
     if sys.stdin is not None and sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
-        line = click.get_text_stream("stdin").readline()
+        line = sys.stdin.readline() if sys.stdin is not None else ""
         password = line.rstrip("\r\n")
     try:
         return check_new_password(password)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
 from survey_app import storage
@@ -66,7 +67,8 @@ class ChangePasswordForm(FlaskForm):
 
 
 def _role_choices():
-    return [(role, f"{role}: {storage.ROLE_DESCRIPTIONS[role]}") for role in storage.ROLES]
+    return [SelectChoice(role, f"{role}: {storage.ROLE_DESCRIPTIONS[role]}")
+            for role in storage.ROLES]
 
 
 class RoleForm(FlaskForm):
