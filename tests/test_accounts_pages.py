@@ -153,3 +153,51 @@ def test_anonymous_survey_pages_are_unchanged(auth_app, client, html):
     assert html(page).find("nav") is None
     assert "Signed in" not in page.get_data(as_text=True)
     assert "Set-Cookie" not in page.headers
+
+
+# --------------------------------------------------------------------------
+# Markup (WCAG 2.2 1.3.1, 3.3.1, 4.1.2), as the survey's pages are checked
+# --------------------------------------------------------------------------
+
+
+def _check_form_markup(doc, invalid):
+    """Every control labelled once, errors in words and tied to their field."""
+    labels = [label.get("for") for label in doc.iter("label")]
+    controls = [n for tag in ("input", "select", "textarea") for n in doc.iter(tag)
+                if n.get("type") not in ("hidden", "submit")]
+    assert controls
+    for control in controls:
+        assert labels.count(control.get("id")) == 1, control
+    ids = [n.get("id") for n in doc.iter() if n.get("id")]
+    assert len(ids) == len(set(ids))
+    for name in invalid:
+        error = doc.by_id(f"{name}-error")
+        assert error.text().startswith("Error:"), name
+        control = doc.by_id(name)
+        assert f"{name}-error" in control.get("aria-describedby").split()
+        assert control.get("aria-invalid") == "true"
+    for node in doc.iter():
+        for ref in (node.get("aria-describedby") or "").split():
+            assert doc.by_id(ref) is not None, ref
+    summary = doc.find("div", class_="error-summary")
+    assert summary.get("role") == "alert"
+    hrefs = {a.get("href")[1:] for a in summary.iter("a")}
+    assert hrefs and all(doc.by_id(h) is not None for h in hrefs)
+    return summary
+
+
+def test_the_login_error_page_is_accessible(auth_client, html):
+    doc = html(auth_client.post("/login", data={"email": "", "password": ""}))
+    _check_form_markup(doc, ["email", "password"])
+    assert doc.find("title").text().startswith("Error:")
+    wrong = html(auth_client.post("/login", data={"email": "a@example.org", "password": "x"}))
+    summary = _check_form_markup(wrong, [])
+    assert "The email address or the password is not right." in summary.text()
+
+
+def test_the_password_and_new_user_error_pages_are_accessible(admin, html):
+    doc = html(admin.post("/account/password", data={"current_password": "", "new_password":
+                                                     "short", "confirm": "other"}))
+    _check_form_markup(doc, ["current_password", "new_password", "confirm"])
+    doc = html(admin.post("/admin/users/new", data={"email": "nope", "role": "manager"}))
+    _check_form_markup(doc, ["email", "department"])

@@ -114,3 +114,63 @@ def test_every_account_command_is_documented_in_the_readme():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     for command in ACCOUNT_COMMANDS:
         assert f"flask --app survey_app {command.name}" in readme, command.name
+
+
+def test_on_a_terminal_the_password_is_asked_twice_and_not_echoed(tmp_path):
+    """A real pseudo-terminal: click's hidden prompt, asked twice, never shown."""
+    import os
+    import pty
+    import select
+    import sys
+    from pathlib import Path
+
+    from survey_app.db import connect
+
+    database = tmp_path / "tty.sqlite3"
+    env = dict(os.environ, TRINITY_DATABASE=str(database), TRINITY_SECRET_KEY="k" * 32)
+    flask = str(Path(sys.executable).with_name("flask"))
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child becomes the command
+        os.execve(flask, [flask, "--app", "survey_app", "create-user", "tty@example.org",
+                          "--role", "analyst"], env)
+    output = b""
+    seen = 0  # output before this was matched already
+
+    def read_until(marker: bytes) -> None:
+        """Wait for ``marker`` after the last one matched (getpass drops type-ahead)."""
+        nonlocal output, seen
+        while marker not in output[seen:]:
+            ready, _, _ = select.select([fd], [], [], 30)
+            assert ready, f"no {marker!r} after {output!r}"
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:  # the child closed the terminal
+                chunk = b""
+            assert chunk, f"ended before {marker!r}: {output!r}"
+            output += chunk
+        seen = output.index(marker, seen) + len(marker)
+
+    try:
+        read_until(b"Password: ")
+        os.write(fd, PASSWORD.encode() + b"\n")
+        read_until(b"Repeat for confirmation: ")
+        os.write(fd, b"something else entirely\n")
+        read_until(b"do not match")
+        read_until(b"Password: ")
+        os.write(fd, PASSWORD.encode() + b"\n")
+        read_until(b"Repeat for confirmation: ")
+        os.write(fd, PASSWORD.encode() + b"\n")
+        read_until(b"Created tty@example.org")
+    except BaseException:
+        os.kill(pid, 9)  # a step failed: do not leave the command waiting for input
+        raise
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0, output
+    assert PASSWORD.encode() not in output and b"something else" not in output
+    db = connect(database)
+    try:
+        assert storage.get_user_by_email(db, "tty@example.org").role == "analyst"
+    finally:
+        db.close()
