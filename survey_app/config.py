@@ -20,6 +20,18 @@ SECRET_KEY_FILE = "secret_key"
 DEFAULT_DATABASE_FILE = "trinity.sqlite3"
 
 
+def _env_number(name: str, default, kind=int):
+    """``$name`` as a number, ``default`` when unset; a clear error when it is not one."""
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a {'whole ' if kind is int else ''}number, "
+                           f"got {value!r}") from None
+
+
 class Config:
     """Defaults, each overridable by an environment variable.
 
@@ -61,13 +73,13 @@ class Config:
     # another address or browser ("strong" session protection).
     SESSION_PROTECTION = "strong"
     PASSWORD_HASH_PARAMS = {
-        "memory_cost": int(os.environ.get("TRINITY_ARGON2_MEMORY_KIB") or 19456),
-        "time_cost": int(os.environ.get("TRINITY_ARGON2_TIME_COST") or 2),
-        "parallelism": int(os.environ.get("TRINITY_ARGON2_PARALLELISM") or 1),
+        "memory_cost": _env_number("TRINITY_ARGON2_MEMORY_KIB", 19456),
+        "time_cost": _env_number("TRINITY_ARGON2_TIME_COST", 2),
+        "parallelism": _env_number("TRINITY_ARGON2_PARALLELISM", 1),
     }
-    LOGIN_THROTTLE_FREE_FAILURES = int(os.environ.get("TRINITY_LOGIN_FREE_FAILURES") or 5)
-    LOGIN_THROTTLE_BASE_DELAY = float(os.environ.get("TRINITY_LOGIN_BASE_DELAY") or 1.0)
-    LOGIN_THROTTLE_MAX_DELAY = float(os.environ.get("TRINITY_LOGIN_MAX_DELAY") or 300.0)
+    LOGIN_THROTTLE_FREE_FAILURES = _env_number("TRINITY_LOGIN_FREE_FAILURES", 5)
+    LOGIN_THROTTLE_BASE_DELAY = _env_number("TRINITY_LOGIN_BASE_DELAY", 1.0, float)
+    LOGIN_THROTTLE_MAX_DELAY = _env_number("TRINITY_LOGIN_MAX_DELAY", 300.0, float)
     #: A pair whose last failure is older than this (seconds) starts afresh.
     LOGIN_THROTTLE_FORGET_AFTER = 24 * 3600.0
 

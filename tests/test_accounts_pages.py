@@ -201,3 +201,21 @@ def test_the_password_and_new_user_error_pages_are_accessible(admin, html):
     _check_form_markup(doc, ["current_password", "new_password", "confirm"])
     doc = html(admin.post("/admin/users/new", data={"email": "nope", "role": "manager"}))
     _check_form_markup(doc, ["email", "department"])
+
+
+def test_ids_stay_unique_with_csrf_tokens_in_several_forms(db, make_app, people, html):
+    """The nav's log-out form and the page's buttons each carry a token, one id at most."""
+    from tests.conftest import FAST_PASSWORD_HASH
+
+    app = make_app(WTF_CSRF_ENABLED=True, PASSWORD_HASH_PARAMS=FAST_PASSWORD_HASH)
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      client.get("/login").get_data(as_text=True)).group(1)
+    client.post("/login", data={"email": people["admin"].email,
+                                "password": people["admin"].password, "csrf_token": token})
+    manager_id = storage.get_user_by_email(db, people["manager"].email).id
+    doc = html(client.get(f"/admin/users/{manager_id}"))
+    tokens = doc.find_all("input", name="csrf_token")
+    assert len(tokens) == 4  # log out, the role form, reset, disable
+    ids = [n.get("id") for n in doc.iter() if n.get("id")]
+    assert len(ids) == len(set(ids))

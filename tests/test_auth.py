@@ -400,3 +400,15 @@ def test_generated_passwords_are_long_and_different():
     assert len(made) == 50
     assert all(re.fullmatch(r"([a-z2-9]{5}-){3}[a-z2-9]{5}", p) for p in made)
     assert all(passwords.check_new_password(p) == p for p in made)
+
+
+def test_a_setting_that_is_not_a_number_is_named(monkeypatch):
+    from survey_app.config import _env_number
+
+    monkeypatch.setenv("TRINITY_LOGIN_BASE_DELAY", "soon")
+    with pytest.raises(RuntimeError, match="TRINITY_LOGIN_BASE_DELAY must be a number, got 'soon'"):
+        _env_number("TRINITY_LOGIN_BASE_DELAY", 1.0, float)
+    monkeypatch.setenv("TRINITY_ARGON2_TIME_COST", "3")
+    assert _env_number("TRINITY_ARGON2_TIME_COST", 2) == 3
+    monkeypatch.delenv("TRINITY_ARGON2_TIME_COST")
+    assert _env_number("TRINITY_ARGON2_TIME_COST", 2) == 2

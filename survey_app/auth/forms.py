@@ -67,7 +67,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 def _role_choices():
-    return [SelectChoice(role, f"{role}: {storage.ROLE_DESCRIPTIONS[role]}")
+    return [SelectChoice(role, f"{role} \u2013 {storage.ROLE_DESCRIPTIONS[role]}")
             for role in storage.ROLES]
 
 
