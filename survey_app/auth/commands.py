@@ -9,6 +9,8 @@ written to the audit log as done by ``command line``.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask.cli import with_appcontext
@@ -41,6 +43,18 @@ def _read_password() -> str:
         raise BadInput(f"password refused: {exc}") from None
 
 
+@contextmanager
+def _accounts_db() -> Iterator:
+    """The database for one command; a refused account change exits with code 2."""
+    db = _open_database()
+    try:
+        yield db
+    except storage.UserError as exc:
+        raise BadInput(str(exc)) from None
+    finally:
+        db.close()
+
+
 def _user(db, email: str) -> storage.User:
     user = storage.get_user_by_email(db, email)
     if user is None:
@@ -69,22 +83,15 @@ def create_user_command(email: str, role: str, department: str | None):
         flask --app survey_app create-user sam@example.org --role manager --department Sales
         printf '%s\\n' "$PASSWORD" | flask --app survey_app create-user bo@example.org --role analyst
     """
-    db = _open_database()
-    try:
-        try:
-            email = storage.normalise_email(email)
-            storage.check_role(role, department)
-            if storage.get_user_by_email(db, email) is not None:
-                raise storage.DuplicateEmail(email)
-        except storage.UserError as exc:
-            raise BadInput(str(exc)) from None
+    with _accounts_db() as db:
+        # Everything but the password is checked first, so a typo is reported
+        # before anyone types a password.
+        email = storage.normalise_email(email)
+        storage.check_role(role, department)
+        if storage.get_user_by_email(db, email) is not None:
+            raise storage.DuplicateEmail(email)
         password = _read_password()
-        try:
-            user = accounts.create_account(db, email, role, password, department, actor=CLI_ACTOR)
-        except storage.UserError as exc:
-            raise BadInput(str(exc)) from None
-    finally:
-        db.close()
+        user = accounts.create_account(db, email, role, password, department, actor=CLI_ACTOR)
     click.echo(f"Created {user.email}, {accounts.role_text(user)}.")
 
 
@@ -98,11 +105,8 @@ def list_users_command():
     \b
         flask --app survey_app list-users
     """
-    db = _open_database()
-    try:
+    with _accounts_db() as db:
         users = storage.list_users(db)
-    finally:
-        db.close()
     if not users:
         click.echo("No accounts yet. Try: flask --app survey_app create-user EMAIL --role admin")
     for user in users:
@@ -127,15 +131,8 @@ def set_role_command(email: str, role: str, department: str | None):
         flask --app survey_app set-role sam@example.org manager --department Operations
         flask --app survey_app set-role sam@example.org analyst
     """
-    db = _open_database()
-    try:
-        user = _user(db, email)
-        try:
-            updated = accounts.change_role(db, user, role, department, actor=CLI_ACTOR)
-        except storage.UserError as exc:
-            raise BadInput(str(exc)) from None
-    finally:
-        db.close()
+    with _accounts_db() as db:
+        updated = accounts.change_role(db, _user(db, email), role, department, actor=CLI_ACTOR)
     click.echo(f"{updated.email} now has {accounts.role_text(updated)}.")
 
 
@@ -150,15 +147,12 @@ def disable_user_command(email: str):
     \b
         flask --app survey_app disable-user sam@example.org
     """
-    db = _open_database()
-    try:
+    with _accounts_db() as db:
         user = _user(db, email)
         if user.disabled:
             click.echo(f"{user.email} was already disabled.")
             return
         accounts.set_disabled(db, user, True, actor=CLI_ACTOR)
-    finally:
-        db.close()
     click.echo(f"{user.email} is disabled; its sessions have ended.")
 
 
