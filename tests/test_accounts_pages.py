@@ -219,3 +219,10 @@ def test_ids_stay_unique_with_csrf_tokens_in_several_forms(db, make_app, people,
     assert len(tokens) == 4  # log out, the role form, reset, disable
     ids = [n.get("id") for n in doc.iter() if n.get("id")]
     assert len(ids) == len(set(ids))
+
+
+def test_an_unknown_role_gets_one_error_not_two(admin, html):
+    doc = html(admin.post("/admin/users/new", data={"email": "x@example.org", "role": "owner",
+                                                    "department": "Sales"}))
+    assert doc.by_id("role-error") is not None
+    assert doc.by_id("department-error") is None

@@ -82,6 +82,8 @@ class RoleForm(FlaskForm):
     )
 
     def validate_department(self, field):
+        if self.role.data not in storage.ROLES:
+            return  # the role's own error says what is wrong
         try:
             storage.check_role(self.role.data, field.data)
         except storage.UserError as exc:
