@@ -165,14 +165,15 @@ def test_docs_schema_describes_every_table_column_and_migration(tmp_path):
 
 
 def test_a_step_written_as_a_script_is_still_all_or_nothing(tmp_path, monkeypatch):
-    """Migrations are SQL scripts run by _run_script, statement by statement:
-    sqlite3's executescript() would commit migrate()'s transaction first and
-    leave the first table of a failing step behind."""
+    """Migrations run SQL scripts through sqlite-utils, which executes them
+    statement by statement inside the open transaction; plain sqlite3's
+    executescript() would commit migrate()'s transaction first and leave the
+    first table of a failing step behind."""
     db = dbmod.connect(tmp_path / "script.db")
     dbmod.migrate(db)
 
     def scripted(d):
-        dbmod._run_script(d, """
+        d.executescript("""
             -- a comment; with a semicolon
             CREATE TABLE first_half (x TEXT DEFAULT 'a;b');
             INSERT INTO nowhere VALUES (1);
