@@ -18,6 +18,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from . import csv_safe, files
 from .loader import (
     LoadError,
     PulseData,
@@ -94,7 +95,8 @@ def _load(args, csv_path: Path | None, *, with_previous: bool = True) -> tuple[P
 
 def _write(table: pd.DataFrame, fmt: str, out: Path | None) -> None:
     if fmt == "csv":
-        text = table.to_csv(index=False)
+        # Text cells a spreadsheet would run get a leading ' (csv_safe).
+        text = csv_safe.to_csv(table, index=False)
     elif fmt == "json":
         text = table.to_json(orient="records", indent=2, force_ascii=False) + "\n"
     else:
@@ -107,8 +109,9 @@ def _emit(text: str, out: Path | None) -> None:
         sys.stdout.write(text)
         return
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        # Owner-only, whatever the umask: these tables quote comments.
+        files.make_private_dir(out.parent)
+        files.write_private_text(out, text)
     except OSError as exc:
         raise CommandError(f"{out}: cannot write ({exc.strerror})") from exc
 

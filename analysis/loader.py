@@ -34,6 +34,7 @@ from .instrument import (
     InstrumentError,
     parse_instrument_text,
 )
+from . import csv_safe
 from .coarsen import COMMENT_COLUMNS, MERGED_ROLE_LEVELS, catch_all, safe_rows
 from .scoring import whole_numbers
 from .strategy import CustomerFigure, Strategy, StrategyError
@@ -299,9 +300,12 @@ def load_from_export(csv_path: str | Path, pulse_json: str | Path) -> PulseData:
     csv_path, pulse_json = Path(csv_path), Path(pulse_json)
     meta = _read_pulse_json(pulse_json)
     instrument, strategy = load_pulse_definition(pulse_json)
-    responses = _read_responses_csv(csv_path, instrument)
+    # From format 3 on, text cells a spreadsheet would run carry a leading
+    # ' (analysis.csv_safe); older exports were written as typed.
+    guarded = _format(meta) >= GUARDED_FORMAT
+    responses = _read_responses_csv(csv_path, instrument, guarded=guarded)
     comments = _read_comments_csv(csv_path.with_name(str(meta.get("comments_csv") or "comments.csv")),
-                                  instrument) if meta.get("comments_csv") else None
+                                  instrument, guarded=guarded) if meta.get("comments_csv") else None
     survey = str(meta.get("survey") or csv_path.stem)
     if "pulse" in responses and responses["pulse"].notna().any():
         others = set(responses["pulse"].dropna()) - {survey}
@@ -328,7 +332,16 @@ def load_from_export(csv_path: str | Path, pulse_json: str | Path) -> PulseData:
     )
 
 
-def _read_comments_csv(path: Path, instrument: Instrument) -> pd.DataFrame:
+#: The first export format whose text cells are formula-guarded.
+GUARDED_FORMAT = 3
+
+
+def _format(meta: dict) -> int:
+    value = meta.get("format", 1)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 1
+
+
+def _read_comments_csv(path: Path, instrument: Instrument, *, guarded: bool = False) -> pd.DataFrame:
     """``comments.csv`` of a format-2 export: comments kept apart from their rows."""
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -337,6 +350,8 @@ def _read_comments_csv(path: Path, instrument: Instrument) -> pd.DataFrame:
                         "responses.csv (see docs/export.md)") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise LoadError(f"{path}: cannot parse as CSV ({exc})") from exc
+    if guarded:
+        raw = csv_safe.unguard_frame(raw)
     expected = list(COMMENT_COLUMNS) + list(SEGMENTS)
     missing = [c for c in expected if c not in raw.columns]
     if missing:
@@ -373,7 +388,7 @@ def _instrument_from_text(text: str, source: str) -> Instrument:
         raise LoadError(str(exc)) from exc
 
 
-def _read_responses_csv(path: Path, instrument: Instrument) -> pd.DataFrame:
+def _read_responses_csv(path: Path, instrument: Instrument, *, guarded: bool = False) -> pd.DataFrame:
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             header = next(csv.reader(handle), None)
@@ -397,6 +412,10 @@ def _read_responses_csv(path: Path, instrument: Instrument) -> pd.DataFrame:
         raise LoadError(f"{path}: cannot parse as CSV ({exc})") from exc
     if raw.empty:
         raise LoadError(f"{path}: no responses (the file has a header but no rows)")
+    if guarded:
+        # Numeric columns are read as text too, but a number is never
+        # guarded, so unguarding leaves "-12" as "-12".
+        raw = csv_safe.unguard_frame(raw)
     duplicated = np.flatnonzero(raw["response_id"].duplicated().to_numpy())
     if duplicated.size:
         raise LoadError(f"{_where(path, raw, int(duplicated[0]))}: duplicate response_id")

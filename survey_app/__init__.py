@@ -28,7 +28,11 @@ def create_app(test_config=None):
     if test_config is not None:
         app.config.from_mapping(test_config)
 
-    os.makedirs(app.instance_path, exist_ok=True)
+    # The instance folder holds the database, the secret key and links
+    # files: created for its owner only (analysis.files).
+    from analysis.files import make_private_dir
+
+    make_private_dir(app.instance_path)
     if not app.config.get("DATABASE"):
         app.config["DATABASE"] = os.path.join(app.instance_path, DEFAULT_DATABASE_FILE)
     if not app.config.get("SECRET_KEY"):

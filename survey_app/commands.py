@@ -8,13 +8,13 @@ user got wrong ends with one clear line on stderr and exit code 2.
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from analysis import csv_safe, files
 from survey_app import db as dbmod
 from survey_app import storage
 from survey_app.config import DEFAULT_DATABASE_FILE
@@ -183,7 +183,8 @@ def _unused_links(db, links_csv: Path) -> list[list[str]]:
     if not links_csv.exists():
         return []
     with links_csv.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.reader(fh))
+        # Written guarded (csv_safe): read back to the exact text.
+        rows = [[csv_safe.unguard(cell) for cell in row] for row in csv.reader(fh)]
     if not rows:
         return []
     header, kept = rows[0], []
@@ -196,9 +197,8 @@ def _unused_links(db, links_csv: Path) -> list[list[str]]:
         if pulse is not None and pulse["status"] == "open":
             kept.append(row)
     if len(kept) != len(rows) - 1:
-        fd = os.open(links_csv, os.O_WRONLY | os.O_TRUNC)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
+        with files.open_private(links_csv, newline="") as fh:
+            writer = csv_safe.writer(fh)
             writer.writerow(header)
             writer.writerows(kept)
     return kept
@@ -221,9 +221,8 @@ def _write_demo_accounts(path: Path, accounts) -> None:
     print them again; a real company creates its accounts with
     ``create-user`` and never has such a file.
     """
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
+    with files.open_private(path, newline="") as fh:
+        writer = csv_safe.writer(fh)
         writer.writerow(["email", "role", "password"])
         writer.writerows(accounts)
 
@@ -232,7 +231,8 @@ def _print_accounts(base_url: str, path: Path) -> None:
     if not path.exists():
         return
     with path.open(encoding="utf-8", newline="") as fh:
-        accounts = list(csv.DictReader(fh))
+        accounts = [{k: csv_safe.unguard(v) for k, v in row.items()}
+                    for row in csv.DictReader(fh)]
     click.echo(f"Sign in at {base_url.rstrip('/')}/login with one of the demo accounts:")
     for account in accounts:
         click.echo(f"  {account['role']:<8} {account['email']}  password: {account['password']}")

@@ -17,9 +17,10 @@ import os
 import sqlite3
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 
 import sqlite_utils
+
+from survey_app.files import secure_database
 
 #: How long a writer waits for another writer's lock before giving up, in ms.
 #: Submitting a survey holds the write lock for a few milliseconds, so a burst
@@ -39,7 +40,8 @@ def connect(path: str | os.PathLike) -> sqlite_utils.Database:
     Parameters
     ----------
     path : str or path-like
-        The SQLite file; its folder is created if missing. ``":memory:"``
+        The SQLite file; it and its folder are created if missing, readable
+        by their owner only (``survey_app.files``). ``":memory:"``
         gives a private in-memory database (no WAL there).
 
     Returns
@@ -48,7 +50,8 @@ def connect(path: str | os.PathLike) -> sqlite_utils.Database:
     """
     path = str(path)
     if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Owner-only database, WAL and SHM, whatever the umask (files.py).
+        secure_database(path)
     conn = sqlite3.connect(
         path,
         timeout=BUSY_TIMEOUT_MS / 1000,

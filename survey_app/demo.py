@@ -35,14 +35,13 @@ answers; only the tokens and response ids, which storage makes with
 
 from __future__ import annotations
 
-import csv
 import math
-import os
 import random
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from analysis import csv_safe, files
 from analysis.instrument import TENURE_BANDS, Instrument, load_instrument
 from analysis.strategy import CustomerFigure, Strategy
 from survey_app import demo_text as text
@@ -645,11 +644,11 @@ def _run_pulse(db, rng, plan: PulsePlan, people: list[_Person], instrument, *, p
 
 def _write_links(path: Path, rows: list[tuple[str, str]], base_url: str) -> None:
     """The demo's links file: unused links only, so any row can be opened."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    files.make_private_dir(path.parent)
     base = base_url.rstrip("/")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
+    # Owner-only whatever the umask; cells guarded against formulas.
+    with files.open_private(path, newline="") as fh:
+        writer = csv_safe.writer(fh)
         writer.writerow(["url", "email"])
         for token, email in rows:
             writer.writerow([f"{base}/s/{token}", email])

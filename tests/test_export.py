@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analysis import csv_safe
 from analysis.instrument import parse_instrument_text
 from analysis.scrub import Scrubber
 from analysis.strategy import Strategy
@@ -128,7 +129,7 @@ def test_pulse_json_describes_the_pulse(tmp_path, store, instrument, strategy, a
     assert set(meta) == {"format", "survey", "title", "period", "status", "instrument",
                          "leadership_levels", "breakdowns", "comments_csv", "min_group",
                          "strategy", "series"}
-    assert meta["format"] == 2
+    assert meta["format"] == 3
     assert (meta["survey"], meta["title"], meta["period"], meta["status"]) == (
         "q4", "Q4 pulse", "2026-Q4", "closed")
     assert meta["leadership_levels"] == ["director", "executive"]
@@ -187,7 +188,10 @@ def test_any_answer_text_survives_the_csv(tmp_path_factory, instrument, strategy
     (row,) = [r for r in read_csv_rows(csv_path) if r["response_id"] == rid]
     # Comments leave scrubbed of emails, phones and links, and otherwise as typed.
     expected = Scrubber().scrub(text).text if text.strip() else ""  # blank: unanswered
-    assert row["c_other"] == expected
+    # Written formula-guarded (analysis.csv_safe), so the raw cell is the
+    # guarded text and unguarding gives back exactly what was scrubbed.
+    assert row["c_other"] == csv_safe.guard(expected)
+    assert csv_safe.unguard(row["c_other"]) == expected
 
 
 def test_text_that_pandas_would_call_missing_is_written_as_typed(tmp_path, store, instrument,

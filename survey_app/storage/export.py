@@ -5,13 +5,13 @@ hand over: only published responses (``storage.snapshots``), the breakdown
 values coarsened over the exported rows themselves (``analysis.coarsen``: every
 combination shared by at least ``min_group`` rows, and by ``min_comments``
 where someone commented), no dates, and comments scrubbed of the roster's
-names, emails and phone numbers. The analysis loader applies the same rules to
+names, emails and phone numbers, and every text cell guarded against
+spreadsheet formulas (``analysis.csv_safe``). The analysis loader applies the same rules to
 the database, so both give the same table.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 import sqlite_utils
 
+from analysis import csv_safe, files
 from analysis.coarsen import COMMENT_COLUMNS, SafeRows, safe_rows
 from analysis.instrument import SEGMENTS
 from survey_app.storage.base import UnknownPulse
@@ -28,16 +29,19 @@ from survey_app.storage.roster import scrub_names
 
 #: The format number written into ``pulse.json``; bump it on any change an
 #: analyst's loader would notice. 2: no ``submitted_on`` column, coarsened
-#: breakdowns, scrubbed comments, published responses only.
-EXPORT_FORMAT = 2
+#: breakdowns, scrubbed comments, published responses only. 3: text cells that a spreadsheet would run
+#: carry a leading ``'`` (``analysis.csv_safe``; the loader removes it).
+EXPORT_FORMAT = 3
 
 #: Columns every ``responses.csv`` starts with, before the item columns.
 EXPORT_BASE_COLUMNS = ("response_id", "pulse", "period") + SEGMENTS
 
-def _csv_number(value: float | None) -> str:
+def _csv_number(value: float | None) -> int | float | str:
+    """A number as a CSV cell: whole numbers without ``.0``, kept numeric so
+    the formula guard (:mod:`analysis.csv_safe`) leaves ``-12`` alone."""
     if value is None:
         return ""
-    return str(int(value)) if value == int(value) else repr(value)
+    return int(value) if value == int(value) else value
 
 
 def published_rows(db: sqlite_utils.Database, pulse) -> SafeRows:
@@ -90,7 +94,7 @@ def export_pulse(
     if pulse is None:
         raise UnknownPulse(slug)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    files.make_private_dir(out)
     items = pulse.instrument.answer_items
     numeric = {i.id for i in items if i.type in ("likert", "enps", "estimate")}
     header = list(EXPORT_BASE_COLUMNS) + [i.id for i in items]
@@ -98,8 +102,9 @@ def export_pulse(
     table = safe.rows
 
     csv_path = out / "responses.csv"
-    with csv_path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
+    # Owner-only files (analysis.files), every text cell formula-guarded.
+    with files.open_private(csv_path, newline="") as fh:
+        writer = csv_safe.writer(fh)
         writer.writerow(header)
         for response_id, row in table.iterrows():
             cells = [response_id, slug, pulse.period]
@@ -115,8 +120,8 @@ def export_pulse(
             writer.writerow(cells)
 
     comments_path = out / "comments.csv"
-    with comments_path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
+    with files.open_private(comments_path, newline="") as fh:
+        writer = csv_safe.writer(fh)
         writer.writerow(list(COMMENT_COLUMNS) + list(SEGMENTS))
         for _, row in safe.comments.iterrows():
             writer.writerow([row["item"], row["text"]]
@@ -149,5 +154,5 @@ def export_pulse(
         "series": series,
     }
     json_path = out / "pulse.json"
-    json_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    files.write_private_text(json_path, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
     return csv_path, json_path
