@@ -329,8 +329,38 @@ def demo_command(if_empty: bool, seed: int, base_url: str):
         db.close()
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(destination: Path):
+    """Copy the database to DESTINATION, without history or deleted rows.
+
+    Uses SQLite's VACUUM INTO on one consistent snapshot, safe while the app
+    is serving: the copy holds only the live rows, no write-ahead log (which
+    would pair spent invitations with their responses) and no free pages
+    (where deleted pulses' comments can linger). It is readable by its owner
+    only (TRINITY_FILE_GROUP: one group too). Never copy the live files with
+    cp instead; see docs/security.md.
+
+    Example:
+
+    \b
+        flask --app survey_app backup /var/backups/trinity/2026-12-01.sqlite3
+    """
+    db = _open_database()
+    try:
+        written = storage.backup_database(db, destination)
+    except storage.StorageError as exc:
+        raise BadInput(str(exc)) from None
+    finally:
+        db.close()
+    click.echo(f"Backed up {current_app.config['DATABASE']} to {written} "
+               f"({written.stat().st_size} bytes, integrity ok).")
+
+
 COMMANDS = (
     init_db_command,
+    backup_command,
     export_command,
     pulse_status_command,
     list_surveys_command,

@@ -67,6 +67,9 @@ def connect(path: str | os.PathLike) -> sqlite_utils.Database:
         # its spent invitation are lost together (one transaction), so the
         # person can simply answer again. FULL costs ~10x per submission.
         db.execute("PRAGMA synchronous = NORMAL")
+        # Deleted rows (erased emails, deleted pulses) are zeroed, not left
+        # in free pages; the WAL policy is storage/wal.py's.
+        db.execute("PRAGMA secure_delete = ON")
     return db
 
 

@@ -33,6 +33,7 @@ from survey_app.storage.base import (
     hash_token,
     write_transaction,
 )
+from survey_app.storage.backup import backup_database
 from survey_app.storage.export import EXPORT_BASE_COLUMNS, EXPORT_FORMAT, export_pulse
 from survey_app.storage.lifecycle import close_due_pulses, delete_pulse, set_pulse_status
 from survey_app.storage.pulses import (
@@ -50,6 +51,7 @@ from survey_app.storage.pulses import (
     update_strategy,
 )
 from survey_app.storage.responses import count_responses, is_empty, submit_response
+from survey_app.storage.wal import checkpoint_now, wal_bytes
 from survey_app.storage.roster import (
     Invitation,
     IssuedLink,
@@ -103,6 +105,8 @@ __all__ = [
     "add_people",
     "AlreadyAnswered",
     "audit",
+    "backup_database",
+    "checkpoint_now",
     "AuditEntry",
     "check_role",
     "clear_login_failures",
@@ -171,5 +175,6 @@ __all__ = [
     "update_strategy",
     "User",
     "UserError",
+    "wal_bytes",
     "write_transaction",
 ]

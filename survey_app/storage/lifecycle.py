@@ -11,6 +11,7 @@ from survey_app.storage.base import StorageError, UnknownPulse, write_transactio
 from survey_app.storage.pulses import STATUSES, get_pulse_row
 from survey_app.storage.roster import erase_contacts, stored_combinations
 from survey_app.storage.snapshots import latest_snapshot, publish_snapshot
+from survey_app.storage.wal import checkpoint_now
 
 
 def set_pulse_status(db: sqlite_utils.Database, slug: str, status: str) -> None:
@@ -35,6 +36,8 @@ def set_pulse_status(db: sqlite_utils.Database, slug: str, status: str) -> None:
         publish_snapshot(db, slug, final=True)
         with write_transaction(db):
             _coarsen_over_respondents(db, get_pulse_row(db, slug))
+        # Erased emails and the groups before merging leave the WAL (storage.wal).
+        checkpoint_now(db)
 
 
 def _coarsen_over_respondents(db: sqlite_utils.Database, row) -> None:
@@ -115,3 +118,5 @@ def delete_pulse(db: sqlite_utils.Database, slug: str, *, confirm: str) -> None:
             if table in db.table_names():
                 db.execute(f"DELETE FROM {table} WHERE {where}", [slug])
         db.execute("DELETE FROM pulses WHERE slug = ?", [slug])
+    # The deleted rows' old pages leave the WAL too (storage.wal).
+    checkpoint_now(db)

@@ -29,6 +29,7 @@ from survey_app.storage.base import (
 from survey_app.storage.pulses import get_pulse_row, load_instrument
 from survey_app.storage.roster import stored_combinations
 from survey_app.storage.snapshots import publish_ready
+from survey_app.storage.wal import checkpoint_now
 
 
 # --------------------------------------------------------------------------
@@ -195,6 +196,8 @@ def submit_response(
             [(response_id, item_id, number, text) for item_id, number, text in rows],
         )
         publish_ready(db, pulse_row)
+    # Spent invitation and new response leave the WAL now (storage.wal).
+    checkpoint_now(db)
     return response_id
 
 
