@@ -13,7 +13,7 @@ NPM_DEPS := .npm-deps
 # One stamp per pinned version, so changing AXE_CORE installs it again.
 AXE_STAMP := $(NPM_DEPS)/.installed-$(AXE_CORE)
 
-.PHONY: run test install bench clean-db browser-deps screenshots
+.PHONY: run test soak install bench clean-db browser-deps screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ run: $(STAMP)
 ## (they need /usr/bin/chromium; without it they skip, and fail under CI=true).
 test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make soak: the long fault and load runs (tests marked soak, deselected by
+## `make test`): 100 kill -9 of a writing gunicorn, 20 cold starts of 4
+## workers, 60 s of mixed load on 3 workers; loopback only, about 5 minutes.
+## Figures: docs/benchmarks.md, "Faults and load".
+soak: $(STAMP)
+	$(BIN)/python -m pytest -m soak -s -q tests/test_faults.py $(PYTEST_ARGS)
 
 ## make browser-deps: axe-core from npm into .npm-deps/ (gitignored).
 browser-deps: $(AXE_STAMP)
