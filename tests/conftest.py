@@ -13,11 +13,18 @@ Other test modules build on these:
   and invitations; ``open_pulse`` - an open one, ready to answer.
 - ``survey_answers`` - a complete, valid form post for the default instrument.
 - ``html`` - parse a response into a small element tree for markup checks.
+- ``smtp_server`` - a real SMTP server on localhost that keeps what it receives;
+  ``unused_port`` - a port nothing listens on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import email
+import email.policy
+import socket
+import socketserver
+import threading
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -331,3 +338,89 @@ def html():
         return parse_html(text)
 
     return parse
+
+
+# --------------------------------------------------------------------------
+# A small SMTP server (RFC 5321's commands smtplib uses, no TLS), so mail
+# tests see what really goes over the wire instead of a patched smtplib.
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class ReceivedMail:
+    sender: str
+    recipients: list[str]
+    message: email.message.EmailMessage
+
+
+@dataclass
+class SmtpSink:
+    port: int = 0
+    messages: list[ReceivedMail] = field(default_factory=list)
+    #: Addresses answered with 550 at RCPT TO.
+    refuse: set[str] = field(default_factory=set)
+
+
+def _smtp_handler(sink: SmtpSink):
+    class Handler(socketserver.StreamRequestHandler):
+        def reply(self, line: str) -> None:
+            self.wfile.write(line.encode("ascii") + b"\r\n")
+
+        def handle(self):
+            self.reply("220 localhost test SMTP")
+            sender, recipients = "", []
+            while True:
+                raw = self.rfile.readline()
+                if not raw:
+                    return
+                command = raw.decode("utf-8").rstrip("\r\n")
+                verb = command[:4].upper()
+                address = command.partition(":")[2].strip().strip("<>").split(">")[0]
+                if verb in ("EHLO", "HELO"):
+                    self.reply("250 localhost")
+                elif verb == "MAIL":
+                    sender, recipients = address, []
+                    self.reply("250 OK")
+                elif verb == "RCPT":
+                    if address in sink.refuse:
+                        self.reply("550 no such mailbox")
+                    else:
+                        recipients.append(address)
+                        self.reply("250 OK")
+                elif verb == "DATA":
+                    self.reply("354 end with .")
+                    lines = []
+                    while (line := self.rfile.readline()) not in (b".\r\n", b""):
+                        lines.append(line[1:] if line.startswith(b"..") else line)
+                    message = email.message_from_bytes(b"".join(lines),
+                                                       policy=email.policy.default)
+                    sink.messages.append(ReceivedMail(sender, recipients, message))
+                    self.reply("250 OK")
+                elif verb == "QUIT":
+                    self.reply("221 bye")
+                    return
+                else:  # RSET, NOOP
+                    self.reply("250 OK")
+
+    return Handler
+
+
+@pytest.fixture
+def smtp_server():
+    sink = SmtpSink()
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _smtp_handler(sink))
+    server.daemon_threads = True
+    sink.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield sink
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def unused_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
