@@ -39,4 +39,8 @@ def create_app(test_config=None):
     from survey_app.survey import bp as survey_bp
 
     app.register_blueprint(survey_bp)
+
+    from survey_app.admin import bp as admin_bp
+
+    app.register_blueprint(admin_bp)
     return app
