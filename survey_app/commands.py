@@ -260,5 +260,7 @@ COMMANDS = (
 
 def register_commands(app) -> None:
     """Attach every command to ``app.cli``."""
-    for command in COMMANDS:
+    from survey_app.admin.commands import COMMANDS as ADMIN_COMMANDS
+
+    for command in COMMANDS + ADMIN_COMMANDS:
         app.cli.add_command(command)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import smtplib
 import ssl
 from collections.abc import Iterable, Mapping
@@ -213,3 +214,8 @@ def send_links(
 def outbox_folder(instance_path: str | os.PathLike, slug: str) -> Path:
     """``<instance>/outbox/<slug>/``: where a pulse's mails go without SMTP."""
     return Path(instance_path) / "outbox" / slug
+
+
+def remove_outbox(instance_path: str | os.PathLike, slug: str) -> None:
+    """Remove a pulse's outbox (a deleted pulse's links must not linger on disk)."""
+    shutil.rmtree(outbox_folder(instance_path, slug), ignore_errors=True)

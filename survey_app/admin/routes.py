@@ -8,7 +8,6 @@ token; a refused token is a 400 and changes nothing.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from flask import (
@@ -221,7 +220,7 @@ def delete_pulse(slug: str):
         return render_template("admin/delete.html", pulse=pulse, form=form,
                                totals=totals), INVALID
     pending.discard(current_app.instance_path, slug)
-    shutil.rmtree(mail.outbox_folder(current_app.instance_path, slug), ignore_errors=True)
+    mail.remove_outbox(current_app.instance_path, slug)
     _record("delete pulse", slug, f"{totals['invited']} invitation(s), "
                                   f"{totals['responses']} response(s)")
     flash(f"Pulse '{slug}' and everything in it have been deleted.")
