@@ -13,6 +13,11 @@ Other test modules build on these:
   and invitations; ``open_pulse`` - an open one, ready to answer.
 - ``survey_answers`` - a complete, valid form post for the default instrument.
 - ``html`` - parse a response into a small element tree for markup checks.
+- ``admin_app`` / ``admin_client`` - the app with an ``admin`` user logged in
+  (through the stand-in of ``survey_app.admin.access``); ``make_admin_app``
+  for other settings (CSRF on, another role).
+- ``roster_text`` - a roster CSV's text from (department, count) pairs;
+  ``write_roster`` writes one to a file under ``tmp_path``.
 - ``smtp_server`` - a real SMTP server on localhost that keeps what it receives;
   ``unused_port`` - a port nothing listens on.
 """
@@ -99,13 +104,15 @@ class PulseFixture:
 def make_app(tmp_path):
     """Factory: an app on ``tmp_path/trinity.sqlite3`` with config overrides.
 
-    Every app it makes shares the one database file, with ``init-db`` run.
+    Every app it makes shares the one database file, with ``init-db`` run,
+    and the instance folder ``tmp_path/instance`` (outbox, checked rosters).
     """
 
     def make(**overrides):
         config = {
             "TESTING": True,
             "DATABASE": str(tmp_path / "trinity.sqlite3"),
+            "INSTANCE_PATH": str(tmp_path / "instance"),
             "SECRET_KEY": TEST_SECRET_KEY,
             "WTF_CSRF_ENABLED": False,
         }
@@ -234,6 +241,63 @@ def survey_answers(instrument):
         elif item.type == "segment" and item.options:
             data[item.id] = item.options[0].value
     return data
+
+
+#: The roster file's header row (issue 7).
+ROSTER_HEADER = "email,department,team,tenure_band,role_level"
+#: The user the admin tests act as.
+ADMIN_USER = {"email": "admin@example.com", "role": "admin"}
+
+
+def roster_text(groups, *, start=0, domain="example.com", managers=False):
+    """A valid roster: ``groups`` is [(department, people), ...].
+
+    People are numbered from ``start`` so two rosters (a roster and its late
+    joiners) never share an address. Everyone is staff, so each department is
+    one reporting group; with ``managers`` the first of each department is
+    its manager (a group of one, to be merged).
+    """
+    lines = [ROSTER_HEADER]
+    n = start
+    for department, people in groups:
+        for i in range(people):
+            n += 1
+            tenure = ("lt1", "1to2", "3to5", "6plus")[n % 4]
+            role = "manager" if managers and i == 0 else "staff"
+            lines.append(f"person{n}@{domain},{department},{department} team,{tenure},{role}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def write_roster(tmp_path):
+    """``write_roster(text, name="roster.csv")`` -> the path of a roster file."""
+
+    def write(text, name="roster.csv"):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def make_admin_app(make_app):
+    """Factory: the app with a logged-in user (default: an admin)."""
+
+    def make(user=ADMIN_USER, **overrides):
+        return make_app(ACCESS_STAND_IN_USER=user, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def admin_app(make_admin_app):
+    return make_admin_app()
+
+
+@pytest.fixture
+def admin_client(admin_app):
+    return admin_app.test_client()
 
 
 # --------------------------------------------------------------------------

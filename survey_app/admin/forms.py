@@ -25,6 +25,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -108,7 +109,7 @@ class CreatePulseForm(FlaskForm):
                          description="The pulse closes itself on this day.")
     breakdowns = MultiCheckboxField(
         "Reporting breakdowns",
-        choices=[(s, s.replace("_", " ")) for s in SEGMENTS],
+        choices=[SelectChoice(s, s.replace("_", " ")) for s in SEGMENTS],
         default=list(DEFAULT_BREAKDOWNS),
         description="A response stores only its values for these.",
     )
@@ -123,7 +124,7 @@ class CreatePulseForm(FlaskForm):
             raise ValidationError(f"Unknown breakdown(s): {', '.join(sorted(unknown))}.")
 
     def validate_instrument_file(self, field):
-        valid = {value for value, _ in field.choices}
+        valid = {choice.value for choice in field.choices}
         uploaded = self.instrument_upload.data is not None and getattr(
             self.instrument_upload.data, "filename", "")
         if not uploaded and not field.data:

@@ -21,6 +21,8 @@ from flask import (
     url_for,
 )
 
+from wtforms.fields.choices import SelectChoice
+
 from analysis.instrument import InstrumentError, load_instrument, parse_instrument_text
 from analysis.privacy import PrivacyPolicy
 from analysis.strategy import Strategy, StrategyFileError, parse_strategy_text
@@ -52,6 +54,7 @@ TRANSITIONS = {
     "close": ("open", "closed"),
     "reopen": ("closed", "open"),
 }
+_DONE = {"open": "opened", "close": "closed", "reopen": "reopened"}
 #: Words shown for a group with fewer than min_group respondents.
 FEWER_THAN = "fewer than {n}"
 
@@ -80,7 +83,7 @@ def _instrument_dir() -> Path:
     return Path(current_app.config.get("INSTRUMENTS_DIR") or INSTRUMENTS_DIR)
 
 
-def _instrument_choices() -> list[tuple[str, str]]:
+def _instrument_choices() -> list[SelectChoice]:
     """The valid instrument files of the instruments folder, as select choices.
 
     Files that do not load (a strategy file kept beside them, a draft with a
@@ -92,7 +95,8 @@ def _instrument_choices() -> list[tuple[str, str]]:
             instrument = load_instrument(path)
         except (InstrumentError, UnicodeDecodeError):
             continue
-        choices.append((path.name, f"{instrument.title} (v{instrument.version}, {path.name})"))
+        choices.append(
+            SelectChoice(path.name, f"{instrument.title} (v{instrument.version}, {path.name})"))
     return choices
 
 
@@ -119,7 +123,7 @@ def pulses():
 @roles_required(ADMIN)
 def new_pulse():
     form = CreatePulseForm()
-    form.instrument_file.choices = [("", "Choose a file")] + _instrument_choices()
+    form.instrument_file.choices = [SelectChoice("", "Choose a file")] + _instrument_choices()
     if not form.is_submitted():
         return render_template("admin/new_pulse.html", form=form)
     ok = form.validate()
@@ -177,8 +181,8 @@ def _change_status(slug: str, action: str):
         abort(400)
     before, after = TRANSITIONS[action]
     if pulse.status != before:
-        flash(f"Pulse '{slug}' is {pulse.status}; only a {before} pulse can be {action}ed.",
-              "error")
+        flash(f"Pulse '{slug}' is {pulse.status}, so it cannot be {_DONE[action]}: "
+              f"only a pulse that is {before} can.", "error")
         return redirect(url_for("admin.pulse", slug=slug), 303)
     storage.set_pulse_status(get_db(), slug, after)
     _record(f"{action} pulse", slug, f"{before} -> {after}")
