@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 import socket
 import socketserver
 import threading
@@ -266,6 +267,18 @@ def roster_text(groups, *, start=0, domain="example.com", managers=False):
             role = "manager" if managers and i == 0 else "staff"
             lines.append(f"person{n}@{domain},{department},{department} team,{tenure},{role}")
     return "\n".join(lines) + "\n"
+
+
+def outbox_links(app, slug) -> dict[str, str]:
+    """email -> link, read back from the pulse's outbox files as a mail client would."""
+    from survey_app.mail import outbox_folder
+
+    links = {}
+    for path in outbox_folder(app.instance_path, slug).glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        found = re.search(r"https?://\S+/s/\S+", message.get_content())
+        links[message["To"]] = found.group(0)
+    return links
 
 
 @pytest.fixture

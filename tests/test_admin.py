@@ -20,7 +20,7 @@ import pytest
 from analysis.strategy import load_strategy
 from survey_app import mail, storage
 from survey_app.admin import pending
-from tests.conftest import ROOT, SAMPLE_STRATEGY, roster_text
+from tests.conftest import ROOT, SAMPLE_STRATEGY, outbox_links, roster_text
 
 EXAMPLE_STRATEGY = ROOT / "instruments" / "strategy-example.toml"
 DEFAULT_INSTRUMENT_TEXT = (ROOT / "instruments" / "strategy-pulse.toml").read_text()
@@ -86,22 +86,6 @@ def running(admin_client, draft):
     assert done.status_code == 303
     assert admin_client.post(f"/admin/pulses/{draft}/open").status_code == 303
     return draft
-
-
-def outbox_links(admin_app, slug) -> dict[str, str]:
-    """email -> link, read back from the outbox's .eml files."""
-    import email
-    import email.policy
-
-    links = {}
-    for path in mail.outbox_folder(admin_app.instance_path, slug).glob("*.eml"):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        links[message["To"]] = re.search(r"http://\S+/s/\S+", message.get_content()).group(0)
-    return links
-
-
-def token_of(link: str) -> str:
-    return link.rsplit("/s/", 1)[1]
 
 
 # --------------------------------------------------------------------------

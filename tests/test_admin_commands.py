@@ -8,8 +8,6 @@ files they wrote.
 from __future__ import annotations
 
 import csv
-import email
-import email.policy
 import re
 import stat
 
@@ -18,7 +16,7 @@ import pytest
 from analysis.strategy import load_strategy
 from survey_app import mail, storage
 from survey_app.admin.commands import COMMANDS
-from tests.conftest import DEFAULT_INSTRUMENT, ROOT, roster_text
+from tests.conftest import DEFAULT_INSTRUMENT, ROOT, outbox_links, roster_text
 
 EXAMPLE_STRATEGY = ROOT / "instruments" / "strategy-example.toml"
 BIG_GROUPS = [("Operations", 6), ("Sales", 5)]
@@ -185,14 +183,6 @@ def test_a_roster_that_is_not_utf8_is_refused(runner, draft, tmp_path):
     assert result.exit_code == 2 and "not UTF-8 text" in result.output
 
 
-def eml_links(app, slug):
-    links = {}
-    for path in mail.outbox_folder(app.instance_path, slug).glob("*.eml"):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        links[message["To"]] = re.search(r"https?://\S+/s/\S+", message.get_content()).group(0)
-    return links
-
-
 def test_invite_send_writes_the_outbox_with_working_links(app, runner, imported, client):
     run(runner, "pulse-status", imported, "open")
     result = run(runner, "invite", imported, "--send", "--base-url", "https://pulse.example.com")
@@ -201,7 +191,7 @@ def test_invite_send_writes_the_outbox_with_working_links(app, runner, imported,
     files = list(mail.outbox_folder(app.instance_path, imported).glob("*.eml"))
     assert len(files) == 11
     assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
-    links = eml_links(app, imported)
+    links = outbox_links(app, imported)
     assert all(link.startswith("https://pulse.example.com/s/") for link in links.values())
     path = links["person1@example.com"].removeprefix("https://pulse.example.com")
     assert client.get(path).status_code == 200
@@ -262,7 +252,7 @@ def test_add_people_adds_and_mails_only_them(app, runner, imported, db, write_ro
     assert result.exit_code == 0, result.output
     assert "Added 2 people to 'q1'." in result.output
     assert invited(db, imported) == 13
-    assert set(eml_links(app, imported)) == {"person201@example.com", "person202@example.com"}
+    assert set(outbox_links(app, imported)) == {"person201@example.com", "person202@example.com"}
 
 
 def test_add_people_with_a_bad_line_adds_nobody(runner, imported, db, write_roster):

@@ -13,12 +13,9 @@ the accounts branch; it joins this test when that branch is merged.
 from __future__ import annotations
 
 import csv
-import email
-import email.policy
-import re
 
-from survey_app import mail, storage
-from tests.conftest import DEFAULT_INSTRUMENT, ROOT, roster_text
+from survey_app import storage
+from tests.conftest import DEFAULT_INSTRUMENT, ROOT, outbox_links, roster_text
 
 EXAMPLE_STRATEGY = ROOT / "instruments" / "strategy-example.toml"
 #: 40 people; departments of 1 to 12, so several must be merged.
@@ -31,14 +28,6 @@ def flask(runner, *args):
     result = runner.invoke(args=[str(a) for a in args])
     assert result.exit_code == 0, (args, result.output)
     return result.output
-
-
-def outbox_links(app, slug):
-    links = {}
-    for path in mail.outbox_folder(app.instance_path, slug).glob("*.eml"):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        links[message["To"]] = re.search(rf"{BASE}/s/\S+", message.get_content()).group(0)
-    return links
 
 
 def answer(client, link, answers):
