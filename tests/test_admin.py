@@ -228,7 +228,8 @@ def test_open_close_reopen(admin_client, draft, db):
         response = admin_client.post(f"/admin/pulses/{draft}/{action}")
         assert response.status_code == 303
         assert storage.get_pulse(db, draft).status == status
-        assert f"Pulse '{draft}' is now {status}." in page(admin_client.get(f"/admin/pulses/{draft}"))
+        shown = page(admin_client.get(f"/admin/pulses/{draft}"))
+        assert f"Pulse '{draft}' is now {status}." in shown
 
 
 def test_a_change_that_does_not_fit_the_status_changes_nothing(admin_client, draft, db):
@@ -349,7 +350,8 @@ def test_the_strategy_is_frozen_once_the_pulse_opens(admin_client, draft, db):
     assert 'name="goals"' not in view.get_data(as_text=True)
     before = storage.get_pulse(db, draft).strategy
     edited = admin_client.post(f"/admin/pulses/{draft}/strategy", data=strategy_form())
-    loaded = post_file(admin_client, f"/admin/pulses/{draft}/strategy/upload", EXAMPLE_STRATEGY.read_text(), "s.toml")
+    loaded = post_file(admin_client, f"/admin/pulses/{draft}/strategy/upload",
+                       EXAMPLE_STRATEGY.read_text(), "s.toml")
     assert edited.status_code == loaded.status_code == 422
     assert storage.get_pulse(db, draft).strategy == before
 
@@ -405,7 +407,8 @@ def test_an_expired_checked_roster_must_be_uploaded_again(admin_client, draft, d
 
 
 def test_cancel_removes_the_checked_roster(admin_client, draft, admin_app, db):
-    preview = post_file(admin_client, f"/admin/pulses/{draft}/roster", roster_text(BIG_GROUPS), "r.csv")
+    preview = post_file(admin_client, f"/admin/pulses/{draft}/roster",
+                        roster_text(BIG_GROUPS), "r.csv")
     upload_id = re.search(r'name="upload" type="hidden" value="([^"]+)"',
                           preview.get_data(as_text=True)).group(1)
     admin_client.post(f"/admin/pulses/{draft}/roster/cancel", data={"upload": upload_id})
@@ -417,7 +420,8 @@ def test_a_roster_with_one_bad_line_imports_nothing_and_names_it(admin_client, d
                                                                  admin_app):
     lines = roster_text(BIG_GROUPS).splitlines()
     lines[4] = lines[4].replace("@example.com", "-at-example.com")
-    response = post_file(admin_client, f"/admin/pulses/{draft}/roster", "\n".join(lines) + "\n", "people.csv")
+    response = post_file(admin_client, f"/admin/pulses/{draft}/roster",
+                         "\n".join(lines) + "\n", "people.csv")
     assert response.status_code == 422
     text = page(response)
     assert "Nothing was imported: people.csv has 1 problem(s)" in text
@@ -539,7 +543,8 @@ def test_resend_needs_an_email_address(admin_client, running):
 
 def test_late_joiners_are_added_and_mailed(admin_client, admin_app, running, db):
     joiners = roster_text([("Operations", 2)], start=100)
-    response = post_file(admin_client, f"/admin/pulses/{running}/people", joiners, "joiners.csv", follow_redirects=True)
+    response = post_file(admin_client, f"/admin/pulses/{running}/people", joiners,
+                         "joiners.csv", follow_redirects=True)
     assert "Added 2 people from joiners.csv." in page(response)
     assert sum(r.invited for r in storage.participation(db, running)) == 13
     links = outbox_links(admin_app, running)
@@ -611,3 +616,22 @@ def test_every_post_of_the_admin_area_needs_a_csrf_token(make_admin_app, db):
         assert storage.get_pulse(db, "q1").status == "draft", url
     assert not mail.outbox_folder(app.instance_path, "q1").exists()
     assert pending.load(app.instance_path, "q1", upload_id) is not None
+
+
+def test_an_upload_over_the_limit_is_refused_in_words(admin_client, draft, db):
+    from werkzeug.test import EnvironBuilder
+
+    from survey_app.admin.forms import MAX_UPLOAD_BYTES
+
+    builder = EnvironBuilder(path=f"/admin/pulses/{draft}/roster", method="POST", data={
+        "file": upload("x" * (MAX_UPLOAD_BYTES + 128 * 1024), "huge.csv")})
+    environ = builder.get_environ()
+    try:
+        response = admin_client.open(environ)
+    finally:
+        # The test client spools a body this big to a temporary file; the
+        # refused request never reads it, so close it here.
+        environ["wsgi.input"].close()
+        builder.close()
+    assert response.status_code == 413
+    assert "The file is larger than 4 MB." in page(response)

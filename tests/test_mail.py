@@ -103,7 +103,8 @@ def test_a_refused_recipient_is_reported_and_the_others_still_sent(smtp_server):
 
 def test_an_unreachable_server_is_a_clear_error(unused_port):
     settings = MailSettings(host="127.0.0.1", port=unused_port, starttls=False)
-    with pytest.raises(MailError, match=f"cannot send through the mail server 127.0.0.1:{unused_port}"):
+    expected = f"cannot send through the mail server 127.0.0.1:{unused_port}"
+    with pytest.raises(MailError, match=expected):
         send_links(settings, pulse_title="Q1", links=LINKS, outbox=None)
 
 

@@ -67,6 +67,14 @@ def _allow_uploads():
     request.max_content_length = MAX_UPLOAD_BYTES + 64 * 1024
 
 
+@bp.errorhandler(413)
+def _too_large(exc):
+    """An upload over the limit: say so in the admin's terms, not the survey's."""
+    return render_template(
+        "admin/base.html", problem=f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)}"
+        " MB. Split the roster into parts and add the rest as late joiners."), 413
+
+
 def _record(action: str, subject: str, detail: str = "") -> None:
     user = current_user()
     audit(get_db(), user.email if user else "", action, subject, detail)
