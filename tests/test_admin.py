@@ -635,3 +635,20 @@ def test_an_upload_over_the_limit_is_refused_in_words(admin_client, draft, db):
         builder.close()
     assert response.status_code == 413
     assert "The file is larger than 4 MB." in page(response)
+
+
+def test_a_pulse_whose_instrument_needs_a_figure_cannot_start_without_one(admin_client, db):
+    """The default instrument's k_nps is graded against the figure 'nps'."""
+    response = create(admin_client, strategy=None)
+    assert response.status_code == 422
+    assert "'k_nps' asks for the customer figure 'nps'" in page(response)
+    assert storage.list_pulses(db) == []
+
+
+def test_every_admin_route_is_documented(admin_app):
+    """docs/admin.md lists each page; a new route without a line there fails."""
+    doc = (ROOT / "docs" / "admin.md").read_text()
+    for rule in admin_app.url_map.iter_rules():
+        if rule.endpoint.startswith("admin."):
+            path = rule.rule if rule.rule != "/admin/" else "GET /admin/"
+            assert path in doc, rule.rule
