@@ -217,6 +217,10 @@ def _comments_from_pulse(data: PulseData) -> pd.DataFrame:
         texts = data.responses[item.id].dropna()
         texts = texts[texts.astype(str).str.strip() != ""]  # unanswered, not a comment
         frames.append(pd.DataFrame({"item": item.id, "text": texts.to_numpy(dtype=object)}))
+    # Comments kept apart from their rows (small groups) count in the themes too.
+    apart = data.comments
+    if len(apart):
+        frames.append(apart[["item", "text"]].astype(object))
     table = pd.concat(frames, ignore_index=True)
     # Rows are shuffled so that the output's order says nothing about who wrote what.
     return table.sample(frac=1.0, random_state=0).reset_index(drop=True)

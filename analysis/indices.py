@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.coarsen import MERGED_ROLE_LEVELS, leaders_and_staff
 from analysis.groups import welch
 from analysis.instrument import DEFAULT_LEADERSHIP_LEVELS, ROLE_LEVELS, Instrument
 from analysis.scoring import construct_scores, keyed_likert, shown, whole_numbers
@@ -298,14 +299,13 @@ def perception_gap(
         raise ValueError(f"level must be strictly between 0 and 1; got {level!r}")
     roles = role_level.reindex(indices.index)
     known_roles = roles.dropna()
-    bad = known_roles[~known_roles.isin(ROLE_LEVELS)]
+    bad = known_roles[~known_roles.isin(ROLE_LEVELS + MERGED_ROLE_LEVELS)]
     if len(bad):
         raise ValueError(
             f"response {bad.index[0]!r} has role_level {bad.iloc[0]!r}; "
             f"expected one of {', '.join(ROLE_LEVELS)}"
         )
-    leaders = roles.isin(leadership_levels)
-    staff = roles.notna() & ~leaders
+    leaders, staff = leaders_and_staff(roles, leadership_levels)
     columns = [c for c in indices.columns if c.startswith("index_") or c == "overall"]
     rows = []
     for column in columns:

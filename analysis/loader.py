@@ -19,7 +19,7 @@ import csv
 import json
 import math
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,11 +34,14 @@ from .instrument import (
     InstrumentError,
     parse_instrument_text,
 )
+from .coarsen import COMMENT_COLUMNS, MERGED_ROLE_LEVELS, catch_all, safe_rows
 from .scoring import whole_numbers
 from .strategy import CustomerFigure, Strategy, StrategyError
 
 #: Columns of ``responses.csv`` before the item columns (docs/export.md).
-META_COLUMNS = ("response_id", "pulse", "period", "submitted_on")
+#: Format 1 also had ``submitted_on``; it is read past and dropped, since no
+#: analysis may depend on when someone answered.
+META_COLUMNS = ("response_id", "pulse", "period")
 NUMERIC_TYPES = ("likert", "enps", "estimate")
 TEXT_TYPES = ("recall", "comment")
 
@@ -52,7 +55,7 @@ class PulseData:
     """One pulse, ready for analysis.
 
     ``responses`` is indexed by the random response id and holds the columns
-    ``pulse``, ``period``, ``submitted_on``, the segment columns and one column
+    ``pulse``, ``period``, the segment columns and one column
     per answer item: floats for Likert (raw 1..points, not reversed), eNPS and
     estimates; strings (or missing) for recall and comment items.
     """
@@ -68,6 +71,10 @@ class PulseData:
     #: Slugs of the pulses of the same instrument, oldest period first.
     series: tuple[str, ...] = ()
     source: str = ""
+    #: Comments kept apart from their rows because the row's group is smaller
+    #: than ``min_comments`` (columns ``item``, ``text`` and the segments;
+    #: ``analysis.coarsen.safe_rows``). Empty for format-1 exports.
+    comments: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(COMMENT_COLUMNS)))
 
     @property
     def previous_survey(self) -> str | None:
@@ -144,7 +151,7 @@ def load_from_db(db_path: str | Path, survey: str) -> PulseData:
                 (pulse["instrument_id"],),
             )
         )
-        responses = _responses_from_db(conn, pulse, instrument)
+        responses, comments = _responses_from_db(conn, pulse, instrument)
     finally:
         conn.close()
     return PulseData(
@@ -158,6 +165,7 @@ def load_from_db(db_path: str | Path, survey: str) -> PulseData:
         responses=responses,
         series=series,
         source=str(db_path),
+        comments=comments,
     )
 
 
@@ -201,22 +209,28 @@ def _strategy_from_db(conn: sqlite3.Connection, survey: str) -> Strategy:
     )
 
 
-def _responses_from_db(conn, pulse, instrument: Instrument) -> pd.DataFrame:
+def _responses_from_db(conn, pulse, instrument: Instrument) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The pulse's published responses, made safe exactly as an export is.
+
+    Only responses in a published snapshot are read (``docs/privacy.md``),
+    and :func:`analysis.coarsen.safe_rows` coarsens and scrubs them, so the
+    analysis of the database and of its export agree row for row.
+    """
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(responses)")}
+    published = " AND snapshot IS NOT NULL" if "snapshot" in columns else ""
     meta = pd.read_sql_query(
-        "SELECT id AS response_id, submitted_on, department, team, tenure_band, role_level "
-        "FROM responses WHERE pulse_slug = ? ORDER BY id",
+        "SELECT id AS response_id, department, team, tenure_band, role_level "
+        f"FROM responses WHERE pulse_slug = ?{published} ORDER BY id",
         conn,
         params=(pulse["slug"],),
     )
     answers = pd.read_sql_query(
         "SELECT a.response_id, a.item_id, a.value_number, a.value_text FROM answers a "
-        "JOIN responses r ON r.id = a.response_id WHERE r.pulse_slug = ?",
+        f"JOIN responses r ON r.id = a.response_id WHERE r.pulse_slug = ?{published}",
         conn,
         params=(pulse["slug"],),
     )
     table = meta.set_index("response_id")
-    table.insert(0, "pulse", pulse["slug"])
-    table.insert(1, "period", pulse["period"])
     columns = {}
     for item in instrument.answer_items:
         rows = answers[answers["item_id"] == item.id].set_index("response_id")
@@ -227,8 +241,38 @@ def _responses_from_db(conn, pulse, instrument: Instrument) -> pd.DataFrame:
             values = rows["value_text"].astype("object")
             columns[item.id] = values.reindex(table.index)
     table = pd.concat([table, pd.DataFrame(columns, index=table.index)], axis=1)
+    safe = safe_rows(
+        table,
+        _breakdowns(pulse),
+        [i.id for i in instrument.answer_items if i.type == "comment"],
+        _scrub_names(conn, pulse["slug"]),
+        pulse["min_group"] if "min_group" in pulse.keys() else None,
+        leadership_levels=_levels(pulse["leadership_levels"]),
+    )
+    table, comments = safe.rows, safe.comments
+    # Missing values as NaN, as an export's blank cells read.
+    for frame in (table, comments):
+        for column in frame.columns:
+            if frame[column].dtype == object:
+                frame[column] = frame[column].where(frame[column].notna(), np.nan)
+    table.insert(0, "pulse", pulse["slug"])
+    table.insert(1, "period", pulse["period"])
     table.index.name = "response_id"
-    return table
+    return table, comments
+
+
+def _breakdowns(pulse) -> tuple[str, ...]:
+    # Databases from before reporting breakdowns stored all four segments.
+    text = pulse["breakdowns"] if "breakdowns" in pulse.keys() else ",".join(SEGMENTS)
+    return tuple(b for b in text.split(",") if b in SEGMENTS)
+
+
+def _scrub_names(conn, survey: str) -> list[str]:
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "pulse_scrub_names" not in tables:
+        return []
+    return [r[0] for r in conn.execute(
+        "SELECT name FROM pulse_scrub_names WHERE pulse_slug = ? ORDER BY name", (survey,))]
 
 
 # --- the export -------------------------------------------------------------------
@@ -256,6 +300,8 @@ def load_from_export(csv_path: str | Path, pulse_json: str | Path) -> PulseData:
     meta = _read_pulse_json(pulse_json)
     instrument, strategy = load_pulse_definition(pulse_json)
     responses = _read_responses_csv(csv_path, instrument)
+    comments = _read_comments_csv(csv_path.with_name(str(meta.get("comments_csv") or "comments.csv")),
+                                  instrument) if meta.get("comments_csv") else None
     survey = str(meta.get("survey") or csv_path.stem)
     if "pulse" in responses and responses["pulse"].notna().any():
         others = set(responses["pulse"].dropna()) - {survey}
@@ -278,7 +324,32 @@ def load_from_export(csv_path: str | Path, pulse_json: str | Path) -> PulseData:
         responses=responses,
         series=series,
         source=str(csv_path),
+        **({"comments": comments} if comments is not None else {}),
     )
+
+
+def _read_comments_csv(path: Path, instrument: Instrument) -> pd.DataFrame:
+    """``comments.csv`` of a format-2 export: comments kept apart from their rows."""
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except OSError as exc:
+        raise LoadError(f"{path}: cannot read the file ({exc.strerror}); it belongs beside "
+                        "responses.csv (see docs/export.md)") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise LoadError(f"{path}: cannot parse as CSV ({exc})") from exc
+    expected = list(COMMENT_COLUMNS) + list(SEGMENTS)
+    missing = [c for c in expected if c not in raw.columns]
+    if missing:
+        raise LoadError(f"{path}: missing column(s) {', '.join(missing)} (see docs/export.md)")
+    known = {i.id for i in instrument.comment_items()}
+    bad = raw.index[~raw["item"].isin(known)]
+    if len(bad):
+        raise LoadError(f"{path}, line {int(bad[0]) + 2}, column 'item': expected one of "
+                        f"{', '.join(sorted(known))}, got '{raw['item'].iloc[bad[0]]}'")
+    table = raw[expected].copy()
+    for column in SEGMENTS:
+        table[column] = _blank_to_nan(table[column]).to_numpy(dtype=object)
+    return table.reset_index(drop=True)
 
 
 def _read_pulse_json(path: Path) -> dict:
@@ -330,10 +401,13 @@ def _read_responses_csv(path: Path, instrument: Instrument) -> pd.DataFrame:
     if duplicated.size:
         raise LoadError(f"{_where(path, raw, int(duplicated[0]))}: duplicate response_id")
     table = pd.DataFrame(index=pd.Index(raw["response_id"].astype(str), name="response_id"))
-    for column in ("pulse", "period", "submitted_on", *SEGMENTS):
+    for column in ("pulse", "period", *SEGMENTS):
         values = raw[column] if column in raw else pd.Series(pd.NA, index=raw.index)
         table[column] = _blank_to_nan(values).to_numpy(dtype=object)
-    for column, allowed in (("role_level", ROLE_LEVELS), ("tenure_band", TENURE_BANDS)):
+    for column, allowed in (
+        ("role_level", ROLE_LEVELS + MERGED_ROLE_LEVELS),
+        ("tenure_band", TENURE_BANDS + (catch_all("tenure_band"),)),
+    ):
         values = table[column]
         bad = values.notna() & ~values.isin(allowed)
         if bad.any():

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from . import drivers, groups, indices, recall, reliability
+from .coarsen import leaders_and_staff
 from .instrument import SEGMENTS
 from .loader import PulseData
 from .privacy import PrivacyPolicy, comments_visible, protect
@@ -250,8 +251,7 @@ def _reliability(data: PulseData, notes: list[str]) -> pd.DataFrame:
 
 def _perception_gap(scores, columns, data: PulseData, policy: PrivacyPolicy) -> pd.DataFrame:
     role = scores["role_level"]
-    leaders = role.isin(data.leadership_levels).to_numpy()
-    staff = (role.notna() & ~role.isin(data.leadership_levels)).to_numpy()
+    leaders, staff = (m.to_numpy() for m in leaders_and_staff(role, data.leadership_levels))
     shown = protect({"leaders": leaders, "staff": staff}, policy)
     if not (shown["leaders"].visible and shown["staff"].visible):
         reason = shown["leaders"].reason or shown["staff"].reason

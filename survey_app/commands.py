@@ -7,6 +7,8 @@ user got wrong ends with one clear line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import csv
+import os
 from pathlib import Path
 
 import click
@@ -170,6 +172,38 @@ def list_surveys_command():
         db.close()
 
 
+def _unused_links(db, links_csv: Path) -> list[list[str]]:
+    """The rows of the demo's links file whose link can still be answered.
+
+    The file is written once, so after people (or a tester) answer some of
+    its links it would send the next newcomer to "already answered": this
+    keeps only links whose invitation is unused and open, and rewrites the
+    file to match.
+    """
+    if not links_csv.exists():
+        return []
+    with links_csv.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    if not rows:
+        return []
+    header, kept = rows[0], []
+    for row in rows[1:]:
+        token = row[0].rsplit("/s/", 1)[-1] if row else ""
+        found = storage.find_invitation(db, token)
+        if found is None or found.used:
+            continue
+        pulse = storage.get_pulse_row(db, found.pulse_slug)
+        if pulse is not None and pulse["status"] == "open":
+            kept.append(row)
+    if len(kept) != len(rows) - 1:
+        fd = os.open(links_csv, os.O_WRONLY | os.O_TRUNC)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(kept)
+    return kept
+
+
 def _print_start_here(db, base_url: str, sample_tokens=(), links_csv: Path | None = None):
     base = base_url.rstrip("/")
     open_pulses = [p for p in storage.list_pulses(db) if p.status == "open" and p.open_token]
@@ -177,10 +211,13 @@ def _print_start_here(db, base_url: str, sample_tokens=(), links_csv: Path | Non
         click.echo(f"Open link for '{pulse.slug}' ({pulse.period}): {base}/o/{pulse.open_token}")
     if not open_pulses:
         click.echo("No open survey has an open link.")
-    if sample_tokens:
+    samples = [f"{base}/s/{token}" for token in sample_tokens]
+    if links_csv is not None and not samples:
+        samples = [row[0] for row in _unused_links(db, links_csv)[:5]]
+    if samples:
         click.echo("Personal invitation links (each works once):")
-        for token in sample_tokens:
-            click.echo(f"  {base}/s/{token}")
+        for url in samples:
+            click.echo(f"  {url}")
     if links_csv is not None:
         if links_csv.exists():
             click.echo(f"All unused invitation links: {links_csv}")

@@ -155,10 +155,65 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m003_reporting_groups(db: sqlite_utils.Database) -> None:
+    # Reporting breakdowns per pulse: a response keeps only these values.
+    # Pulses from before this step stored all four segments, so they keep
+    # all four as their breakdowns (nothing stored is rewritten).
+    db.executescript(
+        """
+        ALTER TABLE pulses ADD COLUMN breakdowns TEXT NOT NULL
+            DEFAULT 'department,team,tenure_band,role_level';
+        ALTER TABLE pulses ADD COLUMN close_on TEXT;
+        ALTER TABLE pulses ADD COLUMN min_group INTEGER NOT NULL DEFAULT 5;
+
+        -- The roster's emails, only while the pulse can be answered: never
+        -- shown, never exported, never joined to responses; deleted when the
+        -- pulse closes.
+        CREATE TABLE invitation_contacts (
+            pulse_slug TEXT NOT NULL REFERENCES pulses (slug),
+            email TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            PRIMARY KEY (pulse_slug, email)
+        ) WITHOUT ROWID;
+
+        -- Published results: a response is in the results from the snapshot
+        -- that first included it (NULL: not published yet). See
+        -- docs/privacy.md, "Snapshots".
+        CREATE TABLE snapshots (
+            pulse_slug TEXT NOT NULL REFERENCES pulses (slug),
+            seq INTEGER NOT NULL,
+            responses INTEGER NOT NULL,
+            final INTEGER NOT NULL DEFAULT 0 CHECK (final IN (0, 1)),
+            PRIMARY KEY (pulse_slug, seq)
+        );
+        ALTER TABLE responses ADD COLUMN snapshot INTEGER;
+
+        -- Names taken from the roster's emails, to scrub them from comments
+        -- after the emails are erased; linked to nothing.
+        CREATE TABLE pulse_scrub_names (
+            pulse_slug TEXT NOT NULL REFERENCES pulses (slug),
+            name TEXT NOT NULL,
+            PRIMARY KEY (pulse_slug, name)
+        ) WITHOUT ROWID;
+
+        -- No dates on answers: the pulse's period is their time.
+        ALTER TABLE responses DROP COLUMN submitted_on;
+        """
+    )
+    # Responses stored before snapshots existed were already readable in
+    # full, so they form each pulse's first snapshot.
+    db.execute("UPDATE responses SET snapshot = 1")
+    db.execute(
+        "INSERT INTO snapshots (pulse_slug, seq, responses, final) "
+        "SELECT pulse_slug, 1, count(*), 0 FROM responses GROUP BY pulse_slug"
+    )
+
+
 #: The ordered migrations: (version, name, function). Append only; never
 #: edit or reorder a released step, add a new one instead.
 MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite_utils.Database], None]], ...] = (
     (1, "initial schema", _m001_initial),
+    (3, "reporting groups, roster contacts, snapshots, no dates on responses", _m003_reporting_groups),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

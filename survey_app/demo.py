@@ -37,12 +37,13 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
-from analysis.instrument import SEGMENTS, TENURE_BANDS, Instrument, load_instrument
+from analysis.instrument import TENURE_BANDS, Instrument, load_instrument
 from analysis.strategy import CustomerFigure, Strategy
 from survey_app import demo_text as text
 from survey_app import storage
@@ -226,13 +227,11 @@ Q4_PLAN = PulsePlan(
     shift=0.0,
     older_goals=text.Q2_GOALS,
 )
+
 #: People who answered Q3 and have left since (on the Q3 roster only).
 LEAVERS = 12
 #: Share of this year's starters who joined after the Q3 pulse.
 JOINED_AFTER_Q3 = 0.55
-#: Relative number of submissions on each day of the fortnight: most on the
-#: launch Monday, a bump after the reminder on the second Monday, few at weekends.
-DAY_WEIGHTS = (30, 18, 10, 6, 4, 1, 1, 14, 8, 5, 4, 3, 1, 1)
 COMMENT_RATE = 0.66
 FILLER_RATE = 0.08
 
@@ -608,43 +607,52 @@ def _respondents(rng: random.Random, people: list[_Person], n: int) -> set[int]:
     return {i for _, i in sorted(keys, reverse=True)[:n]}
 
 
-def _days(rng: random.Random, plan: PulsePlan, n: int) -> list[date]:
-    offsets = rng.choices(range(len(DAY_WEIGHTS)), weights=DAY_WEIGHTS, k=n)
-    return [plan.starts + timedelta(days=d) for d in offsets]
+def _email(index: int) -> str:
+    """A made-up address for the demo roster (the .example domain is reserved)."""
+    return f"employee{index:04d}@northwind.example"
 
 
 def _run_pulse(db, rng, plan: PulsePlan, people: list[_Person], instrument, *, pii: int,
-               open_link: bool) -> tuple[list[str], set[int]]:
-    """Create the pulse, invite ``people``, submit the planned responses; leave it open.
+               open_link: bool, emails: list[str]) -> tuple[list[storage.IssuedLink], set[int]]:
+    """Create the pulse, import its roster, answer the planned responses; leave it open.
 
-    Returns the invitation tokens (in ``people`` order) and the indices of the
-    people who answered.
+    Goes through the same steps as an admin would (roster import with its
+    merging of small groups, then links issued once), so the demo stores
+    exactly what a real pulse stores. Returns the issued links (in ``people``
+    order) and the indices of the people who answered.
     """
     storage.create_pulse(
         db, slug=plan.slug, title=plan.title, period=plan.period, instrument=instrument,
         strategy=plan.strategy, status="draft", open_link=open_link,
     )
-    tokens = storage.add_invitations(db, plan.slug, [p.segments() for p in people])
+    roster = [
+        storage.RosterEntry(line=i + 2, email=email, segments=person.segments())
+        for i, (person, email) in enumerate(zip(people, emails))
+    ]
+    storage.import_roster(db, plan.slug, roster)
     storage.set_pulse_status(db, plan.slug, "open")
+    by_email = {link.email: link for link in storage.issue_links(db, plan.slug)}
+    links = [by_email[email] for email in emails]
     chosen = sorted(_respondents(rng, people, plan.responses))
     planned = [_answers(rng, people[i], plan, instrument) for i in chosen]
     _add_contact_details(rng, planned, pii)
-    for i, answers, day in zip(chosen, planned, _days(rng, plan, len(chosen))):
+    for i, answers in zip(chosen, planned):
         storage.submit_response(
-            db, pulse_slug=plan.slug, answers=answers, segments=people[i].segments(),
-            token=tokens[i], on=day,
+            db, pulse_slug=plan.slug, answers=answers, segments={}, token=links[i].token,
         )
-    return tokens, set(chosen)
+    return links, set(chosen)
 
 
-def _write_links(path: Path, rows: list[tuple[str, dict[str, str]]], base_url: str) -> None:
+def _write_links(path: Path, rows: list[tuple[str, str]], base_url: str) -> None:
+    """The demo's links file: unused links only, so any row can be opened."""
     path.parent.mkdir(parents=True, exist_ok=True)
     base = base_url.rstrip("/")
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["url", *SEGMENTS])
-        for token, seg in rows:
-            writer.writerow([f"{base}/s/{token}"] + [seg[s] for s in SEGMENTS])
+        writer.writerow(["url", "email"])
+        for token, email in rows:
+            writer.writerow([f"{base}/s/{token}", email])
 
 
 def generate_demo(db, *, seed: int = 0, links_csv: Path, base_url: str = "") -> DemoResult:
@@ -687,23 +695,27 @@ def generate_demo(db, *, seed: int = 0, links_csv: Path, base_url: str = "") -> 
     storage.save_instrument(db, instrument)
     people = build_people(seed)
 
+    emails = {id(p): _email(i) for i, p in enumerate(people)}
     q3_people = [p for p in people if not p.joined_after_q3]
     _run_pulse(db, random.Random(f"northwind-q3-{seed}"), Q3_PLAN, q3_people, instrument,
-               pii=2, open_link=False)
+               pii=2, open_link=False, emails=[emails[id(p)] for p in q3_people])
     storage.set_pulse_status(db, Q3_PLAN.slug, "closed")
 
     q4_people = [p for p in people if not p.left_before_q4]
-    tokens, used = _run_pulse(db, random.Random(f"northwind-q4-{seed}"), Q4_PLAN, q4_people,
-                                 instrument, pii=4, open_link=True)
-    unused = [(tokens[i], q4_people[i].segments()) for i in range(len(q4_people)) if i not in used]
+    links, used = _run_pulse(db, random.Random(f"northwind-q4-{seed}"), Q4_PLAN, q4_people,
+                             instrument, pii=4, open_link=True,
+                             emails=[emails[id(p)] for p in q4_people])
+    unused_people = [i for i in range(len(q4_people)) if i not in used]
+    unused = [(links[i].token, links[i].email) for i in unused_people]
     _write_links(links_csv, unused, base_url)
 
     # A few links to try first, from different departments.
     samples, seen = [], set()
-    for token, seg in unused:
-        if seg["department"] not in seen:
-            seen.add(seg["department"])
-            samples.append(token)
+    for i in unused_people:
+        department = q4_people[i].department.name
+        if department not in seen:
+            seen.add(department)
+            samples.append(links[i].token)
     open_token = storage.get_pulse(db, Q4_PLAN.slug).open_token
     sizes = ", ".join(f"{d.name} {d.size}" for d in DEPARTMENTS)
     summary = (

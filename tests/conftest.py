@@ -59,32 +59,26 @@ SAMPLE_STRATEGY = {
     "previous_goals": ["Reduce failed deliveries by a third", "Open the Leeds depot"],
 }
 
-#: Invitations of ``open_pulse``, in token order. The first ten carry every
-#: segment; the last two lack tenure band and role level, so the survey must
-#: ask those two questions of them (and only of them).
-SAMPLE_ROSTER = (
-    [
-        {
-            "department": "Operations",
-            "team": "Night shift" if i % 2 else "Day shift",
-            "tenure_band": ("lt1", "1to2", "3to5", "6plus")[i % 4],
-            "role_level": "manager" if i == 0 else "staff",
-        }
-        for i in range(5)
-    ]
-    + [
-        {
-            "department": "Sales",
-            "team": "Enterprise",
-            "tenure_band": ("1to2", "3to5", "6plus")[i % 3],
-            "role_level": "director" if i == 0 else "staff",
-        }
-        for i in range(5)
-    ]
-    + [
-        {"department": "Finance", "team": "Payables", "tenure_band": None, "role_level": None},
-        {"department": "Finance", "team": "Payables", "tenure_band": None, "role_level": None},
-    ]
+#: Invitations of ``open_pulse``, in token order: five people in each
+#: combination of department and role level (the pulse's default breakdowns),
+#: so no combination is merged. Team and tenure band are on the roster but are
+#: not breakdowns, so they are not stored. The last five lack a role level,
+#: so the survey must ask it of them (and only of them).
+SAMPLE_ROSTER = tuple(
+    {
+        "department": department,
+        "team": team,
+        "tenure_band": ("lt1", "1to2", "3to5", "6plus", "lt1")[i] if role else None,
+        "role_level": role,
+    }
+    for department, team, role in (
+        ("Operations", "Day shift", "staff"),
+        ("Operations", "Night shift", "manager"),
+        ("Sales", "Enterprise", "staff"),
+        ("Sales", "Enterprise", "director"),
+        ("Finance", "Payables", None),
+    )
+    for i in range(5)
 )
 
 TEST_SECRET_KEY = "test-secret-key-not-for-production"

@@ -25,8 +25,10 @@ IDENTIFYING = re.compile(
 )
 
 ALLOWED_COLUMNS = {
-    "responses": {"id", "pulse_slug", "submitted_on", "department", "team", "tenure_band",
-                  "role_level"},
+    # ``snapshot``: the published batch a response belongs to; each batch holds
+    # at least min_group responses of its combination (docs/privacy.md).
+    "responses": {"id", "pulse_slug", "department", "team", "tenure_band",
+                  "role_level", "snapshot"},
     "answers": {"response_id", "item_id", "value_number", "value_text"},
 }
 
@@ -86,7 +88,7 @@ def test_a_stored_response_cannot_be_joined_back_to_its_invitation(
     tokens = storage.add_invitations(store, "q4", [{"department": "Sales"}] * 30)
     ids = [
         storage.submit_response(store, pulse_slug="q4", token=t, answers={"enps": 8},
-                                segments={}, on=date(2026, 11, 2))
+                                segments={})
         for t in tokens
     ]
     hashes = {storage.hash_token(t) for t in tokens}
@@ -95,9 +97,8 @@ def test_a_stored_response_cannot_be_joined_back_to_its_invitation(
             values = {str(v) for v in row.values()}
             assert not values & hashes
             assert not values & set(tokens)
-    # Only the day is kept.
-    assert {r["submitted_on"] for r in store.query("SELECT submitted_on FROM responses")} == {
-        "2026-11-02"}
+    # No date at all: the pulse's period is the response's time.
+    assert "submitted_on" not in columns(store, "responses")
     # Ids are random, so their order is not the order of arrival (the chance
     # that 30 random ids come out sorted by arrival is 1/30!).
     assert ids != sorted(ids)
@@ -114,7 +115,6 @@ def test_no_table_keeps_a_time_finer_than_the_day(store, instrument, strategy):
     for table in store.table_names():
         for name in columns(store, table):
             assert not re.search(r"time|stamp|(^|_)at$", name), (table, name)
-    for table, column in [("responses", "submitted_on"), ("pulses", "created_on"),
-                          ("schema_migrations", "applied_on")]:
+    for table, column in [("pulses", "created_on"), ("schema_migrations", "applied_on")]:
         for row in store.query(f"SELECT {column} AS d FROM {table}"):
             assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["d"]), (table, row["d"])

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from survey_app import commands, storage
+from survey_app import db as dbmod
 
 
 def counts(db):
@@ -20,7 +21,7 @@ def test_init_db_prints_path_and_version(app, runner):
     assert result.exit_code == 0, result.output
     assert app.config["DATABASE"] in result.output
     assert "already up to date" in result.output
-    assert "Schema version 1." in result.output
+    assert f"Schema version {dbmod.SCHEMA_VERSION}." in result.output
 
 
 def test_init_db_on_a_fresh_file_applies_the_migrations(make_app, tmp_path):
@@ -29,7 +30,7 @@ def test_init_db_on_a_fresh_file_applies_the_migrations(make_app, tmp_path):
     assert Path(app.config["DATABASE"]).exists()
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
-    assert "Schema version 1." in result.output
+    assert f"Schema version {dbmod.SCHEMA_VERSION}." in result.output
 
 
 def test_init_db_twice_on_a_populated_database_keeps_every_row(runner, db, make_pulse,
@@ -48,16 +49,17 @@ def test_init_db_twice_on_a_populated_database_keeps_every_row(runner, db, make_
 
 def test_export_writes_both_files(runner, db, make_pulse, tmp_path):
     pulse = make_pulse()
-    for token in pulse.tokens[:3]:
+    # Five of one combination (Operations staff): the fifth publishes them.
+    for token in pulse.tokens[:5]:
         storage.submit_response(db, pulse_slug=pulse.slug, token=token, answers={"enps": 6},
                                 segments={})
     out = tmp_path / "exports" / "q4"
     result = runner.invoke(args=["export", "--survey", pulse.slug, "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "Exported 3 response(s)" in result.output
+    assert "Exported 5 response(s)" in result.output
     with (out / "responses.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 3 and {r["enps"] for r in rows} == {"6"}
+    assert len(rows) == 5 and {r["enps"] for r in rows} == {"6"}
     meta = json.loads((out / "pulse.json").read_text(encoding="utf-8"))
     assert meta["survey"] == pulse.slug
 

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.instrument import parse_instrument_text
+from analysis.scrub import Scrubber
 from analysis.strategy import Strategy
 from survey_app import db as dbmod
 from survey_app import storage
@@ -45,8 +46,12 @@ def answered(store, instrument, strategy):
     ]
     for answers, segments, token in cases:
         rid = storage.submit_response(store, pulse_slug="q4", answers=answers,
-                                      segments=segments, token=token, on=date(2026, 11, 9))
+                                      segments=segments, token=token)
         submitted[rid] = answers
+    # Closing publishes them: three responses never make a snapshot of an open
+    # pulse (docs/privacy.md), but a pulse that closes before its first
+    # snapshot publishes everything once.
+    storage.set_pulse_status(store, "q4", "closed")
     return submitted
 
 
@@ -61,31 +66,36 @@ def test_export_round_trip_finds_every_response(tmp_path, store, instrument, ans
     assert json_path == tmp_path / "out" / "pulse.json"
     rows = read_csv_rows(csv_path)
     item_ids = [i.id for i in instrument.items if i.type != "segment"]
-    assert list(rows[0]) == ["response_id", "pulse", "period", "submitted_on", "department",
+    assert list(rows[0]) == ["response_id", "pulse", "period", "department",
                              "team", "tenure_band", "role_level"] + item_ids
     assert [r["response_id"] for r in rows] == sorted(answered)
     by_id = {r["response_id"]: r for r in rows}
     for rid, answers in answered.items():
         row = by_id[rid]
-        assert (row["pulse"], row["period"], row["submitted_on"]) == ("q4", "2026-Q4",
-                                                                      "2026-11-09")
+        assert (row["pulse"], row["period"]) == ("q4", "2026-Q4")
         for item_id in item_ids:
             given = answers.get(item_id)
-            if given is None:
+            if instrument.item(item_id).type == "comment":
+                # Three respondents are fewer than the ten comments need: no
+                # comment leaves, in the rows or in comments.csv.
+                assert row[item_id] == "", (rid, item_id)
+            elif given is None:
                 assert row[item_id] == "", (rid, item_id)
             elif isinstance(given, str):
                 assert row[item_id] == given
             else:
                 assert float(row[item_id]) == given
+    assert read_csv_rows(tmp_path / "out" / "comments.csv") == []
     first = next(r for r in rows if r["k_goals"])
     assert first["k_goals"] == TRICKY_TEXT  # newlines, quotes, unicode survive
     assert first["st_understand"] == "5"  # raw integers, not 5.0, not reversed
     assert first["st_priorities_shift"] == "1"
     assert first["k_nps"] == "-12.5"
-    assert (first["department"], first["team"], first["role_level"]) == (
-        "Operations", "Night", "staff")
-    open_row = next(r for r in rows if r["department"] == "Marketing")
-    assert all(open_row[i] == "" for i in item_ids)
+    # Three responses are fewer than five: exported, their groups are one
+    # catch-all, and team is not a breakdown of the pulse.
+    assert {(r["department"], r["team"], r["role_level"]) for r in rows} == {
+        ("Other departments", "", "Other role levels")}
+    assert sum(all(r[i] == "" for i in item_ids) for r in rows) == 1  # the empty open-link one
 
 
 def test_export_reads_with_pandas_as_the_analysis_expects(tmp_path, store, answered):
@@ -116,10 +126,11 @@ def test_pulse_json_describes_the_pulse(tmp_path, store, instrument, strategy, a
     _, json_path = storage.export_pulse(store, "q4", tmp_path / "out")
     meta = json.loads(json_path.read_text(encoding="utf-8"))
     assert set(meta) == {"format", "survey", "title", "period", "status", "instrument",
-                         "leadership_levels", "strategy", "series"}
-    assert meta["format"] == 1
+                         "leadership_levels", "breakdowns", "comments_csv", "min_group",
+                         "strategy", "series"}
+    assert meta["format"] == 2
     assert (meta["survey"], meta["title"], meta["period"], meta["status"]) == (
-        "q4", "Q4 pulse", "2026-Q4", "open")
+        "q4", "Q4 pulse", "2026-Q4", "closed")
     assert meta["leadership_levels"] == ["director", "executive"]
     assert meta["series"] == [{"survey": "q3", "period": "2026-Q3"},
                               {"survey": "q4", "period": "2026-Q4"}]
@@ -166,12 +177,16 @@ def test_any_answer_text_survives_the_csv(tmp_path_factory, instrument, strategy
                              instrument=instrument, strategy=strategy, status="open")
         rid = storage.submit_response(database, pulse_slug="p", answers={"c_other": text},
                                       segments={})
+        # Nine others, so the group reaches the ten a comment needs to stay in its row.
+        for _ in range(9):
+            storage.submit_response(database, pulse_slug="p", answers={"enps": 5}, segments={})
+        storage.set_pulse_status(database, "p", "closed")  # publishes them
         csv_path, _ = storage.export_pulse(database, "p", folder / "out")
     finally:
         database.close()
-    (row,) = read_csv_rows(csv_path)
-    assert row["response_id"] == rid
-    expected = text if text.strip() else ""  # blank text counts as unanswered
+    (row,) = [r for r in read_csv_rows(csv_path) if r["response_id"] == rid]
+    # Comments leave scrubbed of emails, phones and links, and otherwise as typed.
+    expected = Scrubber().scrub(text).text if text.strip() else ""  # blank: unanswered
     assert row["c_other"] == expected
 
 
@@ -179,11 +194,12 @@ def test_text_that_pandas_would_call_missing_is_written_as_typed(tmp_path, store
                                                                  strategy):
     storage.create_pulse(store, slug="p", title="P", period="2026-Q4", instrument=instrument,
                          strategy=strategy, status="open")
-    for text in ["n/a", "NA", "null", "None"]:
+    for text in ["n/a", "NA", "null", "None"] + 6 * [""]:
         storage.submit_response(store, pulse_slug="p", answers={"c_other": text}, segments={})
+    storage.set_pulse_status(store, "p", "closed")
     csv_path, _ = storage.export_pulse(store, "p", tmp_path / "out")
     table = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
-    assert sorted(table["c_other"]) == ["NA", "None", "n/a", "null"]
+    assert sorted(t for t in table["c_other"] if t) == ["NA", "None", "n/a", "null"]
 
 
 def test_docs_export_names_every_leading_column_and_pulse_json_field():

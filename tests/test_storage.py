@@ -16,15 +16,20 @@ from survey_app import storage
 
 @pytest.fixture
 def pulse(store, instrument, strategy):
-    """An open pulse with three invitations; returns (slug, tokens)."""
+    """An open pulse with fifteen invitations; returns (slug, tokens).
+
+    Five per combination of the default breakdowns (department, role level),
+    so none is merged: tokens[0] Operations staff, tokens[5] Sales manager,
+    tokens[10] Finance with no role level.
+    """
     storage.create_pulse(store, slug="q4", title="Q4 pulse", period="2026-Q4",
                          instrument=instrument, strategy=strategy, open_link=True)
-    tokens = storage.add_invitations(store, "q4", [
+    tokens = storage.add_invitations(store, "q4", 5 * [
         {"department": "Operations", "team": "Night", "tenure_band": "lt1", "role_level": "staff"},
+    ] + 5 * [
         {"department": "Sales", "team": "Enterprise", "tenure_band": "3to5",
          "role_level": "manager"},
-        {"department": "Finance"},
-    ])
+    ] + 5 * [{"department": "Finance"}])
     storage.set_pulse_status(store, "q4", "open")
     return "q4", tokens
 
@@ -143,7 +148,7 @@ def test_instrument_without_its_file_is_stored_as_equivalent_toml(store, instrum
 
 def test_invitations_store_only_hashes(store, pulse):
     slug, tokens = pulse
-    assert len(set(tokens)) == 3 and all(len(t) >= 32 for t in tokens)
+    assert len(set(tokens)) == 15 and all(len(t) >= 32 for t in tokens)
     stored = [r["token_hash"] for r in store.query("SELECT token_hash FROM invitations")]
     assert sorted(stored) == sorted(storage.hash_token(t) for t in tokens)
     dump = "\n".join(store.conn.iterdump())
@@ -152,10 +157,11 @@ def test_invitations_store_only_hashes(store, pulse):
 
 def test_find_invitation(store, pulse):
     slug, tokens = pulse
-    inv = storage.find_invitation(store, tokens[1])
+    inv = storage.find_invitation(store, tokens[5])
+    # Team and tenure band are not breakdowns of the pulse: not stored.
     assert inv == storage.Invitation(
         pulse_slug="q4",
-        segments={"department": "Sales", "team": "Enterprise", "tenure_band": "3to5",
+        segments={"department": "Sales", "team": None, "tenure_band": None,
                   "role_level": "manager"},
         used=False,
     )
@@ -203,7 +209,7 @@ def answers_of(store, response_id):
 def test_submit_with_invitation_once(store, pulse):
     slug, tokens = pulse
     rid = storage.submit_response(
-        store, pulse_slug=slug, token=tokens[0], on=date(2026, 11, 3),
+        store, pulse_slug=slug, token=tokens[0],
         answers={"st_understand": 4, "st_priorities_shift": None, "k_goals": "Faster\ndelivery",
                  "k_nps": 31.5, "enps": 0, "c_other": "  "},
         segments={"department": "Made up"},
@@ -213,7 +219,7 @@ def test_submit_with_invitation_once(store, pulse):
     # Roster segments win over what the caller says.
     assert response["department"] == "Operations"
     assert response["role_level"] == "staff"
-    assert response["submitted_on"] == "2026-11-03"
+    assert "submitted_on" not in response
     assert answers_of(store, rid) == {
         "st_understand": (4.0, None),
         "k_goals": (None, "Faster\ndelivery"),
@@ -235,23 +241,31 @@ def test_second_submit_with_same_token_is_refused(store, pulse):
 
 
 def test_segment_questions_fill_only_what_the_roster_lacks(store, pulse):
-    slug, tokens = pulse  # tokens[2] is Finance with no tenure band or role level
+    slug, tokens = pulse  # tokens[10] is Finance with no role level
     rid = storage.submit_response(
-        store, pulse_slug=slug, token=tokens[2],
-        answers={"seg_role_level": "director"},
+        store, pulse_slug=slug, token=tokens[10],
+        answers={"seg_role_level": "staff"},
         segments={"tenure_band": "6plus", "department": "Sales"},
     )
     row = store["responses"].get(rid)
+    # The roster's department wins; tenure band is not a breakdown, so it is
+    # dropped; the role level answered is kept where the stored groups allow
+    # (Finance has no stored role level, so it is merged).
     assert (row["department"], row["tenure_band"], row["role_level"]) == (
-        "Finance", "6plus", "director")
+        "Finance", None, "Other role levels")
     assert answers_of(store, rid) == {}  # segment answers are not item answers
 
 
 def test_open_link_response_uses_given_segments(store, pulse):
     rid = storage.submit_response(store, pulse_slug="q4", answers={"cx_numbers": 2},
+                                  segments={"department": "Sales", "role_level": "manager"})
+    row = store["responses"].get(rid)
+    assert (row["department"], row["team"], row["role_level"]) == ("Sales", None, "manager")
+    # A department the roster does not have goes under the catch-all.
+    rid = storage.submit_response(store, pulse_slug="q4", answers={"cx_numbers": 2},
                                   segments={"department": "Marketing", "role_level": "staff"})
     row = store["responses"].get(rid)
-    assert (row["department"], row["team"], row["role_level"]) == ("Marketing", None, "staff")
+    assert (row["department"], row["role_level"]) == ("Other departments", "Other role levels")
 
 
 @pytest.mark.parametrize("status", ["draft", "closed"])

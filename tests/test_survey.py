@@ -78,7 +78,11 @@ def test_invitation_submit_stores_exactly_once(client, db, open_pulse, survey_an
     assert len(rows) == 1
     response = rows[0]
     roster = open_pulse.roster[0]
-    assert {s: response[s] for s in roster} == roster  # segments copied from the invitation
+    # The breakdowns are copied from the invitation; team and tenure band are
+    # not breakdowns of the pulse, so they are not kept at all.
+    assert (response["department"], response["role_level"]) == (
+        roster["department"], roster["role_level"])
+    assert response["team"] is None and response["tenure_band"] is None
     assert response["answers"]["st_understand"] == 4
     assert response["answers"]["st_priorities_shift"] == 2
     assert response["answers"]["enps"] == 8
@@ -213,7 +217,8 @@ def test_segment_questions_only_when_the_roster_lacks_them(client, open_pulse):
     full = client.get(f"/s/{open_pulse.tokens[0]}").get_data(as_text=True)
     partial = client.get(f"/s/{open_pulse.tokens[-1]}").get_data(as_text=True)
     assert "seg_role_level" not in full and "seg_tenure_band" not in full
-    assert 'name="seg_role_level"' in partial and 'name="seg_tenure_band"' in partial
+    # Only breakdowns are asked: role level, never tenure band.
+    assert 'name="seg_role_level"' in partial and 'name="seg_tenure_band"' not in partial
 
 
 def test_segment_answers_fill_only_what_the_roster_lacks(client, db, open_pulse, survey_answers):
@@ -222,8 +227,10 @@ def test_segment_answers_fill_only_what_the_roster_lacks(client, db, open_pulse,
     assert client.post(f"/s/{open_pulse.tokens[-1]}", data=data).status_code == 303
     by_department = {r["department"]: r for r in stored(db, open_pulse.slug)}
     full, partial = by_department["Operations"], by_department["Finance"]
-    assert (full["role_level"], full["tenure_band"]) == ("manager", "lt1")  # roster wins
-    assert (partial["role_level"], partial["tenure_band"]) == ("executive", "6plus")
+    assert (full["role_level"], full["tenure_band"]) == ("staff", None)  # roster wins
+    # Finance has no stored role level, so the answer is kept as merged:
+    # "executive" alone in Finance would be a group of one.
+    assert (partial["role_level"], partial["tenure_band"]) == ("Other role levels", None)
 
 
 def test_segment_answer_not_offered_is_refused(client, db, open_pulse, survey_answers):
@@ -253,7 +260,9 @@ def test_open_link_answers_once_per_browser(app, db, open_pulse, survey_answers)
     assert browser.post(url, data=survey_answers).status_code == 409
     assert storage.count_responses(db, open_pulse.slug) == 1
     (row,) = stored(db, open_pulse.slug)
-    assert row["role_level"] == "team_lead" and row["department"] is None
+    # No department given, and no stored group of team leads without one:
+    # the role level is kept merged, never as a group of one.
+    assert row["role_level"] == "Other role levels" and row["department"] is None
 
     other_browser = app.test_client()
     assert other_browser.get(url).status_code == 200
@@ -388,7 +397,7 @@ def test_open_link_offers_the_roster_departments(client, db, instrument, strateg
     assert not instrument.item("seg_department").options
     pulse = storage.create_pulse(db, slug="dept", title="Dept pulse", period="2026-Q4",
                                  instrument=instrument, strategy=strategy, open_link=True)
-    storage.add_invitations(db, "dept", [{"department": "Sales"}, {"department": "Finance"}])
+    storage.add_invitations(db, "dept", 5 * [{"department": "Sales"}, {"department": "Finance"}])
     storage.set_pulse_status(db, "dept", "open")
 
     url = f"/o/{pulse.open_token}"

@@ -7,8 +7,10 @@ One module per concern:
 
 - :mod:`~survey_app.storage.base` — errors, token hashing, the write transaction;
 - :mod:`~survey_app.storage.pulses` — instruments, pulses, strategy statements;
-- :mod:`~survey_app.storage.roster` — the roster and its invitations;
+- :mod:`~survey_app.storage.lifecycle` — opening, closing, deleting a pulse;
+- :mod:`~survey_app.storage.roster` (and ``roster_file``) — the roster and its invitations;
 - :mod:`~survey_app.storage.responses` — storing and counting responses;
+- :mod:`~survey_app.storage.snapshots` — which responses are published;
 - :mod:`~survey_app.storage.export` — the analysts' export.
 
 The tables are described in ``docs/schema.md``; the export format is the
@@ -31,9 +33,12 @@ from survey_app.storage.base import (
     write_transaction,
 )
 from survey_app.storage.export import EXPORT_BASE_COLUMNS, EXPORT_FORMAT, export_pulse
+from survey_app.storage.lifecycle import close_due_pulses, delete_pulse, set_pulse_status
 from survey_app.storage.pulses import (
+    DEFAULT_BREAKDOWNS,
     STATUSES,
     Pulse,
+    StrategyFrozen,
     create_pulse,
     get_pulse,
     get_pulse_by_open_token,
@@ -41,41 +46,74 @@ from survey_app.storage.pulses import (
     instrument_toml,
     list_pulses,
     save_instrument,
-    set_pulse_status,
+    update_strategy,
 )
 from survey_app.storage.responses import count_responses, is_empty, submit_response
 from survey_app.storage.roster import (
     Invitation,
+    IssuedLink,
+    ParticipationRow,
+    RosterPreview,
     add_invitations,
+    add_people,
+    combination_label,
     find_invitation,
+    import_roster,
+    issue_links,
+    participation,
+    preview_roster,
     roster_values,
+    stored_combinations,
 )
+from survey_app.storage.roster_file import RosterEntry, RosterError, parse_roster
+from survey_app.storage.snapshots import latest_snapshot, publish_snapshot, unpublished_count
 
 __all__ = [
-    "AlreadyAnswered",
-    "EXPORT_BASE_COLUMNS",
-    "EXPORT_FORMAT",
-    "Invitation",
-    "Pulse",
-    "PulseNotOpen",
-    "STATUSES",
-    "StorageError",
-    "UnknownPulse",
     "add_invitations",
+    "add_people",
+    "AlreadyAnswered",
+    "close_due_pulses",
+    "combination_label",
     "count_responses",
     "create_pulse",
+    "DEFAULT_BREAKDOWNS",
+    "delete_pulse",
+    "EXPORT_BASE_COLUMNS",
+    "EXPORT_FORMAT",
     "export_pulse",
     "find_invitation",
     "get_pulse",
     "get_pulse_by_open_token",
     "get_pulse_row",
     "hash_token",
+    "import_roster",
     "instrument_toml",
+    "Invitation",
     "is_empty",
+    "issue_links",
+    "IssuedLink",
+    "latest_snapshot",
     "list_pulses",
+    "parse_roster",
+    "participation",
+    "ParticipationRow",
+    "preview_roster",
+    "publish_snapshot",
+    "Pulse",
+    "PulseNotOpen",
     "roster_values",
+    "RosterEntry",
+    "RosterError",
+    "RosterPreview",
     "save_instrument",
     "set_pulse_status",
+    "STATUSES",
+    "StorageError",
+    "stored_combinations",
+    "StrategyFrozen",
     "submit_response",
+    "UnknownPulse",
+    "unpublished_count",
+    "update_strategy",
     "write_transaction",
 ]

@@ -23,9 +23,11 @@ import tomli_w
 
 from analysis.instrument import (
     DEFAULT_LEADERSHIP_LEVELS,
+    SEGMENTS,
     Instrument,
     parse_instrument_text,
 )
+from analysis.privacy import PrivacyPolicy
 from analysis.strategy import CustomerFigure, Strategy
 from survey_app.storage.base import (
     StorageError,
@@ -35,6 +37,10 @@ from survey_app.storage.base import (
 )
 
 STATUSES = ("draft", "open", "closed")
+#: What a new pulse reports by unless told otherwise: department and role
+#: level are what leaders act on; every further breakdown makes the stored
+#: combinations smaller, so more of them must be merged.
+DEFAULT_BREAKDOWNS = ("department", "role_level")
 
 # Slugs end up in URLs, file names and CLI arguments.
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -60,6 +66,16 @@ class Pulse:
     strategy: Strategy
     open_token: str | None
     leadership_levels: tuple[str, ...]
+    #: The segments a response keeps, in coarsening order (docs/privacy.md).
+    breakdowns: tuple[str, ...] = DEFAULT_BREAKDOWNS
+    #: The day the pulse closes itself, if set.
+    close_on: date | None = None
+    #: Fewest invitations behind any stored combination of breakdown values.
+    min_group: int = PrivacyPolicy().min_group
+
+
+class StrategyFrozen(StorageError):
+    """The strategy statement of a pulse that has opened cannot change."""
 
 
 
@@ -200,6 +216,8 @@ def create_pulse(
     status: str = "draft",
     open_link: bool = False,
     leadership_levels: Iterable[str] = DEFAULT_LEADERSHIP_LEVELS,
+    breakdowns: Iterable[str] = DEFAULT_BREAKDOWNS,
+    close_on: date | None = None,
 ) -> Pulse:
     """Create a pulse of ``instrument`` graded against ``strategy``.
 
@@ -219,6 +237,12 @@ def create_pulse(
         invitation.
     leadership_levels : iterable of str
         Role levels counted as leadership when comparing leaders with staff.
+    breakdowns : iterable of str
+        The segments responses keep (``department``, ``team``,
+        ``tenure_band``, ``role_level``), in the order they are coarsened:
+        the last is merged first when a combination is too small.
+    close_on : datetime.date, optional
+        The pulse closes itself on this day.
     """
     if not isinstance(slug, str) or not _SLUG_RE.match(slug):
         raise StorageError(
@@ -238,14 +262,10 @@ def create_pulse(
         check_role_level(level, f"survey '{slug}' leadership_levels")
     if not levels:
         raise StorageError(f"survey '{slug}': leadership_levels must name at least one role level")
-    for item in instrument.knowledge_items():
-        if item.type == "estimate" and item.figure not in strategy.customer_figures:
-            known = ", ".join(sorted(strategy.customer_figures)) or "none"
-            raise StorageError(
-                f"survey '{slug}': item '{item.id}' asks for the customer figure "
-                f"'{item.figure}', but the strategy statement has no such figure "
-                f"(it has: {known})"
-            )
+    _check_figures(slug, instrument, strategy)
+    chosen = check_breakdowns(breakdowns, f"survey '{slug}'")
+    if close_on is not None and not isinstance(close_on, date):
+        raise StorageError(f"survey '{slug}': close_on must be a date, got {close_on!r}")
     open_token = secrets.token_urlsafe(16) if open_link else None
     parts, figures = _strategy_rows(slug, strategy)
     with write_transaction(db):
@@ -254,8 +274,8 @@ def create_pulse(
         save_instrument(db, instrument)
         db.execute(
             """INSERT INTO pulses (slug, title, instrument_id, instrument_version, period,
-                   status, open_token, leadership_levels, created_on)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   status, open_token, leadership_levels, created_on, breakdowns, close_on)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
                 slug,
                 title.strip(),
@@ -266,21 +286,79 @@ def create_pulse(
                 open_token,
                 ",".join(levels),
                 date.today().isoformat(),
+                ",".join(chosen),
+                close_on.isoformat() if close_on else None,
             ],
         )
-        db.conn.executemany(
-            "INSERT INTO pulse_strategy (pulse_slug, part, position, text) "
-            "VALUES (:pulse_slug, :part, :position, :text)",
-            parts,
-        )
-        db.conn.executemany(
-            "INSERT INTO pulse_customer_figures (pulse_slug, key, label, value, unit, min, max) "
-            "VALUES (:pulse_slug, :key, :label, :value, :unit, :min, :max)",
-            figures,
-        )
+        _insert_strategy(db, parts, figures)
     pulse = get_pulse(db, slug)
     assert pulse is not None
     return pulse
+
+
+def check_breakdowns(breakdowns: Iterable[str], where: str) -> tuple[str, ...]:
+    """The breakdowns as a tuple, refusing unknown, repeated or no segments."""
+    if isinstance(breakdowns, str):
+        breakdowns = [b.strip() for b in breakdowns.split(",") if b.strip()]
+    chosen = tuple(breakdowns)
+    unknown = [b for b in chosen if b not in SEGMENTS]
+    if unknown:
+        raise StorageError(
+            f"{where}: unknown breakdown(s) {', '.join(map(repr, unknown))} "
+            f"(expected some of {', '.join(SEGMENTS)})"
+        )
+    if len(set(chosen)) != len(chosen):
+        raise StorageError(f"{where}: a breakdown is listed twice in {', '.join(chosen)}")
+    if not chosen:
+        raise StorageError(f"{where}: name at least one breakdown (e.g. department)")
+    return chosen
+
+
+def _insert_strategy(db: sqlite_utils.Database, parts: list[dict], figures: list[dict]) -> None:
+    db.conn.executemany(
+        "INSERT INTO pulse_strategy (pulse_slug, part, position, text) "
+        "VALUES (:pulse_slug, :part, :position, :text)",
+        parts,
+    )
+    db.conn.executemany(
+        "INSERT INTO pulse_customer_figures (pulse_slug, key, label, value, unit, min, max) "
+        "VALUES (:pulse_slug, :key, :label, :value, :unit, :min, :max)",
+        figures,
+    )
+
+
+def update_strategy(db: sqlite_utils.Database, slug: str, strategy: Strategy) -> None:
+    """Replace the strategy statement of a draft pulse.
+
+    Once a pulse opens, people answer against its statement: changing it then
+    would change how answers already given are graded, so it is frozen.
+    """
+    with write_transaction(db):
+        row = get_pulse_row(db, slug)
+        if row is None:
+            raise UnknownPulse(slug)
+        if row["status"] != "draft":
+            raise StrategyFrozen(
+                f"survey '{slug}' is {row['status']}: its strategy statement was frozen when "
+                "it opened, so answers are graded against what people were asked about"
+            )
+        instrument = load_instrument(db, row["instrument_id"], row["instrument_version"])
+        _check_figures(slug, instrument, strategy)
+        parts, figures = _strategy_rows(slug, strategy)
+        db.execute("DELETE FROM pulse_strategy WHERE pulse_slug = ?", [slug])
+        db.execute("DELETE FROM pulse_customer_figures WHERE pulse_slug = ?", [slug])
+        _insert_strategy(db, parts, figures)
+
+
+def _check_figures(slug: str, instrument: Instrument, strategy: Strategy) -> None:
+    for item in instrument.knowledge_items():
+        if item.type == "estimate" and item.figure not in strategy.customer_figures:
+            known = ", ".join(sorted(strategy.customer_figures)) or "none"
+            raise StorageError(
+                f"survey '{slug}': item '{item.id}' asks for the customer figure "
+                f"'{item.figure}', but the strategy statement has no such figure "
+                f"(it has: {known})"
+            )
 
 
 def _load_strategy(db: sqlite_utils.Database, slug: str) -> Strategy:
@@ -308,7 +386,9 @@ def _load_strategy(db: sqlite_utils.Database, slug: str) -> Strategy:
     return Strategy(
         goals=tuple(values["goals"]),
         factors=tuple(values["factors"]),
-        brand_promise=values["brand_promise"][0] if values["brand_promise"] else "",
+        # Joined like analysis.loader reads it, so the app and the analysis
+        # grade against the same promise even if it was stored in parts.
+        brand_promise=" ".join(values["brand_promise"]),
         customer_figures=figures,
         previous_goals=tuple(values["previous_goals"]),
     )
@@ -324,6 +404,9 @@ def _pulse_from_row(db: sqlite_utils.Database, row: dict) -> Pulse:
         strategy=_load_strategy(db, row["slug"]),
         open_token=row["open_token"],
         leadership_levels=tuple(v for v in row["leadership_levels"].split(",") if v),
+        breakdowns=tuple(v for v in row["breakdowns"].split(",") if v),
+        close_on=date.fromisoformat(row["close_on"]) if row["close_on"] else None,
+        min_group=row["min_group"],
     )
 
 
@@ -355,13 +438,3 @@ def list_pulses(db: sqlite_utils.Database, instrument_id: str | None = None) -> 
         params.append(instrument_id)
     sql += " ORDER BY instrument_id, period, slug"
     return [_pulse_from_row(db, row) for row in db.query(sql, params)]
-
-
-def set_pulse_status(db: sqlite_utils.Database, slug: str, status: str) -> None:
-    """Open, close or return a pulse to draft."""
-    _check_status(status)
-    cursor = db.execute("UPDATE pulses SET status = ? WHERE slug = ?", [status, slug])
-    if cursor.rowcount == 0:
-        raise UnknownPulse(slug)
-
-

@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 import sqlite_utils
 
+from analysis.coarsen import place
 from analysis.instrument import SEGMENTS, Instrument, Item
 from survey_app.storage.base import (
     AlreadyAnswered,
@@ -27,6 +27,8 @@ from survey_app.storage.base import (
     write_transaction,
 )
 from survey_app.storage.pulses import get_pulse_row, load_instrument
+from survey_app.storage.roster import stored_combinations
+from survey_app.storage.snapshots import publish_ready
 
 
 # --------------------------------------------------------------------------
@@ -120,7 +122,6 @@ def submit_response(
     answers: Mapping[str, int | float | str | None],
     segments: Mapping[str, str | None],
     token: str | None = None,
-    on: date | None = None,
 ) -> str:
     """Store one anonymous response; return its random id.
 
@@ -128,8 +129,11 @@ def submit_response(
     use raises :class:`AlreadyAnswered`) and its roster segments are copied
     onto the response; ``segments`` then only fills what the roster left
     blank (answers to segment questions). Without a token (an open link) the
-    caller's ``segments`` are used. Missing answers (``None``, NaN, blank
-    text) are simply not stored.
+    caller's ``segments`` are used. Only the pulse's breakdowns are kept, and
+    a combination not stored among the invitations is put under them
+    (:func:`analysis.coarsen.place`). No date is stored: the pulse's period
+    is the response's time. Missing answers (``None``, NaN, blank text) are
+    simply not stored.
 
     Raises
     ------
@@ -147,8 +151,8 @@ def submit_response(
         )
     given = {s: clean_segment(segments.get(s), "segments", s) for s in SEGMENTS}
     rows = _validated_answers(instrument, answers, given)
-    submitted_on = (on or date.today()).isoformat()
     response_id = secrets.token_hex(16)
+    breakdowns = tuple(v for v in pulse_row["breakdowns"].split(",") if v)
 
     with write_transaction(db):
         status = next(db.query("SELECT status FROM pulses WHERE slug = ?", [pulse_slug]))["status"]
@@ -175,16 +179,22 @@ def submit_response(
             for segment in SEGMENTS:
                 if invitation[segment] is not None:
                     final[segment] = invitation[segment]
+        combination = tuple(final[b] for b in breakdowns)
+        stored = list(stored_combinations(db, pulse_slug))
+        if stored:
+            combination = place(combination, stored, breakdowns)
+        kept = dict(zip(breakdowns, combination))
         db.execute(
-            "INSERT INTO responses (id, pulse_slug, submitted_on, department, team, "
-            "tenure_band, role_level) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [response_id, pulse_slug, submitted_on] + [final[s] for s in SEGMENTS],
+            "INSERT INTO responses (id, pulse_slug, department, team, "
+            "tenure_band, role_level) VALUES (?, ?, ?, ?, ?, ?)",
+            [response_id, pulse_slug] + [kept.get(s) for s in SEGMENTS],
         )
         db.conn.executemany(
             "INSERT INTO answers (response_id, item_id, value_number, value_text) "
             "VALUES (?, ?, ?, ?)",
             [(response_id, item_id, number, text) for item_id, number, text in rows],
         )
+        publish_ready(db, pulse_row)
     return response_id
 
 

@@ -1,19 +1,28 @@
-"""Invitations: one random link per person, stored only as a hash.
+"""The roster and its invitations: one random link per person, stored as a hash.
 
-An invitation holds the pulse, the person's reporting-group values and a
-``used`` flag, nothing else: no name, no email, nothing that could be joined
-to the roster.
+An invitation holds the pulse, the person's reporting-group values (after
+small groups are merged, ``analysis.coarsen``) and a ``used`` flag, nothing
+else. The roster's emails sit in ``invitation_contacts`` only while the pulse
+can be answered, so that links can be sent and re-sent; that table is never
+shown, never exported, never joined to responses, and is emptied when the
+pulse closes (``docs/privacy.md``).
+
+Links are issued, not stored: :func:`issue_links` gives each invitation a new
+random token and returns it once, so only the mail (or the file an admin
+downloads) ever holds a working link.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 
+from analysis.coarsen import merge_plan, role_tiers
 from analysis.instrument import SEGMENTS
 from survey_app.storage.base import (
     StorageError,
@@ -23,6 +32,10 @@ from survey_app.storage.base import (
     write_transaction,
 )
 from survey_app.storage.pulses import get_pulse_row
+from survey_app.storage.roster_file import RosterEntry, names_from_email, normalise_email
+
+#: Tokens carry 192 random bits: unguessable, and short enough for a link.
+TOKEN_BYTES = 24
 
 
 @dataclass(frozen=True)
@@ -32,20 +45,151 @@ class Invitation:
     used: bool
 
 
+@dataclass(frozen=True)
+class RosterPreview:
+    """What an import would store, for the admin to check before it does."""
+
+    total: int
+    #: (label of a stored reporting group, invitations in it), in label order.
+    groups: list[tuple[str, int]]
+    #: (original combination, merged into, people), for every merged one.
+    merges: list[tuple[str, str, int]]
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    email: str
+    token: str
+
+
+@dataclass(frozen=True)
+class ParticipationRow:
+    label: str
+    invited: int
+    #: ``None`` when fewer than the minimum group answered: never a count.
+    responded: int | None
+
+
+def combination_label(combination: Sequence[Any]) -> str:
+    """How a combination of breakdown values is written for people."""
+    return " / ".join("not given" if v is None else str(v) for v in combination)
+
+
+def _pulse(db: sqlite_utils.Database, slug: str) -> dict:
+    row = get_pulse_row(db, slug)
+    if row is None:
+        raise UnknownPulse(slug)
+    return row
+
+
+def _breakdowns(row: Mapping) -> tuple[str, ...]:
+    return tuple(v for v in row["breakdowns"].split(",") if v)
+
+
+def _columns(breakdowns: Sequence[str]) -> str:
+    # Breakdown names come from analysis.instrument.SEGMENTS (checked when the
+    # pulse was created), never from a request, so they may name columns.
+    assert all(b in SEGMENTS for b in breakdowns)
+    return ", ".join(breakdowns)
+
+
+def stored_combinations(db: sqlite_utils.Database, slug: str, table: str = "invitations") -> Counter:
+    """How many invitations (or responses) hold each stored combination."""
+    assert table in ("invitations", "responses")
+    row = _pulse(db, slug)
+    breakdowns = _breakdowns(row)
+    counts: Counter = Counter()
+    for r in db.query(
+        f"SELECT {_columns(breakdowns)}, count(*) AS n FROM {table} "
+        f"WHERE pulse_slug = ? GROUP BY {_columns(breakdowns)}",
+        [slug],
+    ):
+        counts[tuple(r[b] for b in breakdowns)] = r["n"]
+    return counts
+
+
+def _raw_combination(segments: Mapping[str, Any], breakdowns: Sequence[str], where: str) -> tuple:
+    return tuple(clean_segment(segments.get(b), where, b) for b in breakdowns)
+
+
+def _plan_with(db, slug: str, row: Mapping, new: Sequence[tuple]) -> tuple[dict, Counter]:
+    """The merge plan once ``new`` raw combinations join those stored.
+
+    Stored combinations are already merged; merging again can only make them
+    coarser, so people already invited (and responses already given) move
+    to a larger group, never a smaller one.
+    """
+    stored = stored_combinations(db, slug)
+    counts = Counter(stored)
+    counts.update(new)
+    levels = tuple(v for v in row["leadership_levels"].split(",") if v)
+    plan = merge_plan(counts, _breakdowns(row), row["min_group"], tiers=role_tiers(levels))
+    return plan, stored
+
+
+def _recoarsen_stored(db, slug: str, breakdowns, plan: Mapping, stored: Iterable[tuple]) -> None:
+    for combination in stored:
+        target = plan[combination]
+        if target == combination:
+            continue
+        sets = ", ".join(f"{b} = ?" for b in breakdowns)
+        match = " AND ".join(f"{b} IS ?" for b in breakdowns)
+        for table in ("invitations", "responses"):
+            db.execute(
+                f"UPDATE {table} SET {sets} WHERE pulse_slug = ? AND {match}",
+                [*target, slug, *combination],
+            )
+
+
+def _insert_invitations(db, slug: str, breakdowns, combinations: Sequence[tuple]) -> list[str]:
+    tokens, rows = [], []
+    for combination in combinations:
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        tokens.append(token)
+        values = dict(zip(breakdowns, combination))
+        rows.append([hash_token(token), slug] + [values.get(s) for s in SEGMENTS])
+    db.conn.executemany(
+        "INSERT INTO invitations (token_hash, pulse_slug, department, team, tenure_band, "
+        "role_level, used) VALUES (?, ?, ?, ?, ?, ?, 0)",
+        rows,
+    )
+    return tokens
+
+
+def _add(db, slug: str, raw: Sequence[Mapping[str, Any]], emails: Sequence[str] | None) -> list[str]:
+    row = _pulse(db, slug)
+    if row["status"] == "closed":
+        raise StorageError(f"survey '{slug}' is closed: reopen it before inviting anyone")
+    breakdowns = _breakdowns(row)
+    new = [_raw_combination(s, breakdowns, f"roster row {i}") for i, s in enumerate(raw, 1)]
+    plan, stored = _plan_with(db, slug, row, new)
+    _recoarsen_stored(db, slug, breakdowns, plan, stored)
+    tokens = _insert_invitations(db, slug, breakdowns, [plan[c] for c in new])
+    if emails is not None:
+        db.conn.executemany(
+            "INSERT INTO invitation_contacts (pulse_slug, email, token_hash) VALUES (?, ?, ?)",
+            [(slug, email, hash_token(t)) for email, t in zip(emails, tokens)],
+        )
+        names = {n for email in emails for n in names_from_email(email)}
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO pulse_scrub_names (pulse_slug, name) VALUES (?, ?)",
+            [(slug, n) for n in sorted(names)],
+        )
+    return tokens
+
 
 def add_invitations(
     db: sqlite_utils.Database, pulse_slug: str, roster: Iterable[Mapping[str, Any]]
 ) -> list[str]:
     """Create one invitation per roster row; return the plaintext tokens, in order.
 
-    The tokens are returned once and never stored: only their hashes are, so
-    whoever sends the links must keep them. A roster row may hold only the
-    segment columns; anything else (a name, an email) is refused rather than
-    quietly dropped, so personal data never reaches this database.
+    For rosters without emails (the demo, scripts): the tokens are returned
+    once and never stored. A row may hold only segment columns; anything else
+    (a name, an email) is refused rather than quietly dropped. Only the
+    pulse's breakdowns are kept, merged so that every stored combination is
+    held by at least the pulse's ``min_group`` invitations.
     """
-    if get_pulse_row(db, pulse_slug) is None:
-        raise UnknownPulse(pulse_slug)
-    rows, tokens = [], []
+    rows = []
     for number, entry in enumerate(roster, 1):
         where = f"roster row {number}"
         if not isinstance(entry, Mapping):
@@ -56,20 +200,132 @@ def add_invitations(
                 f"{where}: unknown column(s) {', '.join(unknown)} (expected only "
                 f"{', '.join(SEGMENTS)}; invitations hold no personal data)"
             )
-        token = secrets.token_urlsafe(24)
-        tokens.append(token)
-        row = {"token_hash": hash_token(token), "pulse_slug": pulse_slug, "used": 0}
         for segment in SEGMENTS:
-            row[segment] = clean_segment(entry.get(segment), where, segment)
-        rows.append(row)
+            clean_segment(entry.get(segment), where, segment)
+        rows.append(entry)
     with write_transaction(db):
-        db.conn.executemany(
-            "INSERT INTO invitations (token_hash, pulse_slug, department, team, tenure_band, "
-            "role_level, used) VALUES (:token_hash, :pulse_slug, :department, :team, "
-            ":tenure_band, :role_level, :used)",
-            rows,
+        return _add(db, pulse_slug, rows, None)
+
+
+def preview_roster(db: sqlite_utils.Database, slug: str, entries: Sequence[RosterEntry]) -> RosterPreview:
+    """The reporting groups an import of ``entries`` would store, and the merges."""
+    row = _pulse(db, slug)
+    breakdowns = _breakdowns(row)
+    new = [_raw_combination(e.segments, breakdowns, f"line {e.line}") for e in entries]
+    plan, stored = _plan_with(db, slug, row, new)
+    after: Counter = Counter()
+    for combination, n in stored.items():
+        after[plan[combination]] += n
+    merges: Counter = Counter()
+    for original in new:
+        after[plan[original]] += 1
+        if plan[original] != original:
+            merges[(original, plan[original])] += 1
+    return RosterPreview(
+        total=sum(after.values()),
+        groups=sorted((combination_label(c), n) for c, n in after.items()),
+        merges=sorted(
+            (combination_label(a), combination_label(b), n) for (a, b), n in merges.items()
+        ),
+    )
+
+
+def _known_emails(db, slug: str) -> set[str]:
+    return {
+        r["email"]
+        for r in db.query("SELECT email FROM invitation_contacts WHERE pulse_slug = ?", [slug])
+    }
+
+
+def import_roster(db: sqlite_utils.Database, slug: str, entries: Sequence[RosterEntry]) -> int:
+    """Invite everyone on a parsed roster (see :func:`parse_roster`); return how many.
+
+    A pulse takes one roster; people who join later are added with
+    :func:`add_people`, which keeps the groups already stored.
+    """
+    with write_transaction(db):
+        if next(db.query("SELECT 1 FROM invitations WHERE pulse_slug = ? LIMIT 1", [slug]), None):
+            raise StorageError(
+                f"survey '{slug}' already has its roster; add late joiners with add-people"
+            )
+        _add(db, slug, [e.segments for e in entries], [e.email for e in entries])
+    return len(entries)
+
+
+def add_people(db: sqlite_utils.Database, slug: str, entries: Sequence[RosterEntry]) -> int:
+    """Invite late joiners; people already invited are refused by line."""
+    with write_transaction(db):
+        known = _known_emails(db, slug)
+        twice = [e for e in entries if e.email in known]
+        if twice:
+            raise StorageError(
+                "already invited to this pulse: "
+                + ", ".join(f"line {e.line} ({e.email})" for e in twice)
+            )
+        _add(db, slug, [e.segments for e in entries], [e.email for e in entries])
+    return len(entries)
+
+
+def issue_links(
+    db: sqlite_utils.Database, slug: str, emails: Iterable[str] | None = None
+) -> list[IssuedLink]:
+    """New links for everyone on the roster (or the given people); old ones stop working.
+
+    Every person gets a link, answered or not, so a list of issued links does
+    not by itself say who has answered (a used link opens on "already
+    answered", which whoever holds the links can still try: see
+    docs/privacy.md). Returned once; only hashes are kept.
+    """
+    with write_transaction(db):
+        row = _pulse(db, slug)
+        if row["status"] == "closed":
+            raise StorageError(f"survey '{slug}' is closed: its links no longer work")
+        contacts = {
+            r["email"]: r["token_hash"]
+            for r in db.query(
+                "SELECT email, token_hash FROM invitation_contacts WHERE pulse_slug = ? "
+                "ORDER BY email",
+                [slug],
+            )
+        }
+        if emails is None:
+            wanted = list(contacts)
+        else:
+            wanted = [normalise_email(e) for e in emails]
+            unknown = [e for e in wanted if e not in contacts]
+            if unknown:
+                raise StorageError(
+                    f"not on the roster of '{slug}': {', '.join(unknown)}"
+                )
+        issued = []
+        for email in wanted:
+            token = secrets.token_urlsafe(TOKEN_BYTES)
+            new_hash = hash_token(token)
+            db.execute(
+                "UPDATE invitations SET token_hash = ? WHERE token_hash = ?",
+                [new_hash, contacts[email]],
+            )
+            db.execute(
+                "UPDATE invitation_contacts SET token_hash = ? WHERE pulse_slug = ? AND email = ?",
+                [new_hash, slug, email],
+            )
+            issued.append(IssuedLink(email=email, token=token))
+    return issued
+
+
+def erase_contacts(db: sqlite_utils.Database, slug: str) -> int:
+    """Forget the roster's emails (the pulse can no longer be answered)."""
+    return db.execute("DELETE FROM invitation_contacts WHERE pulse_slug = ?", [slug]).rowcount
+
+
+def scrub_names(db: sqlite_utils.Database, slug: str) -> list[str]:
+    """Names from the pulse's roster, for scrubbing its comments."""
+    return [
+        r["name"]
+        for r in db.query(
+            "SELECT name FROM pulse_scrub_names WHERE pulse_slug = ? ORDER BY name", [slug]
         )
-    return tokens
+    ]
 
 
 def find_invitation(db: sqlite_utils.Database, token: str) -> Invitation | None:
@@ -89,7 +345,11 @@ def find_invitation(db: sqlite_utils.Database, token: str) -> Invitation | None:
 
 
 def roster_values(db: sqlite_utils.Database, pulse_slug: str, segment: str) -> list[str]:
-    """Distinct values of one segment among a pulse's invitations, sorted."""
+    """Distinct values of one segment among a pulse's invitations, sorted.
+
+    These are the stored (merged) values, so the open link offers the same
+    groups the invitations count in.
+    """
     if segment not in SEGMENTS:
         raise StorageError(f"unknown segment {segment!r} (expected one of {', '.join(SEGMENTS)})")
     return [
@@ -102,3 +362,38 @@ def roster_values(db: sqlite_utils.Database, pulse_slug: str, segment: str) -> l
     ]
 
 
+def participation(db: sqlite_utils.Database, slug: str) -> list[ParticipationRow]:
+    """Invited and answered, for the company and each breakdown's values.
+
+    Only groups of at least ``min_group`` invitations are listed, and a group
+    where fewer than ``min_group`` answered says so instead of a count.
+    Counts are of links used: answers through the open link are counted in
+    their own row.
+    """
+    row = _pulse(db, slug)
+    k = row["min_group"]
+    rows = []
+
+    def add(label: str, invited: int, responded: int) -> None:
+        if invited >= k:
+            rows.append(ParticipationRow(label, invited, responded if responded >= k else None))
+
+    total = next(db.query(
+        "SELECT count(*) AS invited, coalesce(sum(used), 0) AS used FROM invitations "
+        "WHERE pulse_slug = ?", [slug]))
+    add("Everyone invited", total["invited"], total["used"])
+    for breakdown in _breakdowns(row):
+        for r in db.query(
+            f"SELECT {_columns([breakdown])} AS value, count(*) AS invited, sum(used) AS used "
+            f"FROM invitations WHERE pulse_slug = ? GROUP BY {_columns([breakdown])} "
+            "ORDER BY value",
+            [slug],
+        ):
+            value = "not given" if r["value"] is None else r["value"]
+            add(f"{breakdown.replace('_', ' ')}: {value}", r["invited"], r["used"])
+    open_answers = next(db.query(
+        "SELECT count(*) AS n FROM responses WHERE pulse_slug = ?", [slug]))["n"] - total["used"]
+    if open_answers > 0 or row["open_token"]:
+        shown = open_answers if open_answers >= k else None
+        rows.append(ParticipationRow("Through the open link", 0, shown))
+    return rows

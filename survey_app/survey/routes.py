@@ -29,7 +29,6 @@ from flask import (
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.exceptions import HTTPException
 
-from analysis.instrument import SEGMENTS
 from analysis.privacy import PrivacyPolicy
 from survey_app import storage
 from survey_app.db import get_db
@@ -198,7 +197,9 @@ def invitation(token: str):
         return unavailable
     if found.used:
         return status_page("already_answered", pulse)
-    ask = [s for s in SEGMENTS if not found.segments.get(s)]
+    # Only the pulse's breakdowns are kept, so only those may be asked; a
+    # merged value ("Other departments") is a value and is not asked again.
+    ask = [s for s in pulse.breakdowns if not found.segments.get(s)]
     return _survey(db, pulse, ask_segments=ask, token=token)
 
 
@@ -212,7 +213,7 @@ def open_link(open_token: str):
         return unavailable
     if pulse.slug in _answered_pulses():
         return status_page("already_answered", pulse)
-    return _survey(db, pulse, ask_segments=SEGMENTS, token=None)
+    return _survey(db, pulse, ask_segments=pulse.breakdowns, token=None)
 
 
 def _survey(db, pulse, *, ask_segments, token):

@@ -1,0 +1,83 @@
+"""A pulse's life: open, close (which forgets the roster's emails), reopen, delete."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlite_utils
+
+from survey_app.storage.base import StorageError, UnknownPulse, write_transaction
+from survey_app.storage.pulses import STATUSES, get_pulse_row
+from survey_app.storage.roster import erase_contacts
+from survey_app.storage.snapshots import publish_snapshot
+
+
+def set_pulse_status(db: sqlite_utils.Database, slug: str, status: str) -> None:
+    """Open, close, reopen or return a pulse to draft.
+
+    Closing publishes the final snapshot and erases the roster's emails: once
+    nobody can answer, no link needs sending, and the emails are the one
+    thing that ties a person to this pulse. The counts stay with the
+    invitations. A closed pulse may be reopened (its links work again), but
+    it can no longer send or re-send links.
+    """
+    if status not in STATUSES:
+        raise StorageError(f"unknown status {status!r} (expected one of {', '.join(STATUSES)})")
+    with write_transaction(db):
+        row = get_pulse_row(db, slug)
+        if row is None:
+            raise UnknownPulse(slug)
+        db.execute("UPDATE pulses SET status = ? WHERE slug = ?", [status, slug])
+        if status == "closed":
+            erase_contacts(db, slug)
+    if status == "closed":
+        publish_snapshot(db, slug, final=True)
+
+
+def close_due_pulses(db: sqlite_utils.Database, today: date | None = None) -> list[str]:
+    """Close every open pulse whose close date has come; return their slugs."""
+    today = today or date.today()
+    due = [
+        r["slug"]
+        for r in db.query(
+            "SELECT slug FROM pulses WHERE status = 'open' AND close_on IS NOT NULL "
+            "AND close_on <= ? ORDER BY slug",
+            [today.isoformat()],
+        )
+    ]
+    for slug in due:
+        set_pulse_status(db, slug, "closed")
+    return due
+
+
+#: Tables holding a pulse's rows, children first (foreign keys).
+_PULSE_TABLES = (
+    ("answers", "response_id IN (SELECT id FROM responses WHERE pulse_slug = ?)"),
+    ("responses", "pulse_slug = ?"),
+    ("invitation_contacts", "pulse_slug = ?"),
+    ("invitations", "pulse_slug = ?"),
+    ("snapshots", "pulse_slug = ?"),
+    ("pulse_scrub_names", "pulse_slug = ?"),
+    ("pulse_strategy", "pulse_slug = ?"),
+    ("pulse_customer_figures", "pulse_slug = ?"),
+)
+
+
+def delete_pulse(db: sqlite_utils.Database, slug: str, *, confirm: str) -> None:
+    """Delete a pulse and everything in it, once its slug is typed as ``confirm``.
+
+    The instrument stays (other pulses may use it). Deleted rows can linger in
+    free pages of the file until it is vacuumed; ``docs/privacy.md`` says how
+    to remove them for good.
+    """
+    if confirm != slug:
+        raise StorageError(
+            f"to delete survey '{slug}', type its name exactly (got {confirm!r})"
+        )
+    with write_transaction(db):
+        if get_pulse_row(db, slug) is None:
+            raise UnknownPulse(slug)
+        for table, where in _PULSE_TABLES:
+            if table in db.table_names():
+                db.execute(f"DELETE FROM {table} WHERE {where}", [slug])
+        db.execute("DELETE FROM pulses WHERE slug = ?", [slug])
