@@ -275,6 +275,13 @@ def outbox_links(app, slug) -> dict[str, str]:
     return links
 
 
+def invitation_count(db, slug) -> int:
+    """How many invitations a pulse holds (every stored reporting group)."""
+    from survey_app.storage import stored_combinations
+
+    return sum(stored_combinations(db, slug).values())
+
+
 @pytest.fixture
 def write_roster(tmp_path):
     """``write_roster(text, name="roster.csv")`` -> the path of a roster file."""

@@ -16,7 +16,13 @@ import pytest
 from analysis.strategy import load_strategy
 from survey_app import mail, storage
 from survey_app.admin.commands import COMMANDS
-from tests.conftest import DEFAULT_INSTRUMENT, ROOT, outbox_links, roster_text
+from tests.conftest import (
+    DEFAULT_INSTRUMENT,
+    ROOT,
+    invitation_count,
+    outbox_links,
+    roster_text,
+)
 
 EXAMPLE_STRATEGY = ROOT / "instruments" / "strategy-example.toml"
 BIG_GROUPS = [("Operations", 6), ("Sales", 5)]
@@ -48,7 +54,7 @@ def imported(runner, draft, write_roster):
 
 
 def invited(db, slug):
-    return sum(r.invited for r in storage.participation(db, slug))
+    return invitation_count(db, slug)
 
 
 def test_create_pulse_with_every_option(runner, db):
@@ -199,7 +205,7 @@ def test_invite_send_writes_the_outbox_with_working_links(app, runner, imported,
 
 def test_invite_out_writes_a_private_guarded_file(runner, draft, write_roster, tmp_path, client):
     lines = roster_text(BIG_GROUPS).splitlines()
-    lines[1] = "@ann@example.com" + lines[1][lines[1].index(","):]
+    lines[1] = "+ann@example.com" + lines[1][lines[1].index(","):]
     lines[2] = "-bob@example.com" + lines[2][lines[2].index(","):]
     result = run(runner, "import-roster", draft, write_roster("\n".join(lines) + "\n"))
     assert result.exit_code == 0, result.output
@@ -212,7 +218,7 @@ def test_invite_out_writes_a_private_guarded_file(runner, draft, write_roster, t
     with out.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == ["email", "link"] and len(rows) == 12
-    assert {"'@ann@example.com", "'-bob@example.com"} <= {r[0] for r in rows}
+    assert {"'+ann@example.com", "'-bob@example.com"} <= {r[0] for r in rows}
     assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for c in r)
     link = rows[1][1].removeprefix("http://127.0.0.1:5000")
     assert client.get(link).status_code == 200

@@ -24,7 +24,6 @@ from analysis.strategy import Strategy, StrategyFileError, load_strategy
 from survey_app import mail, storage
 from survey_app.admin import pending
 from survey_app.admin.access import audit
-from survey_app.admin.forms import DEFAULT_BREAKDOWNS
 from survey_app.admin.links import invitation_urls, links_csv
 from survey_app.commands import DEFAULT_BASE_URL, BadInput, _open_database, _unknown_survey
 
@@ -140,7 +139,7 @@ def _deliver(db, pulse, *, emails, send: bool, out: Path | None, base_url: str) 
 @click.option("--title", required=True, help="What respondents see.")
 @click.option("--strategy", "strategy_path", type=click.Path(path_type=Path),
               help="The strategy statement (TOML, docs/strategy.md).")
-@click.option("--breakdowns", default=",".join(DEFAULT_BREAKDOWNS), show_default=True,
+@click.option("--breakdowns", default=",".join(storage.DEFAULT_BREAKDOWNS), show_default=True,
               help=f"Reporting breakdowns, comma-separated, from {', '.join(SEGMENTS)}.")
 @click.option("--close-on", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="The day the pulse closes itself (YYYY-MM-DD).")
@@ -237,7 +236,7 @@ def import_roster_command(slug, roster: Path):
               help="Write the links to this CSV file instead (mode 0600).")
 @base_url_option
 def invite_command(slug, send: bool, out: Path | None, base_url: str):
-    """Give everyone who has not answered a new link: by mail, or in a CSV file.
+    """Give everyone on the roster a new link: by mail, or in a CSV file.
 
     Links given before stop working. Without TRINITY_SMTP_HOST, --send writes
     one .eml file per person into instance/outbox/SLUG/. --out writes

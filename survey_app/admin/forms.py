@@ -37,9 +37,8 @@ from analysis.strategy import (
     StrategyFileError,
     parse_strategy,
 )
+from survey_app.storage import DEFAULT_BREAKDOWNS
 
-#: Reporting breakdowns a new pulse starts with.
-DEFAULT_BREAKDOWNS = ("department", "role_level")
 #: Largest file accepted by an upload field (a roster of several thousand people).
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024
 #: Blank customer-figure rows offered below the filled ones.

@@ -109,8 +109,8 @@ def _instrument_choices() -> list[SelectChoice]:
 
 
 def _totals(db, pulse) -> dict:
-    rows = storage.participation(db, pulse.slug)
-    return {"invited": sum(r.invited for r in rows),
+    """Invitations and responses of the whole pulse (the company-wide counts)."""
+    return {"invited": sum(storage.stored_combinations(db, pulse.slug).values()),
             "responses": storage.count_responses(db, pulse.slug)}
 
 
@@ -456,14 +456,11 @@ def resend_link(slug: str):
         return _invitations_page(pulse, INVALID, resend_form=form)
     email = form.email.data.strip()
     try:
-        _send(pulse, [email])
+        sent = _send(pulse, [email])
     except (storage.StorageError, mail.MailError) as exc:
         form.email.errors.append(str(exc))
         return _invitations_page(pulse, INVALID, resend_form=form)
-    # Said the same way whether or not a mail went: the page must not tell the
-    # admin which people have answered.
-    flash(f"If {email} is on this pulse's roster and has not answered yet, a new link has "
-          "been sent to them; their previous link no longer works.")
+    flash(f"{sent} {email} has a new link; their previous link no longer works.")
     return redirect(url_for("admin.invitations", slug=slug), 303)
 
 
