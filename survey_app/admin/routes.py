@@ -76,8 +76,7 @@ def _too_large(exc):
 
 
 def _record(action: str, subject: str, detail: str = "") -> None:
-    user = current_user()
-    audit(get_db(), user.email if user else "", action, subject, detail)
+    audit(get_db(), current_user, action, subject, detail)
 
 
 def _pulse_or_404(slug: str) -> storage.Pulse:
@@ -121,7 +120,8 @@ def _totals(db, pulse) -> dict:
 
 @bp.get("/")
 @roles_required(ADMIN)
-def pulses():
+def index():
+    """Every pulse with its period, status and counts: the admin's home."""
     db = get_db()
     listed = [(p, _totals(db, p)) for p in storage.list_pulses(db)]
     return render_template("admin/pulses.html", pulses=listed)
@@ -236,7 +236,7 @@ def delete_pulse(slug: str):
     _record("delete pulse", slug, f"{totals['invited']} invitation(s), "
                                   f"{totals['responses']} response(s)")
     flash(f"Pulse '{slug}' and everything in it have been deleted.")
-    return redirect(url_for("admin.pulses"), 303)
+    return redirect(url_for("admin.index"), 303)
 
 
 # --------------------------------------------------------------------------
