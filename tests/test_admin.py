@@ -601,7 +601,11 @@ def counts(db):
 
 
 def test_every_post_of_the_admin_area_needs_a_csrf_token(make_admin_app, db):
-    """Posted from another site (no token), nothing changes, whatever the form holds."""
+    """Posted from another site (no token), nothing changes, whatever the form holds.
+
+    Every form gets data it would accept with a token, so a view that forgot
+    the check would answer 200 or 303 (and change something) instead.
+    """
     app = make_admin_app(WTF_CSRF_ENABLED=True)
     plain = make_admin_app()
     plain_client = plain.test_client()
@@ -614,12 +618,16 @@ def test_every_post_of_the_admin_area_needs_a_csrf_token(make_admin_app, db):
              if r.endpoint.startswith("admin.") and "POST" in r.methods]
     assert len(posts) >= 13
     data = {**strategy_form(), "slug": "q9", "title": "t", "period": "2027-Q1",
-            "instrument_file": "strategy-pulse.toml", "confirm": "q1", "upload": upload_id,
-            "email": "person1@example.com",
+            "instrument_file": "strategy-pulse.toml", "breakdowns": ["department"],
+            "confirm": "q1", "upload": upload_id, "email": "person1@example.com",
             "file": upload(roster_text([("Ops", 5)], start=50), "r.csv")}
     for rule in posts:
         url = rule.rule.replace("<slug>", "q1")
-        payload = dict(data, file=upload(roster_text([("Ops", 5)], start=50), "r.csv"))
+        # A file each form would accept, so only the missing token can refuse it.
+        payload = dict(data, file=upload(EXAMPLE_STRATEGY.read_text(), "s.toml")
+                       if "strategy" in url else upload(roster_text([("Ops", 5)], start=50),
+                                                        "r.csv"),
+                       strategy_upload=upload(EXAMPLE_STRATEGY.read_text(), "s.toml"))
         response = client.post(url, data=payload, content_type="multipart/form-data")
         assert response.status_code in (400, 422), url
         assert counts(db) == before, url
