@@ -670,3 +670,34 @@ def test_every_admin_route_is_documented(admin_app):
         if rule.endpoint.startswith("admin."):
             path = rule.rule if rule.rule != "/admin/" else "GET /admin/"
             assert path in doc, rule.rule
+
+
+def test_a_closed_pulse_sends_no_links(admin_client, running, admin_app):
+    """Closing erased the roster's emails: there is nobody left to mail."""
+    admin_client.post(f"/admin/pulses/{running}/close")
+    for action in ("send", "download"):
+        response = admin_client.post(f"/admin/pulses/{running}/invitations/{action}")
+        assert response.status_code == 422
+        assert "is closed: its links no longer work" in page(response)
+    assert not mail.outbox_folder(admin_app.instance_path, running).exists()
+
+
+def test_resending_to_someone_not_on_the_roster_says_so(admin_client, running, admin_app):
+    response = admin_client.post(f"/admin/pulses/{running}/invitations/resend",
+                                 data={"email": "stranger@example.com"})
+    assert response.status_code == 422
+    assert "not on the roster of 'q1': stranger@example.com" in page(response)
+    assert not mail.outbox_folder(admin_app.instance_path, running).exists()
+
+
+def test_a_second_roster_is_refused_and_the_first_kept(admin_client, running, db, admin_app):
+    preview = post_file(admin_client, f"/admin/pulses/{running}/roster",
+                        roster_text(BIG_GROUPS, start=500), "again.csv")
+    upload_id = re.search(r'name="upload" type="hidden" value="([^"]+)"',
+                          preview.get_data(as_text=True)).group(1)
+    response = admin_client.post(f"/admin/pulses/{running}/roster/confirm",
+                                 data={"upload": upload_id})
+    assert response.status_code == 422
+    assert "already has its roster; add late joiners" in page(response)
+    assert invitation_count(db, running) == 11
+    assert not list((Path(admin_app.instance_path) / "pending-rosters" / running).glob("*"))

@@ -286,3 +286,15 @@ def test_each_command_has_an_example_and_is_in_the_readme():
     for command in COMMANDS:
         assert "Example:" in command.help, command.name
         assert f"flask --app survey_app {command.name}" in readme, command.name
+
+
+def test_invite_on_a_closed_pulse_is_exit_2(runner, imported):
+    run(runner, "pulse-status", imported, "open")
+    run(runner, "pulse-status", imported, "closed")
+    result = run(runner, "invite", imported, "--send")
+    assert result.exit_code == 2 and "is closed" in result.output
+
+
+def test_invite_needs_an_http_base_url(runner, imported):
+    result = run(runner, "invite", imported, "--send", "--base-url", "pulse.example.com")
+    assert result.exit_code == 2 and "--base-url must start with http://" in result.output

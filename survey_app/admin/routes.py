@@ -350,6 +350,8 @@ def roster_confirm(slug: str):
               "imported). Please upload it again.", "error")
         return redirect(url_for("admin.roster", slug=slug), 303)
     source, text = kept
+    # Imported or refused, the kept copy of the emails has served its purpose.
+    pending.discard(current_app.instance_path, slug, form.upload.data)
     entries, problems = _parse_roster(text, source)
     try:
         if problems:
@@ -358,7 +360,6 @@ def roster_confirm(slug: str):
     except storage.StorageError as exc:
         return render_template("admin/roster.html", pulse=pulse, form=RosterUploadForm(
             formdata=None), problems=[str(exc)], source=source), INVALID
-    pending.discard(current_app.instance_path, slug, form.upload.data)
     _record("import roster", slug, f"{count} invitation(s) from {source}")
     flash(f"Imported {count} people from {source}: each has an invitation. "
           "Send their links on this page.")
