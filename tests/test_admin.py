@@ -12,7 +12,7 @@ import html as html_module
 import io
 import re
 import stat
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -149,14 +149,15 @@ def test_the_select_offers_only_valid_instrument_files(admin_client):
 
 
 def test_create_from_the_instruments_folder_with_every_option(admin_client, db):
-    response = create(admin_client, "q1", close_on="2027-02-15", open_link="y",
+    later = date.today() + timedelta(days=60)
+    response = create(admin_client, "q1", close_on=later.isoformat(), open_link="y",
                       breakdowns=["department", "tenure_band"])
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/admin/pulses/q1")
     pulse = storage.get_pulse(db, "q1")
     assert (pulse.status, pulse.period, pulse.title) == ("draft", "2027-Q1", "Pulse q1")
     assert tuple(pulse.breakdowns) == ("department", "tenure_band")
-    assert pulse.close_on == date(2027, 2, 15)
+    assert pulse.close_on == later
     assert pulse.open_token
     assert pulse.strategy == load_strategy(EXAMPLE_STRATEGY)
 
@@ -701,3 +702,19 @@ def test_a_second_roster_is_refused_and_the_first_kept(admin_client, running, db
     assert "already has its roster; add late joiners" in page(response)
     assert invitation_count(db, running) == 11
     assert not list((Path(admin_app.instance_path) / "pending-rosters" / running).glob("*"))
+
+
+def test_a_close_date_must_be_after_today(admin_client, db):
+    response = create(admin_client, close_on=date.today().isoformat())
+    assert response.status_code == 422
+    assert "has come already; choose a day after today" in page(response)
+    assert storage.list_pulses(db) == []
+
+
+def test_a_pulse_past_its_close_date_shows_closed_and_sends_nothing(admin_client, db, instrument,
+                                                                   strategy):
+    storage.create_pulse(db, slug="due", title="Due", period="2027-Q1", instrument=instrument,
+                         strategy=strategy, status="open",
+                         close_on=date.today() - timedelta(days=1))
+    assert "Status closed" in page(admin_client.get("/admin/pulses/due"))
+    assert storage.get_pulse(db, "due").status == "closed"

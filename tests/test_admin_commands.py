@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import re
 import stat
+from datetime import date, timedelta
 
 import pytest
 
@@ -58,13 +59,14 @@ def invited(db, slug):
 
 
 def test_create_pulse_with_every_option(runner, db):
+    later = date.today() + timedelta(days=60)
     result = create(runner, "q1", "--breakdowns", "department,tenure_band",
-                    "--close-on", "2027-02-15", "--open-link")
+                    "--close-on", later.isoformat(), "--open-link")
     assert result.exit_code == 0, result.output
     assert "Created draft pulse 'q1' (2027-Q1) of strategy-pulse v1" in result.output
     pulse = storage.get_pulse(db, "q1")
     assert tuple(pulse.breakdowns) == ("department", "tenure_band")
-    assert str(pulse.close_on) == "2027-02-15"
+    assert pulse.close_on == later
     assert pulse.open_token and pulse.status == "draft"
     assert pulse.strategy == load_strategy(EXAMPLE_STRATEGY)
 
@@ -298,3 +300,9 @@ def test_invite_on_a_closed_pulse_is_exit_2(runner, imported):
 def test_invite_needs_an_http_base_url(runner, imported):
     result = run(runner, "invite", imported, "--send", "--base-url", "pulse.example.com")
     assert result.exit_code == 2 and "--base-url must start with http://" in result.output
+
+
+def test_a_close_date_that_has_come_is_refused(runner, db):
+    result = create(runner, "q1", "--close-on", date.today().isoformat())
+    assert result.exit_code == 2 and "choose a day after today" in result.output
+    assert storage.list_pulses(db) == []

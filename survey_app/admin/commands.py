@@ -24,6 +24,7 @@ from analysis.strategy import Strategy, StrategyFileError, load_strategy
 from survey_app import mail, storage
 from survey_app.admin import pending
 from survey_app.admin.access import audit
+from survey_app.admin.forms import check_close_on
 from survey_app.admin.links import invitation_urls, links_csv
 from survey_app.commands import DEFAULT_BASE_URL, BadInput, _open_database, _unknown_survey
 
@@ -48,6 +49,7 @@ def _actor() -> str:
 
 
 def _pulse(db, slug: str) -> storage.Pulse:
+    storage.close_due_pulses(db)
     pulse = storage.get_pulse(db, slug)
     if pulse is None:
         raise _unknown_survey(db, slug)
@@ -170,6 +172,8 @@ def create_pulse_command(slug, instrument_path, period, title, strategy_path, br
             strategy = load_strategy(strategy_path)
         except StrategyFileError as exc:
             raise BadInput(str(exc)) from None
+    if close_on is not None and check_close_on(close_on.date()):
+        raise BadInput(f"--close-on: {check_close_on(close_on.date())}")
     chosen = tuple(b.strip() for b in breakdowns.split(",") if b.strip())
     unknown = [b for b in chosen if b not in SEGMENTS]
     if unknown or not chosen:

@@ -9,6 +9,7 @@ gets either text or a field error naming the file.
 from __future__ import annotations
 
 import math
+from datetime import date
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -49,6 +50,17 @@ class EmptyForm(FlaskForm):
     """A button that only acts: the form exists for its CSRF token."""
 
     submit = SubmitField("Submit")
+
+
+def check_close_on(day: date) -> str | None:
+    """Why ``day`` cannot be a new pulse's close date, or ``None`` when it can.
+
+    A pulse closes itself once its close date has come, so today or a day
+    gone by would close it the moment it opens.
+    """
+    if day <= date.today():
+        return f"The close date {day.isoformat()} has come already; choose a day after today."
+    return None
 
 
 def uploaded_text(field) -> str | None:
@@ -114,6 +126,11 @@ class CreatePulseForm(FlaskForm):
     )
     open_link = BooleanField("Give the pulse an open link (for people without an invitation)")
     submit = SubmitField("Create the pulse")
+
+    def validate_close_on(self, field):
+        problem = check_close_on(field.data) if field.data is not None else None
+        if problem:
+            raise ValidationError(problem)
 
     def validate_breakdowns(self, field):
         if not field.data:

@@ -79,7 +79,13 @@ def _record(action: str, subject: str, detail: str = "") -> None:
     audit(get_db(), current_user, action, subject, detail)
 
 
+def _close_due() -> None:
+    """Close the pulses whose close date has come, so the admin sees the truth."""
+    storage.close_due_pulses(get_db())
+
+
 def _pulse_or_404(slug: str) -> storage.Pulse:
+    _close_due()
     pulse = storage.get_pulse(get_db(), slug)
     if pulse is None:
         abort(404)
@@ -122,6 +128,7 @@ def _totals(db, pulse) -> dict:
 @roles_required(ADMIN)
 def index():
     """Every pulse with its period, status and counts: the admin's home."""
+    _close_due()
     db = get_db()
     listed = [(p, _totals(db, p)) for p in storage.list_pulses(db)]
     return render_template("admin/pulses.html", pulses=listed)
