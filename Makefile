@@ -6,7 +6,14 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install bench clean-db
+# axe-core, from npm, for the browser tests' accessibility audits. Pinned so
+# an audit's verdict changes only when this line does.
+AXE_CORE := axe-core@4.14.1
+NPM_DEPS := .npm-deps
+# One stamp per pinned version, so changing AXE_CORE installs it again.
+AXE_STAMP := $(NPM_DEPS)/.installed-$(AXE_CORE)
+
+.PHONY: run test install bench clean-db browser-deps screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +29,23 @@ run: $(STAMP)
 	$(BIN)/flask --app survey_app demo --if-empty --base-url http://$(HOST):$(PORT)
 	$(BIN)/flask --app survey_app run --host $(HOST) --port $(PORT)
 
-## make test: set up and run the whole test suite.
-test: $(STAMP)
+## make test: set up and run the whole test suite, browser tests included
+## (they need /usr/bin/chromium; without it they skip, and fail under CI=true).
+test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make browser-deps: axe-core from npm into .npm-deps/ (gitignored).
+browser-deps: $(AXE_STAMP)
+$(AXE_STAMP):
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --prefix $(NPM_DEPS) --no-save --no-audit --no-fund --loglevel=error $(AXE_CORE) && \
+	  touch $@; \
+	else \
+	  echo "npm not found: the browser tests will be skipped (and fail under CI=true)"; \
+	fi
+
+## make screenshots: run the browser tests, then copy their fresh screenshots
+## (build/browser/screenshots/) over the ones kept in docs/screenshots/.
+screenshots: $(STAMP) browser-deps
+	CI=true $(BIN)/python -m pytest -q tests/test_browser.py
+	for kept in docs/screenshots/*.png; do cp build/browser/screenshots/$$(basename $$kept) $$kept; done

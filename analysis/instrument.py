@@ -201,7 +201,9 @@ def parse_instrument_text(text: str, source: str = "<instrument>") -> Instrument
 
 def parse_instrument(data: Mapping[str, Any], source: str = "<instrument>") -> Instrument:
     """Validate an already-parsed instrument (e.g. from a ``pulse.json``)."""
-    return _Parser(source).parse(data)
+    from analysis.duration import check_declared_minutes  # builds on this module's model
+
+    return check_declared_minutes(_Parser(source).parse(data))
 
 
 class _Parser:

@@ -57,7 +57,7 @@ class Config:
 
     SECRET_KEY = os.environ.get("TRINITY_SECRET_KEY") or None
     DATABASE = os.environ.get("TRINITY_DATABASE") or None
-    # A pulse takes three minutes, but people open the link, get pulled into a
+    # A pulse takes a few minutes, but people open the link, get pulled into a
     # meeting and come back hours later; an expired token would throw their
     # answers away. CSRF protection does not need expiry to work: the token is
     # still tied to the browser's signed session.

@@ -126,9 +126,43 @@ def test_error_summary_is_announced_and_links_to_each_field(error_page):
     order = list(error_page.find("main").iter())
     assert order.index(summary) < order.index(error_page.find("form"))
     hrefs = [a.get("href") for a in summary.iter("a")]
-    assert hrefs == ["#st_understand-0", "#k_nps", "#enps-0", "#c_other"]
-    for href in hrefs:
-        assert error_page.by_id(href[1:]).tag in CONTROLS
+    names = ["st_understand", "k_nps", "enps", "c_other"]
+    assert hrefs == [f"#{name}-fieldset" for name in names]
+    # Each link lands on its question's fieldset, which can take focus and
+    # holds the question's text and error message (issue 12: a link to the
+    # input scrolled both off the top of the screen).
+    for href, name in zip(hrefs, names):
+        target = error_page.by_id(href[1:])
+        assert target.tag == "fieldset" and target.get("tabindex") == "-1"
+        assert target.find("legend") is not None
+        assert target.by_id(f"{name}-error") is not None
+        assert f"{name}-error" in target.get("aria-describedby").split()
+
+
+def test_enter_in_a_field_cannot_send_the_form(form_page):
+    """Enter in a text box or on a radio button submits through the form's
+    first submit button; a disabled one there stops it (issue 12: Enter in
+    the NPS box sent the form half answered). The browser test presses Enter."""
+    form = form_page.find("form")
+    buttons = [b for b in form.iter("button") if b.get("type", "submit") == "submit"]
+    first, last = buttons[0], buttons[-1]
+    assert "disabled" in first.attrs and "hidden" in first.attrs
+    assert "disabled" not in last.attrs and last.text() == "Send my answers"
+    order = list(form.iter())
+    assert all(order.index(first) < order.index(n) for n in _controls(form_page))
+
+
+def test_dont_know_is_set_apart_from_the_scale(form_page, client):
+    na = [n for n in form_page.iter("div") if "choice--na" in n.get("class", "").split()]
+    likert = [n for n in form_page.iter("div") if "choices--likert" in n.get("class", "").split()]
+    assert len(na) == len(likert) > 0
+    for choices in likert:
+        options = [c for c in choices.children if not isinstance(c, str)]
+        assert "choice--na" in options[-1].get("class") and options[-1].find("input").get("value") == "na"
+        assert all("choice--na" not in o.get("class") for o in options[:-1])
+    css = client.get("/static/pulse.css")
+    assert ".choice--na" in css.get_data(as_text=True)
+    css.close()
 
 
 @pytest.mark.parametrize("url", ["/", "/thanks", "/s/unknown", "/nowhere"])

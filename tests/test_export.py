@@ -134,7 +134,7 @@ def test_pulse_json_describes_the_pulse(tmp_path, store, instrument, strategy, a
     assert meta["leadership_levels"] == ["director", "executive"]
     assert meta["series"] == [{"survey": "q3", "period": "2026-Q3"},
                               {"survey": "q4", "period": "2026-Q4"}]
-    assert (meta["instrument"]["id"], meta["instrument"]["version"]) == ("strategy-pulse", 1)
+    assert (meta["instrument"]["id"], meta["instrument"]["version"]) == ("strategy-pulse", instrument.version)
     assert parse_instrument_text(meta["instrument"]["source_toml"]) == instrument
     assert Strategy.from_dict(meta["strategy"]) == strategy
 

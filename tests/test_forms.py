@@ -79,10 +79,9 @@ def test_fields_follow_the_instrument_in_order(app, instrument):
     assert list(form_class.survey_items) == expected
     assert [form_class.question_numbers[name] for name in expected] == list(range(1, len(expected) + 1))
     headings = [heading for heading, _ in form_class.survey_sections]
-    assert headings == [
-        "Strategy understanding", "Customer-experience awareness",
-        "Learning and communication", "Your views",
-    ]
+    # Headings respondents understand, not the analysts' construct jargon
+    # (issue 12: "Customer-experience awareness" was a section heading).
+    assert headings == ["This quarter's strategy", "Our customers", "Training and updates", "Your views"]
 
 
 def test_likert_choices_are_the_anchors_plus_dont_know(app, instrument):

@@ -140,10 +140,10 @@ def _rewrite(csv_path, transform):
     frame.to_csv(csv_path, index=False)
 
 
-def test_missing_column_is_named(export):
+def test_missing_column_is_named(export, instrument):
     csv_path, json_path = export
     _rewrite(csv_path, lambda f: f.drop(columns=["k_goals"]))
-    with pytest.raises(LoadError, match=r"responses.csv: missing column\(s\) k_goals \(expected by instrument strategy-pulse v1"):
+    with pytest.raises(LoadError, match=rf"responses.csv: missing column\(s\) k_goals \(expected by instrument strategy-pulse v{instrument.version}\b"):
         load_from_export(csv_path, json_path)
 
 

@@ -152,7 +152,7 @@ def test_bad_likert_answers_are_named(value, message):
 
 def test_missing_likert_column_is_named():
     table = responses({"r1": {"st_understand": 3}}).drop(columns="lc_manager")
-    with pytest.raises(ValueError, match="no column for Likert item 'lc_manager' of instrument strategy-pulse v1"):
+    with pytest.raises(ValueError, match=f"no column for Likert item 'lc_manager' of instrument strategy-pulse v{INSTRUMENT.version}"):
         construct_scores(table, INSTRUMENT)
 
 

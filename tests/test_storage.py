@@ -136,7 +136,7 @@ def test_save_instrument_is_idempotent_and_refuses_changed_content(store, instru
 def test_instrument_without_its_file_is_stored_as_equivalent_toml(store, instrument):
     detached = dataclasses.replace(instrument, source="<uploaded>")
     storage.save_instrument(store, detached)
-    text = store["instruments"].get(("strategy-pulse", 1))["source_toml"]
+    text = store["instruments"].get(("strategy-pulse", instrument.version))["source_toml"]
     assert not text.startswith("#")  # rewritten, not the original file
     from analysis.instrument import parse_instrument_text
 

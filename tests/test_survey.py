@@ -49,12 +49,104 @@ def test_unknown_page_is_a_friendly_404(client):
     assert "Page not found" in page.get_data(as_text=True)
 
 
-def test_thanks_page_says_who_sees_what(client):
-    text = client.get("/thanks").get_data(as_text=True)
+def answered(client, pulse, survey_answers):
+    """Send a complete answer through ``pulse``'s first invitation; the thank-you page."""
+    posted = client.post(f"/s/{pulse.tokens[0]}", data=without_segments(survey_answers))
+    assert posted.status_code == 303
+    return client.get(posted.headers["Location"])
+
+
+def test_thanks_page_says_who_sees_what(client, open_pulse, survey_answers):
+    text = answered(client, open_pulse, survey_answers).get_data(as_text=True)
     assert "anonymous" in text
     assert "fewer than 5 people" in text
     assert "at least 10 people have commented" in text
     assert "never one person's answers" in text
+    # No date is kept, and the page must not say otherwise.
+    assert "or the day you answered" in text and "only the day" not in text
+
+
+def test_thanks_opened_directly_confirms_nothing(client, html):
+    """Issue 12: /thanks opened from a bookmark said the answers were sent."""
+    page = client.get("/thanks")
+    assert page.status_code == 200
+    doc = html(page)
+    assert doc.find("h1").text() == "There are no answers to confirm"
+    assert "your answers have been sent" not in page.get_data(as_text=True).lower()
+    assert "open the survey link you were sent" in doc.find("main").text()
+
+
+def test_thanks_page_puts_focus_on_its_heading(client, open_pulse, survey_answers, html):
+    doc = html(answered(client, open_pulse, survey_answers))
+    focused = [n for n in doc.iter() if "autofocus" in n.attrs]
+    assert [n.tag for n in focused] == ["h1"] and focused[0].get("tabindex") == "-1"
+    assert focused[0].text() == "Thank you, your answers have been sent"
+
+
+def test_the_form_tells_the_time_its_questions_take(client, open_pulse, instrument, html):
+    """The promise is computed from the questions asked (issue 12: "about 3
+    minutes" for about seven)."""
+    from analysis.duration import estimate_minutes, promised_minutes
+
+    for url in (f"/s/{open_pulse.tokens[0]}", f"/o/{open_pulse.open_token}"):
+        doc = html(client.get(url))
+        asked = sorted({n.get("name") for n in doc.iter() if n.get("name") and n.get("name") != "csrf_token"})
+        full, quick = promised_minutes(instrument, asked), estimate_minutes(instrument, asked, optional_answered=False)
+        assert quick < full
+        panel = doc.find("div", class_="panel").text()
+        assert f"It takes about {full} minutes if you answer every question, or about {quick} if you leave out" in panel, url
+
+
+def test_questions_say_what_they_mean_before_any_error(client, open_pulse, html):
+    """Issue 12: NPS was never explained, "in digits" was said only after an
+    error, the estimate had no "don't know", "three factors for excellence"
+    assumed the term was known, and the open link's department hint was
+    internal jargon."""
+    doc = html(client.get(f"/o/{open_pulse.open_token}"))
+    nps_hint = doc.by_id("k_nps-hint").text()
+    assert "Net Promoter Score" in doc.find("div", id="question-k_nps").find("legend").text()
+    assert "percentage answering 9 or 10 minus the percentage answering 0 to 6" in nps_hint
+    assert "in digits" in nps_hint and "leave it blank if you don't know" in nps_hint
+    assert "ways of working" in doc.find("div", id="question-k_factors").find("legend").text()
+    department = doc.find("div", id="question-seg_department").text()
+    assert "invitation" not in department and "pulse" not in department
+    assert "Prefer not to say" in department
+
+
+def test_start_page_promises_no_fixed_time(client):
+    text = client.get("/").get_data(as_text=True)
+    assert "three-minute" not in text and "3 minutes" not in text
+    assert "says before you start how long it takes" in text
+
+
+def test_enter_on_a_radio_button_returns_the_form_at_the_next_question(client, db, open_pulse, html):
+    """Issue 12: Enter on a radio button sent the whole form. Chromium sends it
+    through the hidden "next question" button: nothing is checked or stored,
+    the answers are kept, and focus goes to the question after the last answer."""
+    from survey_app.survey.forms import ENTER_KEY_BUTTON
+
+    url = f"/s/{open_pulse.tokens[0]}"
+    page = client.post(url, data={"st_understand": "4", "st_line_of_sight": "3", ENTER_KEY_BUTTON: "next"})
+    assert page.status_code == 200
+    doc = html(page)
+    assert doc.find("div", class_="error-summary") is None and doc.find(class_="error-message") is None
+    assert [n.get("id") for n in doc.iter() if "autofocus" in n.attrs] == ["st_priorities_shift-fieldset"]
+    checked = {n.get("name"): n.get("value") for n in doc.find_all("input", type="radio") if "checked" in n.attrs}
+    assert checked == {"st_understand": "4", "st_line_of_sight": "3"}
+    assert storage.count_responses(db, open_pulse.slug) == 0
+    assert not storage.find_invitation(db, open_pulse.tokens[0]).used
+
+    # After the last question, focus goes to the send button.
+    last = client.post(url, data={"c_other": "x", ENTER_KEY_BUTTON: "next"})
+    assert [n.tag for n in html(last).iter() if "autofocus" in n.attrs] == ["button"]
+
+
+def test_the_form_posts_to_its_path_without_a_fragment(client, open_pulse, html):
+    """A form posting to "" keeps the address's #fragment (after the skip link),
+    and a page loaded with a fragment ignores autofocus: the error summary
+    would not take focus (found by the browser test)."""
+    url = f"/s/{open_pulse.tokens[0]}"
+    assert html(client.get(url)).find("form").get("action") == url
 
 
 # -- Invitation links -------------------------------------------------------------
@@ -127,6 +219,20 @@ def test_draft_pulse_is_404_like_an_unknown_link(client, db, make_pulse, survey_
     assert storage.count_responses(db, "draft-pulse") == 0
 
 
+def test_closed_page_is_the_same_for_used_and_unused_links(client, db, open_pulse, survey_answers):
+    """Issue 12: worded for someone who answered too, and never telling a
+    used link from an unused one (that would tell the link holder who answered)."""
+    used, unused = open_pulse.tokens[0], open_pulse.tokens[1]
+    assert client.post(f"/s/{used}", data=without_segments(survey_answers)).status_code == 303
+    storage.set_pulse_status(db, open_pulse.slug, "closed")
+    pages = [client.get(f"/s/{token}") for token in (used, unused)]
+    assert [p.status_code for p in pages] == [410, 410]
+    assert pages[0].get_data() == pages[1].get_data()
+    text = pages[0].get_data(as_text=True)
+    assert "If you answered it before it closed, your answers have been kept" in text
+    assert "interest" not in text
+
+
 def test_closed_pulse_is_410(client, db, make_pulse, survey_answers):
     closed = make_pulse("closed-pulse", status="closed")
     for url in (f"/s/{closed.tokens[0]}", f"/o/{closed.open_token}"):
@@ -165,8 +271,8 @@ def test_invalid_answers_are_shown_beside_fields_with_a_summary_and_kept(client,
     summary = doc.find("div", class_="error-summary")
     links = {a.get("href"): a.text() for a in summary.iter("a")}
     assert links == {
-        "#st_line_of_sight-0": "Question 2: choose the answer closest to your view.",
-        "#k_nps": "Question 9: enter a number from -100 to 100, in digits (like 25 or -10).",
+        "#st_line_of_sight-fieldset": "Question 2: choose the answer closest to your view.",
+        "#k_nps-fieldset": "Question 9: enter a number from -100 to 100, in digits (like 25 or -10).",
     }
     for href in links:
         assert doc.by_id(href[1:]) is not None, f"summary link {href} points nowhere"
@@ -428,11 +534,12 @@ def test_request_log_never_shows_a_survey_token(app, open_pulse, caplog):
     assert "POST /s/<token> HTTP/1.1" in text and "GET /o/<token>?x=1" in text
 
 
-def test_pages_quote_the_group_size_the_reports_apply(client):
+def test_pages_quote_the_group_size_the_reports_apply(client, open_pulse, survey_answers):
     """The promise on the pages is the analysis' own rule, not a copy of it."""
     from analysis.privacy import PrivacyPolicy
 
     policy = PrivacyPolicy()
+    answered(client, open_pulse, survey_answers)
     for url in ("/", "/thanks"):
         page = client.get(url).get_data(as_text=True)
         assert f"smaller than {policy.min_group}" in page or \

@@ -6,10 +6,11 @@ from datetime import date
 
 import sqlite_utils
 
+from analysis.coarsen import merge_plan, role_tiers
 from survey_app.storage.base import StorageError, UnknownPulse, write_transaction
 from survey_app.storage.pulses import STATUSES, get_pulse_row
-from survey_app.storage.roster import erase_contacts
-from survey_app.storage.snapshots import publish_snapshot
+from survey_app.storage.roster import erase_contacts, stored_combinations
+from survey_app.storage.snapshots import latest_snapshot, publish_snapshot
 
 
 def set_pulse_status(db: sqlite_utils.Database, slug: str, status: str) -> None:
@@ -32,6 +33,39 @@ def set_pulse_status(db: sqlite_utils.Database, slug: str, status: str) -> None:
             erase_contacts(db, slug)
     if status == "closed":
         publish_snapshot(db, slug, final=True)
+        with write_transaction(db):
+            _coarsen_over_respondents(db, get_pulse_row(db, slug))
+
+
+def _coarsen_over_respondents(db: sqlite_utils.Database, row) -> None:
+    """Make the closed pulse's own rows as safe as its exports.
+
+    While a pulse is open its responses carry the invitations' groups, which
+    hold five people each but maybe fewer who answered; once it closes,
+    whoever reads the raw file and knows who answered could narrow a
+    response down to those few. So the responses are merged again over the
+    respondents themselves, and their snapshot numbers (which batch of
+    answers published them) are folded into the last one.
+    """
+    slug = row["slug"]
+    breakdowns = tuple(v for v in row["breakdowns"].split(",") if v)
+    levels = tuple(v for v in row["leadership_levels"].split(",") if v)
+    counts = stored_combinations(db, slug, "responses")
+    plan = merge_plan(counts, breakdowns, row["min_group"], tiers=role_tiers(levels))
+    sets = ", ".join(f"{b} = ?" for b in breakdowns)
+    match = " AND ".join(f"{b} IS ?" for b in breakdowns)
+    for combination, target in plan.items():
+        if target != combination:
+            db.execute(
+                f"UPDATE responses SET {sets} WHERE pulse_slug = ? AND {match}",
+                [*target, slug, *combination],
+            )
+    last = latest_snapshot(db, slug)
+    if last is not None:
+        db.execute(
+            "UPDATE responses SET snapshot = ? WHERE pulse_slug = ? AND snapshot IS NOT NULL",
+            [last, slug],
+        )
 
 
 def close_due_pulses(db: sqlite_utils.Database, today: date | None = None) -> list[str]:

@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import FloatField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -32,6 +33,10 @@ MAX_RADIO_CHOICES = 8
 #: End labels of the 0-10 eNPS scale (Reichheld 2003 wording).
 ENPS_LOW_LABEL = "Not at all likely"
 ENPS_HIGH_LABEL = "Extremely likely"
+
+#: Name of the hidden button a radio button's Enter key presses (see
+#: survey/form.html). Item ids cannot hold a '.', so it never clashes.
+ENTER_KEY_BUTTON = "pulse.enter"
 
 #: Field names Flask-WTF adds to every form at runtime.
 _RESERVED_NAMES = frozenset({"csrf_token"})
@@ -93,12 +98,14 @@ class SurveyForm(FlaskForm):
     survey_items: Mapping[str, Item] = {}
     survey_sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
     question_numbers: Mapping[str, int] = {}
+    #: The value of a scale's "Don't know" choice, so the template can set it apart.
+    not_applicable = NOT_APPLICABLE
 
     def answer_errors(self) -> list[tuple[str, str, str]]:
         """``(field name, first message, anchor id)`` for every invalid question.
 
-        The anchor is what the error summary links to: the first radio button
-        of a choice question, otherwise the input itself (GOV.UK pattern).
+        The anchor is what the error summary links to: the question's
+        fieldset (see :func:`anchor_id`).
         """
         found = []
         for name in self.survey_items:
@@ -107,6 +114,22 @@ class SurveyForm(FlaskForm):
                 found.append((name, field.errors[0], anchor_id(field)))
         return found
 
+    def question_after_last_answer(self) -> str | None:
+        """The question after the last one with an answer (None: the end).
+
+        Where Enter on a radio button takes the respondent: people answer in
+        order, so this is the next question.
+        """
+        names = list(self.survey_items)
+        answered = [i for i, name in enumerate(names) if any(v.strip() for v in self[name].raw_data or ())]
+        after = answered[-1] + 1 if answered else 0
+        return names[after] if after < len(names) else None
+
+    @property
+    def enter_pressed(self) -> bool:
+        """True when the post came from Enter on a radio button, not from "Send"."""
+        return self.is_submitted() and ENTER_KEY_BUTTON in request.form
+
     @property
     def csrf_failed(self) -> bool:
         """True when the post was refused because of its CSRF token."""
@@ -114,10 +137,16 @@ class SurveyForm(FlaskForm):
 
 
 def anchor_id(field) -> str:
-    """The id of the element a link to ``field`` should land on."""
-    if isinstance(field, RadioField):
-        return f"{field.id}-0"
-    return field.id
+    """The id of the element a link to ``field`` should land on: its fieldset.
+
+    GOV.UK links to the input and uses JavaScript to scroll its legend into
+    view; without script, a link to the first radio button or to a text box
+    scrolls the question's text and its error message off the top of the
+    screen (issue 12: 133-276 px on a phone). The fieldset starts at the
+    question's text, takes focus (``tabindex="-1"``), shows a focus ring
+    however the link was followed, and the next Tab enters its answers.
+    """
+    return f"{field.id}-fieldset"
 
 
 def _section_of(item: Item, instrument: Instrument) -> tuple[str, str]:

@@ -5,8 +5,9 @@ Every outcome a respondent can meet has its own page and status code, never a
 apart, so a link cannot be used to probe for drafts), a closed pulse (410), a
 link already used or a browser that already answered an open link (409),
 a form with mistakes (422, with every answer kept), a refused CSRF token (400,
-answers kept), and success (303 to the thank-you page, so a reload cannot post
-twice).
+answers kept), Enter pressed on a radio button (200: the form again, answers
+kept, at the next question), and success (303 to the thank-you page, so a
+reload cannot post twice).
 
 Nothing that could identify a respondent is stored with the response: the
 invitation's segments are copied by storage, and the open-link cookie lives
@@ -29,11 +30,17 @@ from flask import (
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.exceptions import HTTPException
 
+from analysis.duration import estimate_minutes, promised_minutes
 from analysis.privacy import PrivacyPolicy
 from survey_app import storage
 from survey_app.db import get_db
 from survey_app.survey import bp
-from survey_app.survey.forms import answers_from_form, build_survey_form, segments_from_form
+from survey_app.survey.forms import (
+    ENTER_KEY_BUTTON,
+    answers_from_form,
+    build_survey_form,
+    segments_from_form,
+)
 
 
 #: Cookie that tells an open link this browser has already answered its pulse.
@@ -58,8 +65,11 @@ STATUS_PAGES = {
     "closed": (
         410,
         "This survey has closed",
-        "Answers are no longer being collected for this pulse. Thank you for "
-        "your interest: the next pulse will come with a new link.",
+        # Worded for both: the page must not tell a used link from an unused
+        # one, or whoever holds the sent links could tell who answered.
+        "Answers are no longer being collected for this pulse. If you answered "
+        "it before it closed, your answers have been kept and will be counted. "
+        "The next pulse will come with a new link.",
     ),
     "already_answered": (
         409,
@@ -67,6 +77,13 @@ STATUS_PAGES = {
         "Each link (and each browser, for a shared link) can answer once, so that "
         "every voice counts the same. Your earlier answers have been kept; "
         "there is nothing more to do.",
+    ),
+    "nothing_to_confirm": (
+        200,
+        "There are no answers to confirm",
+        "This page confirms a survey once its answers have been sent, and "
+        "nothing has been sent from this browser. To take part, open the survey "
+        "link you were sent.",
     ),
     "not_saved": (
         400,
@@ -226,6 +243,10 @@ def _survey(db, pulse, *, ask_segments, token):
     form_class = build_survey_form(instrument, ask_segments=ask_segments, segment_choices=choices)
     form = form_class()
 
+    if form.enter_pressed:
+        # Enter on a radio button (see survey/form.html): nothing is checked
+        # or stored; the same form, answers kept, focus on the next question.
+        return _render_form(form, pulse, 200, focus=form.question_after_last_answer())
     if form.validate_on_submit():
         try:
             storage.submit_response(
@@ -251,7 +272,18 @@ def _survey(db, pulse, *, ask_segments, token):
     code = 200
     if form.is_submitted():
         code = 400 if form.csrf_failed else INVALID_FORM_STATUS
-    return render_template("survey/form.html", form=form, pulse=pulse), code
+    return _render_form(form, pulse, code)
+
+
+def _render_form(form, pulse, code: int, focus: str | None = None):
+    """The form page, with the time its questions take (computed, see analysis.duration)."""
+    asked = list(form.survey_items)
+    return render_template(
+        "survey/form.html", form=form, pulse=pulse, focus=focus,
+        enter_pressed=form.enter_pressed, enter_key_button=ENTER_KEY_BUTTON,
+        minutes=promised_minutes(pulse.instrument, asked),
+        quick_minutes=estimate_minutes(pulse.instrument, asked, optional_answered=False),
+    ), code
 
 
 @bp.get("/thanks")
@@ -259,8 +291,12 @@ def thanks():
     """Where a successful post lands (post/redirect/get): what happens next.
 
     The group-size limits quoted are the analysis side's defaults, so the
-    promise on this page is the rule the reports apply.
+    promise on this page is the rule the reports apply. Opened without
+    having sent anything (a bookmark, a typed address), it says so instead
+    of confirming answers that were never sent.
     """
+    if "answered_title" not in session:
+        return status_page("nothing_to_confirm")
     policy = PrivacyPolicy()
     return render_template(
         "survey/thanks.html",
