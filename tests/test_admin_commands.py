@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from analysis.instrument import load_instrument
 from analysis.strategy import load_strategy
 from survey_app import mail, storage
 from survey_app.admin.commands import COMMANDS
@@ -63,7 +64,8 @@ def test_create_pulse_with_every_option(runner, db):
     result = create(runner, "q1", "--breakdowns", "department,tenure_band",
                     "--close-on", later.isoformat(), "--open-link")
     assert result.exit_code == 0, result.output
-    assert "Created draft pulse 'q1' (2027-Q1) of strategy-pulse v1" in result.output
+    version = load_instrument(DEFAULT_INSTRUMENT).version
+    assert f"Created draft pulse 'q1' (2027-Q1) of strategy-pulse v{version}" in result.output
     pulse = storage.get_pulse(db, "q1")
     assert tuple(pulse.breakdowns) == ("department", "tenure_band")
     assert pulse.close_on == later
