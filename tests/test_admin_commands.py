@@ -308,3 +308,15 @@ def test_a_close_date_that_has_come_is_refused(runner, db):
     result = create(runner, "q1", "--close-on", date.today().isoformat())
     assert result.exit_code == 2 and "choose a day after today" in result.output
     assert storage.list_pulses(db) == []
+
+
+def test_add_people_out_writes_only_their_links(runner, imported, write_roster, tmp_path):
+    out = tmp_path / "joiners-links.csv"
+    result = run(runner, "add-people", imported,
+                 write_roster(roster_text([("Sales", 2)], start=300), "joiners.csv"),
+                 "--out", out)
+    assert result.exit_code == 0, result.output
+    with out.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert sorted(r["email"] for r in rows) == ["person301@example.com", "person302@example.com"]
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600

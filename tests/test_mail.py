@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 import stat
 
 import pytest
@@ -150,3 +151,15 @@ def test_the_defaults_write_to_the_outbox_with_starttls_ready():
     assert Config.SMTP_STARTTLS is True and Config.SMTP_PORT == 587
     settings = MailSettings.from_config({"SMTP_HOST": None})
     assert settings.host is None and settings.starttls and settings.port == 587
+
+
+def test_every_setting_is_in_the_readme():
+    """The configuration table cannot fall behind config.py."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    names = set(re.findall(r"TRINITY_[A-Z_]+", (root / "survey_app" / "config.py").read_text()))
+    readme = (root / "README.md").read_text()
+    assert {"TRINITY_SMTP_HOST", "TRINITY_MAIL_FROM"} <= names
+    for name in sorted(names):
+        assert f"| `{name}` |" in readme, name
