@@ -718,3 +718,23 @@ def test_a_pulse_past_its_close_date_shows_closed_and_sends_nothing(admin_client
                          close_on=date.today() - timedelta(days=1))
     assert "Status closed" in page(admin_client.get("/admin/pulses/due"))
     assert storage.get_pulse(db, "due").status == "closed"
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/pulses/new", "/admin/pulses/q1",
+                                  "/admin/pulses/q1/strategy", "/admin/pulses/q1/roster",
+                                  "/admin/pulses/q1/invitations",
+                                  "/admin/pulses/q1/participation", "/admin/pulses/q1/delete"])
+def test_every_admin_page_is_well_formed_and_every_control_has_a_label(make_admin_app, draft,
+                                                                      html, path):
+    """Keyboard and screen-reader users run pulses too (the survey's own rules)."""
+    client = make_admin_app(WTF_CSRF_ENABLED=True).test_client()
+    tree = html(client.get(path))  # raises on an unmatched end tag
+    labels = {label.get("for") for label in tree.find_all("label")}
+    controls = [c for tag in ("input", "select", "textarea") for c in tree.find_all(tag)
+                if c.get("type") not in ("hidden", "submit")]
+    for control in controls:
+        assert control.get("id") in labels, (path, control)
+    for form in tree.find_all("form"):
+        if form.get("method") == "post":
+            assert form.find("input", name="csrf_token") is not None, (path, form)
+    assert tree.find("h1") is not None
