@@ -738,3 +738,27 @@ def test_every_admin_page_is_well_formed_and_every_control_has_a_label(make_admi
         if form.get("method") == "post":
             assert form.find("input", name="csrf_token") is not None, (path, form)
     assert tree.find("h1") is not None
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"figures-1-label": "Customer satisfaction", "figures-1-value": "80"},
+         "Give the figure a key, such as nps."),
+        ({"figures-1-key": "nps", "figures-1-value": "12"},
+         "The key 'nps' is used by another figure."),
+    ],
+)
+def test_a_figure_row_needs_its_own_key(admin_client, draft, db, changes, message):
+    """Two rows under one key would silently keep only the last."""
+    before = storage.get_pulse(db, draft).strategy
+    response = admin_client.post(f"/admin/pulses/{draft}/strategy", data=strategy_form(**changes))
+    assert response.status_code == 422
+    assert message in page(response)
+    assert storage.get_pulse(db, draft).strategy == before
+
+
+def test_blank_figure_rows_are_left_out(admin_client, draft, db):
+    data = strategy_form(**{f"figures-1-{name}": "" for name in ("key", "label", "value")})
+    assert admin_client.post(f"/admin/pulses/{draft}/strategy", data=data).status_code == 303
+    assert set(storage.get_pulse(db, draft).strategy.customer_figures) == {"nps"}

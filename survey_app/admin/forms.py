@@ -149,6 +149,10 @@ class CreatePulseForm(FlaskForm):
             raise ValidationError(f"{field.data!r} is not one of the instrument files.")
 
 
+#: The fields of a customer figure's row.
+FIGURE_FIELDS = ("key", "label", "value", "unit", "min", "max")
+
+
 class FigureForm(Form):
     """One customer figure's row (no CSRF of its own: it lives inside StrategyForm)."""
 
@@ -221,21 +225,40 @@ class StrategyForm(FlaskForm):
         for _ in range(SPARE_FIGURE_ROWS):
             self.figures.append_entry()
 
+    def _filled_rows(self):
+        """The figure rows with anything typed in them (blank rows are left out)."""
+        for entry in self.figures:
+            row = entry.form
+            if any((row[k].data or "").strip() for k in FIGURE_FIELDS):
+                yield row
+
+    def _row_problems(self) -> bool:
+        """A key missing or given twice: put on the row, since a file cannot say it."""
+        seen, ok = set(), True
+        for row in self._filled_rows():
+            key = (row.key.data or "").strip()
+            problem = ("Give the figure a key, such as nps." if not key else
+                       f"The key {key!r} is used by another figure." if key in seen else None)
+            if problem:
+                row.key.errors = list(row.key.errors) + [problem]
+                ok = False
+            seen.add(key)
+        return ok
+
     def as_data(self) -> dict:
         """The fields in the strategy file's structure (docs/strategy.md)."""
         figures = {}
-        for entry in self.figures:
-            row = entry.form
-            if not any((row[k].data or "").strip() for k in ("key", "label", "value", "min",
-                                                             "max", "unit")):
-                continue
+        for row in self._filled_rows():
+            key = (row.key.data or "").strip()
+            if not key or key in figures:
+                continue  # _row_problems puts these on the row
             figure = {"label": (row.label.data or "").strip(),
                       "unit": (row.unit.data or "").strip()}
             for name in ("value", "min", "max"):
                 number = _number(row[name].data)
                 if number is not None:
                     figure[name] = number
-            figures[(row.key.data or "").strip()] = figure
+            figures[key] = figure
         return {
             "format": STRATEGY_FORMAT,
             "goals": _lines(self.goals.data),
@@ -269,13 +292,17 @@ class StrategyForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
             return False
+        rows_ok = self._row_problems()
         try:
-            self.strategy = parse_strategy(self.as_data(), source="the form")
+            strategy = parse_strategy(self.as_data(), source="the form")
         except StrategyFileError as exc:
             for problem in exc.problems:
                 field, message = self._field_for(problem)
                 field.errors = list(field.errors) + [message]
             return False
+        if not rows_ok:
+            return False
+        self.strategy = strategy
         return True
 
 
