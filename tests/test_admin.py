@@ -320,6 +320,11 @@ def test_saving_the_strategy_form_replaces_the_statement(admin_client, draft, db
         ({"figures-0-key": "Net Promoter"}, "bad figure key"),
         ({"figures-0-key": "csat"}, "'k_nps' asks for the customer figure 'nps'"),
         ({"previous_goals": "x" * 301}, "Line 1: is 301 characters long"),
+        # Two rows under one key would silently keep only the last.
+        ({"figures-1-label": "Customer satisfaction", "figures-1-value": "80"},
+         "Give the figure a key, such as nps."),
+        ({"figures-1-key": "nps", "figures-1-value": "12"},
+         "The key 'nps' is used by another figure."),
     ],
 )
 def test_every_line_of_the_strategy_form_is_validated(admin_client, draft, db, changes, message):
@@ -738,24 +743,6 @@ def test_every_admin_page_is_well_formed_and_every_control_has_a_label(make_admi
         if form.get("method") == "post":
             assert form.find("input", name="csrf_token") is not None, (path, form)
     assert tree.find("h1") is not None
-
-
-@pytest.mark.parametrize(
-    "changes, message",
-    [
-        ({"figures-1-label": "Customer satisfaction", "figures-1-value": "80"},
-         "Give the figure a key, such as nps."),
-        ({"figures-1-key": "nps", "figures-1-value": "12"},
-         "The key 'nps' is used by another figure."),
-    ],
-)
-def test_a_figure_row_needs_its_own_key(admin_client, draft, db, changes, message):
-    """Two rows under one key would silently keep only the last."""
-    before = storage.get_pulse(db, draft).strategy
-    response = admin_client.post(f"/admin/pulses/{draft}/strategy", data=strategy_form(**changes))
-    assert response.status_code == 422
-    assert message in page(response)
-    assert storage.get_pulse(db, draft).strategy == before
 
 
 def test_blank_figure_rows_are_left_out(admin_client, draft, db):
