@@ -749,3 +749,18 @@ def test_blank_figure_rows_are_left_out(admin_client, draft, db):
     data = strategy_form(**{f"figures-1-{name}": "" for name in ("key", "label", "value")})
     assert admin_client.post(f"/admin/pulses/{draft}/strategy", data=data).status_code == 303
     assert set(storage.get_pulse(db, draft).strategy.customer_figures) == {"nps"}
+
+
+# Storage reloads the stored instrument on every read and warns each time;
+# what is checked here is that the admin is shown the warning once.
+@pytest.mark.filterwarnings("ignore::analysis.duration.InstrumentTimeWarning")
+def test_an_instrument_promising_too_little_time_is_created_with_a_warning(admin_client, db):
+    """The loader's warning reaches the admin instead of a log nobody reads."""
+    text = DEFAULT_INSTRUMENT_TEXT.replace("\nminutes = ", "\nminutes = 1 # ", 1)
+    assert text != DEFAULT_INSTRUMENT_TEXT
+    response = create(admin_client, "quick", instrument_file="",
+                      instrument_upload=upload(text, "quick.toml"))
+    assert response.status_code == 303, page(response)
+    shown = page(admin_client.get(response.headers["Location"]))
+    assert "Warning: quick.toml: [instrument] 'minutes' is 1" in shown
+    assert storage.get_pulse(db, "quick") is not None

@@ -320,3 +320,15 @@ def test_add_people_out_writes_only_their_links(runner, imported, write_roster, 
         rows = list(csv.DictReader(fh))
     assert sorted(r["email"] for r in rows) == ["person301@example.com", "person302@example.com"]
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+# Storage reloads the stored instrument on every read and warns each time;
+# what is checked here is that the admin is shown the warning once.
+@pytest.mark.filterwarnings("ignore::analysis.duration.InstrumentTimeWarning")
+def test_create_pulse_prints_the_loaders_warning(runner, db, tmp_path):
+    quick = tmp_path / "quick.toml"
+    quick.write_text(DEFAULT_INSTRUMENT.read_text().replace("\nminutes = ", "\nminutes = 1 # ", 1))
+    result = run(runner, "create-pulse", "q1", "--instrument", quick, "--period", "2027-Q1",
+                 "--title", "t", "--strategy", EXAMPLE_STRATEGY)
+    assert result.exit_code == 0, result.output
+    assert f"Warning: {quick}: [instrument] 'minutes' is 1" in result.output

@@ -19,12 +19,13 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from analysis.instrument import SEGMENTS, InstrumentError, load_instrument
+from analysis.instrument import SEGMENTS, InstrumentError
 from analysis.strategy import Strategy, StrategyFileError, load_strategy
 from survey_app import mail, storage
 from survey_app.admin import pending
 from survey_app.admin.access import audit
 from survey_app.admin.forms import check_close_on
+from survey_app.admin.instruments import read_instrument
 from survey_app.admin.links import invitation_urls, links_csv
 from survey_app.commands import DEFAULT_BASE_URL, BadInput, _open_database, _unknown_survey
 
@@ -163,9 +164,11 @@ def create_pulse_command(slug, instrument_path, period, title, strategy_path, br
             --period 2027-Q1 --title "Strategy pulse, Q1 2027" --close-on 2027-02-15
     """
     try:
-        instrument = load_instrument(instrument_path)
+        instrument, notes = read_instrument(instrument_path)
     except InstrumentError as exc:
         raise BadInput(str(exc)) from None
+    for note in notes:
+        click.echo(f"Warning: {note}", err=True)
     strategy = Strategy()
     if strategy_path is not None:
         try:

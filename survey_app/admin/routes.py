@@ -20,10 +20,9 @@ from flask import (
     request,
     url_for,
 )
-
 from wtforms.fields.choices import SelectChoice
 
-from analysis.instrument import InstrumentError, load_instrument, parse_instrument_text
+from analysis.instrument import InstrumentError
 from analysis.privacy import PrivacyPolicy
 from analysis.strategy import Strategy, StrategyFileError, parse_strategy_text
 from survey_app import mail, storage
@@ -41,13 +40,12 @@ from survey_app.admin.forms import (
     StrategyUploadForm,
     uploaded_text,
 )
+from survey_app.admin.instruments import INSTRUMENTS_DIR, read_instrument, valid_instrument_files
 from survey_app.admin.links import invitation_urls, links_csv
 from survey_app.db import get_db
 
 #: Status of a page sent back with problems: the form is shown again, nothing stored.
 INVALID = 422
-#: The folder of instrument files offered when creating a pulse.
-INSTRUMENTS_DIR = Path(__file__).resolve().parents[2] / "instruments"
 #: Allowed status changes: button name -> (from, to).
 TRANSITIONS = {
     "open": ("draft", "open"),
@@ -97,20 +95,9 @@ def _instrument_dir() -> Path:
 
 
 def _instrument_choices() -> list[SelectChoice]:
-    """The valid instrument files of the instruments folder, as select choices.
-
-    Files that do not load (a strategy file kept beside them, a draft with a
-    mistake) are not offered: a pulse can only be created from a valid one.
-    """
-    choices = []
-    for path in sorted(_instrument_dir().glob("*.toml")):
-        try:
-            instrument = load_instrument(path)
-        except (InstrumentError, UnicodeDecodeError):
-            continue
-        choices.append(
-            SelectChoice(path.name, f"{instrument.title} (v{instrument.version}, {path.name})"))
-    return choices
+    """The valid instrument files of the instruments folder, as select choices."""
+    return [SelectChoice(name, f"{i.title} (v{i.version}, {name})")
+            for name, i in valid_instrument_files(_instrument_dir())]
 
 
 def _totals(db, pulse) -> dict:
@@ -142,16 +129,17 @@ def new_pulse():
     if not form.is_submitted():
         return render_template("admin/new_pulse.html", form=form)
     ok = form.validate()
-    instrument, strategy = None, Strategy()
+    instrument, strategy, notes = None, Strategy(), []
     upload = uploaded_text(form.instrument_upload)
     if upload is not None:
         try:
-            instrument = parse_instrument_text(upload, source=form.instrument_upload.data.filename)
+            instrument, notes = read_instrument(text=upload,
+                                                source=form.instrument_upload.data.filename)
         except InstrumentError as exc:
             form.instrument_upload.errors.append(str(exc))
     elif ok and form.instrument_file.data:
         try:
-            instrument = load_instrument(_instrument_dir() / form.instrument_file.data)
+            instrument, notes = read_instrument(_instrument_dir() / form.instrument_file.data)
         except InstrumentError as exc:
             form.instrument_file.errors.append(str(exc))
     strategy_text = uploaded_text(form.strategy_upload)
@@ -179,6 +167,8 @@ def new_pulse():
     _record("create pulse", pulse.slug,
             f"instrument {instrument.id} v{instrument.version}, period {pulse.period}")
     flash(f"Pulse '{pulse.slug}' created as a draft.")
+    for note in notes:
+        flash(f"Warning: {note}", "error")
     return redirect(url_for("admin.pulse", slug=pulse.slug), 303)
 
 
