@@ -315,8 +315,8 @@ class StrategyUploadForm(FlaskForm):
 class RosterUploadForm(FlaskForm):
     file = FileField(
         "Roster (CSV)", validators=[FileRequired("Choose a CSV file.")],
-        description="A header row with email, department, team, tenure_band, role_level, "
-                    "then one person per line.",
+        description="A header row (email, department, and team, tenure_band, role_level "
+                    "when you have them), then one person per line.",
     )
     submit = SubmitField("Check the roster")
 
