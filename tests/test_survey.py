@@ -544,3 +544,14 @@ def test_pages_quote_the_group_size_the_reports_apply(client, open_pulse, survey
         page = client.get(url).get_data(as_text=True)
         assert f"smaller than {policy.min_group}" in page or \
             f"fewer than {policy.min_group} people" in page, url
+
+
+def test_a_pulse_past_its_close_date_closes_when_a_link_is_opened(client, db, instrument, strategy):
+    from datetime import date, timedelta
+
+    storage.create_pulse(db, slug="late", title="Late", period="2026-Q4", instrument=instrument,
+                         strategy=strategy, status="open", open_link=True,
+                         close_on=date.today() - timedelta(days=1))
+    (token,) = storage.add_invitations(db, "late", [{"department": "Sales"}])
+    assert client.get(f"/s/{token}").status_code == 410
+    assert storage.get_pulse(db, "late").status == "closed"

@@ -201,10 +201,22 @@ def index():
     return render_template("survey/index.html", min_group=PrivacyPolicy().min_group)
 
 
+def _survey_db():
+    """The database, with pulses past their close date closed first.
+
+    A pulse closes itself on its ``close_on`` day: checked when someone opens
+    a link (one indexed query), so no scheduler is needed and nobody can
+    answer a pulse that should have closed.
+    """
+    db = get_db()
+    storage.close_due_pulses(db)
+    return db
+
+
 @bp.route("/s/<token>", methods=["GET", "POST"])
 def invitation(token: str):
     """A personal invitation: one response per link."""
-    db = get_db()
+    db = _survey_db()
     found = storage.find_invitation(db, token)
     if found is None:
         return status_page("unknown_link")
@@ -223,7 +235,7 @@ def invitation(token: str):
 @bp.route("/o/<open_token>", methods=["GET", "POST"])
 def open_link(open_token: str):
     """The pulse's shared link: one response per browser, segments asked."""
-    db = get_db()
+    db = _survey_db()
     pulse = storage.get_pulse_by_open_token(db, open_token)
     unavailable = _pulse_unavailable(pulse)
     if unavailable:
