@@ -165,6 +165,11 @@ class StrategyProblem:
     ``field`` is the key as written in the file (``goals``,
     ``customer_figures.nps.value``); ``position`` the 1-based place in a list
     (the third goal is position 3), ``line`` the file line when it is known.
+
+    Example
+    -------
+    >>> StrategyProblem("goals", "is empty", position=2, line=3).describe("q1.toml")
+    'q1.toml, line 3: goals #2: is empty'
     """
 
     field: str
