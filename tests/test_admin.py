@@ -764,3 +764,13 @@ def test_an_instrument_promising_too_little_time_is_created_with_a_warning(admin
     shown = page(admin_client.get(response.headers["Location"]))
     assert "Warning: quick.toml: [instrument] 'minutes' is 1" in shown
     assert storage.get_pulse(db, "quick") is not None
+
+
+def test_the_invitations_page_says_when_links_do_not_work_yet(admin_client, draft):
+    assert "links sent now only open the survey once you open the pulse" in page(
+        admin_client.get(f"/admin/pulses/{draft}/invitations"))
+    admin_client.post(f"/admin/pulses/{draft}/open")
+    shown = page(admin_client.get(f"/admin/pulses/{draft}/invitations"))
+    assert "only open the survey once" not in shown and "no links can be sent" not in shown
+    admin_client.post(f"/admin/pulses/{draft}/close")
+    assert "no links can be sent" in page(admin_client.get(f"/admin/pulses/{draft}/invitations"))
