@@ -298,6 +298,7 @@ COMMANDS = (
 def register_commands(app) -> None:
     """Attach every command to ``app.cli``."""
     from survey_app.admin.commands import COMMANDS as ADMIN_COMMANDS
+    from survey_app.auth.commands import ACCOUNT_COMMANDS
 
-    for command in COMMANDS + ADMIN_COMMANDS:
+    for command in COMMANDS + ACCOUNT_COMMANDS + ADMIN_COMMANDS:
         app.cli.add_command(command)

@@ -20,14 +20,24 @@ SECRET_KEY_FILE = "secret_key"
 DEFAULT_DATABASE_FILE = "trinity.sqlite3"
 
 
+def _env_number(name: str, default, kind=int):
+    """``$name`` as a number, ``default`` when unset; a clear error when it is not one."""
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a {'whole ' if kind is int else ''}number, "
+                           f"got {value!r}") from None
+
+
 def _port_from_environment(name: str, default: int) -> int:
     """A TCP port from the environment; a typo stops the app with the variable named."""
-    raw = os.environ.get(name)
-    if not raw:
-        return default
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise RuntimeError(f"{name} must be a port number from 1 to 65535, got {raw!r}")
-    return int(raw)
+    port = _env_number(name, default)
+    if not 0 < port < 65536:
+        raise RuntimeError(f"{name} must be a port number from 1 to 65535, got {port}")
+    return port
 
 
 class Config:
@@ -53,6 +63,14 @@ class Config:
         so passwords and links never cross the network in clear.
     TRINITY_MAIL_FROM
         The sender address of invitation mails.
+    TRINITY_ARGON2_MEMORY_KIB, TRINITY_ARGON2_TIME_COST, TRINITY_ARGON2_PARALLELISM
+        The cost of argon2id password hashes; default OWASP's minimum
+        (19456 KiB, 2, 1). Lower values are refused outside tests; raising
+        them rehashes each password at its owner's next login.
+    TRINITY_LOGIN_FREE_FAILURES, TRINITY_LOGIN_BASE_DELAY, TRINITY_LOGIN_MAX_DELAY
+        Login throttling per (account, address) pair: failures before the
+        first delay (5), the first delay in seconds (1, doubled at each
+        further failure) and its cap in seconds (300).
     """
 
     SECRET_KEY = os.environ.get("TRINITY_SECRET_KEY") or None
@@ -74,6 +92,20 @@ class Config:
     SMTP_PASSWORD = os.environ.get("TRINITY_SMTP_PASSWORD") or None
     SMTP_STARTTLS = os.environ.get("TRINITY_SMTP_STARTTLS", "1") != "0"
     MAIL_FROM = os.environ.get("TRINITY_MAIL_FROM") or "pulse@localhost"
+
+    # Accounts (docs/accounts.md). Flask-Login drops a session used from
+    # another address or browser ("strong" session protection).
+    SESSION_PROTECTION = "strong"
+    PASSWORD_HASH_PARAMS = {
+        "memory_cost": _env_number("TRINITY_ARGON2_MEMORY_KIB", 19456),
+        "time_cost": _env_number("TRINITY_ARGON2_TIME_COST", 2),
+        "parallelism": _env_number("TRINITY_ARGON2_PARALLELISM", 1),
+    }
+    LOGIN_THROTTLE_FREE_FAILURES = _env_number("TRINITY_LOGIN_FREE_FAILURES", 5)
+    LOGIN_THROTTLE_BASE_DELAY = _env_number("TRINITY_LOGIN_BASE_DELAY", 1.0, float)
+    LOGIN_THROTTLE_MAX_DELAY = _env_number("TRINITY_LOGIN_MAX_DELAY", 300.0, float)
+    #: A pair whose last failure is older than this (seconds) starts afresh.
+    LOGIN_THROTTLE_FORGET_AFTER = 24 * 3600.0
 
 
 def load_or_create_secret_key(instance_path: str | os.PathLike) -> str:

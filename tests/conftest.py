@@ -13,9 +13,13 @@ Other test modules build on these:
   and invitations; ``open_pulse`` - an open one, ready to answer.
 - ``survey_answers`` - a complete, valid form post for the default instrument.
 - ``html`` - parse a response into a small element tree for markup checks.
-- ``admin_app`` / ``admin_client`` - the app with an ``admin`` user logged in
-  (through the stand-in of ``survey_app.admin.access``); ``make_admin_app``
-  for other settings (CSRF on, another role).
+- ``auth_app`` / ``auth_client`` - the app with a cheap argon2 cost
+  (:data:`FAST_PASSWORD_HASH`), for tests that sign in many times;
+  ``people`` - one account per role there (the manager's department is
+  :data:`MANAGER_DEPARTMENT`); ``login`` - sign a client in.
+- ``admin_app`` / ``admin_client`` - the app and a client signed in as an
+  ``admin``; ``make_admin_app(role, **config)`` for another role or settings
+  (CSRF on, SMTP), ``sign_in`` to sign a client in through the login page.
 - ``roster_text`` - a roster CSV's text from (department, count) pairs;
   ``write_roster`` writes one to a file under ``tmp_path``.
 - ``smtp_server`` - a real SMTP server on localhost that keeps what it receives;
@@ -83,6 +87,13 @@ SAMPLE_ROSTER = tuple(
 
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
 
+#: argon2id at its cheapest, so that tests signing in a hundred times stay
+#: fast. Only tests that ask for it (``auth_app``) get it; the default
+#: settings meet OWASP's minimum, which tests/test_auth.py checks.
+FAST_PASSWORD_HASH = {"memory_cost": 8, "time_cost": 1, "parallelism": 1}
+#: The department of the ``people`` fixture's manager.
+MANAGER_DEPARTMENT = "Sales"
+
 
 @dataclass(frozen=True)
 class PulseFixture:
@@ -136,6 +147,51 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@dataclass(frozen=True)
+class Person:
+    """An account a test can sign in with."""
+
+    email: str
+    role: str
+    password: str
+
+
+@pytest.fixture
+def auth_app(make_app):
+    return make_app(PASSWORD_HASH_PARAMS=FAST_PASSWORD_HASH)
+
+
+@pytest.fixture
+def auth_client(auth_app):
+    return auth_app.test_client()
+
+
+@pytest.fixture
+def people(auth_app):
+    """One account per role (the demo's), keyed by role."""
+    from survey_app.auth import create_demo_accounts
+    from survey_app.db import get_db
+
+    with auth_app.app_context():
+        created = create_demo_accounts(get_db(), MANAGER_DEPARTMENT)
+    return {role: Person(email, role, password) for email, role, password in created}
+
+
+@pytest.fixture
+def login():
+    """``login(client, person_or_email, password=None, next=None, addr=None)`` -> response."""
+
+    def sign_in(client, who, password=None, *, next=None, addr=None):
+        email = who.email if isinstance(who, Person) else who
+        password = who.password if password is None and isinstance(who, Person) else password
+        url = "/login" if next is None else f"/login?next={next}"
+        environ = {"REMOTE_ADDR": addr} if addr else {}
+        return client.post(url, data={"email": email, "password": password},
+                           environ_base=environ)
+
+    return sign_in
 
 
 @pytest.fixture
@@ -240,8 +296,8 @@ def survey_answers(instrument):
 
 #: The roster file's header row (issue 7).
 ROSTER_HEADER = "email,department,team,tenure_band,role_level"
-#: The user the admin tests act as.
-ADMIN_USER = {"email": "admin@example.com", "role": "admin"}
+#: The password of the accounts ``make_admin_app`` signs in with.
+ADMIN_TEST_PASSWORD = "admin test password 1"
 
 
 def roster_text(groups, *, start=0, domain="example.com", managers=False):
@@ -294,24 +350,49 @@ def write_roster(tmp_path):
     return write
 
 
+def sign_in(client, email, password=ADMIN_TEST_PASSWORD):
+    """Sign ``client`` in through the login page (its CSRF token too, when on)."""
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page)
+    data = {"email": email, "password": password}
+    if token:
+        data["csrf_token"] = token.group(1)
+    response = client.post("/login", data=data)
+    assert response.status_code in (302, 303), response.get_data(as_text=True)
+    return client
+
+
 @pytest.fixture
 def make_admin_app(make_app):
-    """Factory: the app with a logged-in user (default: an admin)."""
+    """Factory: ``make_admin_app(role="admin", **config)`` -> (app, signed-in client).
 
-    def make(user=ADMIN_USER, **overrides):
-        return make_app(ACCESS_STAND_IN_USER=user, **overrides)
+    The account ``<role>@example.com`` is created once per database (every
+    app of a test shares it); a manager belongs to :data:`MANAGER_DEPARTMENT`.
+    """
+    from survey_app.auth import create_account
+    from survey_app.db import get_db
+    from survey_app.storage import get_user_by_email
+
+    def make(role="admin", **overrides):
+        app = make_app(PASSWORD_HASH_PARAMS=FAST_PASSWORD_HASH, **overrides)
+        email = f"{role}@example.com"
+        with app.app_context():
+            if get_user_by_email(get_db(), email) is None:
+                create_account(get_db(), email, role, ADMIN_TEST_PASSWORD,
+                               MANAGER_DEPARTMENT if role == "manager" else None)
+        return app, sign_in(app.test_client(), email)
 
     return make
 
 
 @pytest.fixture
 def admin_app(make_admin_app):
-    return make_admin_app()
+    return make_admin_app()[0]
 
 
 @pytest.fixture
-def admin_client(admin_app):
-    return admin_app.test_client()
+def admin_client(make_admin_app):
+    return make_admin_app()[1]
 
 
 # --------------------------------------------------------------------------

@@ -108,7 +108,7 @@ def admin_get_urls(app, slug="q1"):
 
 
 def test_nobody_logged_in_is_sent_to_login_from_every_admin_page(app, client):
-    """Without accounts merged, the stand-in has no user: the area is closed."""
+    """Sent to sign in, and back to the page afterwards."""
     urls = admin_get_urls(app)
     assert len(urls) >= 8
     for url in urls:
@@ -119,8 +119,7 @@ def test_nobody_logged_in_is_sent_to_login_from_every_admin_page(app, client):
 
 @pytest.mark.parametrize("role", ["analyst", "ceo", "manager"])
 def test_other_roles_get_403_on_every_admin_page_and_post(make_admin_app, role):
-    app = make_admin_app({"email": "x@example.com", "role": role, "department": "Sales"})
-    client = app.test_client()
+    app, client = make_admin_app(role)
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("admin."):
             continue
@@ -475,9 +474,8 @@ def test_sending_writes_one_private_mail_per_person_whose_link_works(admin_clien
 
 
 def test_sending_through_smtp(make_admin_app, smtp_server):
-    app = make_admin_app(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port, SMTP_STARTTLS=False,
-                         MAIL_FROM="hr@example.com")
-    client = app.test_client()
+    app, client = make_admin_app(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port,
+                                 SMTP_STARTTLS=False, MAIL_FROM="hr@example.com")
     assert create(client).status_code == 303
     import_roster(client, "q1", roster_text(BIG_GROUPS))
     client.post("/admin/pulses/q1/open")
@@ -488,8 +486,8 @@ def test_sending_through_smtp(make_admin_app, smtp_server):
 
 
 def test_an_unreachable_mail_server_is_said_on_the_page(make_admin_app, unused_port):
-    app = make_admin_app(SMTP_HOST="127.0.0.1", SMTP_PORT=unused_port, SMTP_STARTTLS=False)
-    client = app.test_client()
+    app, client = make_admin_app(SMTP_HOST="127.0.0.1", SMTP_PORT=unused_port,
+                                 SMTP_STARTTLS=False)
     create(client)
     import_roster(client, "q1", roster_text(BIG_GROUPS))
     response = client.post("/admin/pulses/q1/invitations/send")
@@ -612,14 +610,12 @@ def test_every_post_of_the_admin_area_needs_a_csrf_token(make_admin_app, db):
     Every form gets data it would accept with a token, so a view that forgot
     the check would answer 200 or 303 (and change something) instead.
     """
-    app = make_admin_app(WTF_CSRF_ENABLED=True)
-    plain = make_admin_app()
-    plain_client = plain.test_client()
+    app, client = make_admin_app(WTF_CSRF_ENABLED=True)
+    _, plain_client = make_admin_app()
     assert create(plain_client).status_code == 303
     import_roster(plain_client, "q1", roster_text(BIG_GROUPS))
     upload_id = pending.save(app.instance_path, "q1", "r.csv", roster_text(BIG_GROUPS))
     before = counts(db)
-    client = app.test_client()
     posts = [r for r in app.url_map.iter_rules()
              if r.endpoint.startswith("admin.") and "POST" in r.methods]
     assert len(posts) >= 13
@@ -732,7 +728,7 @@ def test_a_pulse_past_its_close_date_shows_closed_and_sends_nothing(admin_client
 def test_every_admin_page_is_well_formed_and_every_control_has_a_label(make_admin_app, draft,
                                                                       html, path):
     """Keyboard and screen-reader users run pulses too (the survey's own rules)."""
-    client = make_admin_app(WTF_CSRF_ENABLED=True).test_client()
+    _, client = make_admin_app(WTF_CSRF_ENABLED=True)
     tree = html(client.get(path))  # raises on an unmatched end tag
     labels = {label.get("for") for label in tree.find_all("label")}
     controls = [c for tag in ("input", "select", "textarea") for c in tree.find_all(tag)
@@ -774,3 +770,26 @@ def test_the_invitations_page_says_when_links_do_not_work_yet(admin_client, draf
     assert "only open the survey once" not in shown and "no links can be sent" not in shown
     admin_client.post(f"/admin/pulses/{draft}/close")
     assert "no links can be sent" in page(admin_client.get(f"/admin/pulses/{draft}/invitations"))
+
+
+def test_every_pulse_change_and_links_download_is_in_the_audit_log(admin_client, db):
+    """Who changed a pulse, and who downloaded its links, with the admin as actor."""
+    assert create(admin_client).status_code == 303
+    admin_client.post("/admin/pulses/q1/strategy", data=strategy_form())
+    import_roster(admin_client, "q1", roster_text(BIG_GROUPS))
+    admin_client.post("/admin/pulses/q1/open")
+    admin_client.post("/admin/pulses/q1/invitations/send")
+    admin_client.post("/admin/pulses/q1/invitations/download")
+    admin_client.post("/admin/pulses/q1/invitations/resend", data={"email": "person1@example.com"})
+    post_file(admin_client, "/admin/pulses/q1/people", roster_text([("Sales", 1)], start=90),
+              "late.csv")
+    admin_client.post("/admin/pulses/q1/close")
+    admin_client.post("/admin/pulses/q1/reopen")
+    admin_client.post("/admin/pulses/q1/delete", data={"confirm": "q1"})
+    entries = [e for e in storage.list_audit(db) if e.subject == "q1"]
+    assert {e.actor for e in entries} == {"admin@example.com"}
+    assert sorted(e.action for e in entries) == sorted([
+        "create pulse", "change strategy", "import roster", "open pulse", "send links",
+        "download links", "send links", "add people", "send links", "close pulse",
+        "reopen pulse", "delete pulse"])
+    assert all("/s/" not in e.detail for e in entries), "a link must never reach the log"

@@ -332,3 +332,14 @@ def test_create_pulse_prints_the_loaders_warning(runner, db, tmp_path):
                  "--title", "t", "--strategy", EXAMPLE_STRATEGY)
     assert result.exit_code == 0, result.output
     assert f"Warning: {quick}: [instrument] 'minutes' is 1" in result.output
+
+
+def test_the_commands_write_the_audit_log(runner, imported, db, tmp_path, write_roster):
+    run(runner, "invite", imported, "--out", tmp_path / "links.csv")
+    run(runner, "add-people", imported, write_roster(roster_text([("Sales", 1)], start=70)))
+    run(runner, "delete-pulse", imported, "--confirm", imported)
+    entries = [e for e in storage.list_audit(db) if e.subject == imported]
+    assert sorted(e.action for e in entries) == sorted([
+        "create pulse", "import roster", "download links", "add people", "send links",
+        "delete pulse"])
+    assert all(e.actor.startswith("command line") for e in entries)

@@ -23,7 +23,6 @@ from analysis.instrument import SEGMENTS, InstrumentError
 from analysis.strategy import Strategy, StrategyFileError, load_strategy
 from survey_app import mail, storage
 from survey_app.admin import pending
-from survey_app.admin.access import audit
 from survey_app.admin.forms import check_close_on
 from survey_app.admin.instruments import read_instrument
 from survey_app.admin.links import invitation_urls, links_csv
@@ -110,7 +109,7 @@ def _deliver(db, pulse, *, emails, send: bool, out: Path | None, base_url: str) 
     rows = invitation_urls(issued, base_url)
     if out is not None:
         _write_links_file(out, rows)
-        audit(db, _actor(), "download links", pulse.slug, f"{len(rows)} link(s) to {out}")
+        storage.audit(db, _actor(), "download links", pulse.slug, f"{len(rows)} link(s) to {out}")
         click.echo(f"Wrote {len(rows)} link(s) to {out}.")
         click.echo(LINKS_FILE_WARNING)
         return
@@ -124,7 +123,7 @@ def _deliver(db, pulse, *, emails, send: bool, out: Path | None, base_url: str) 
     except mail.MailError as exc:
         raise BadInput(f"{exc}; the links issued just now were not all sent, run the "
                        "command again once the mail server works") from None
-    audit(db, _actor(), "send links", pulse.slug, f"{report.sent} mail(s)")
+    storage.audit(db, _actor(), "send links", pulse.slug, f"{report.sent} mail(s)")
     if report.outbox is not None:
         click.echo(f"Wrote {report.sent} invitation mail(s) into {report.outbox}.")
     else:
@@ -192,7 +191,7 @@ def create_pulse_command(slug, instrument_path, period, title, strategy_path, br
             )
         except storage.StorageError as exc:
             raise BadInput(str(exc)) from None
-        audit(db, _actor(), "create pulse", slug,
+        storage.audit(db, _actor(), "create pulse", slug,
               f"instrument {instrument.id} v{instrument.version}, period {period}")
     finally:
         db.close()
@@ -229,7 +228,7 @@ def import_roster_command(slug, roster: Path):
             count = storage.import_roster(db, slug, entries)
         except storage.StorageError as exc:
             raise BadInput(str(exc)) from None
-        audit(db, _actor(), "import roster", slug, f"{count} invitation(s) from {roster}")
+        storage.audit(db, _actor(), "import roster", slug, f"{count} invitation(s) from {roster}")
     finally:
         db.close()
     click.echo(f"Imported {count} people into '{slug}'.")
@@ -293,7 +292,7 @@ def add_people_command(slug, roster: Path, out: Path | None, base_url: str):
             count = storage.add_people(db, slug, entries)
         except storage.StorageError as exc:
             raise BadInput(str(exc)) from None
-        audit(db, _actor(), "add people", slug, f"{count} invitation(s) from {roster}")
+        storage.audit(db, _actor(), "add people", slug, f"{count} invitation(s) from {roster}")
         click.echo(f"Added {count} people to '{slug}'.")
         _deliver(db, pulse, emails=[e.email for e in entries], send=out is None, out=out,
                  base_url=base_url)
@@ -322,7 +321,7 @@ def delete_pulse_command(slug, confirm: str):
             storage.delete_pulse(db, slug, confirm=confirm)
         except storage.StorageError as exc:
             raise BadInput(str(exc)) from None
-        audit(db, _actor(), "delete pulse", slug)
+        storage.audit(db, _actor(), "delete pulse", slug)
     finally:
         db.close()
     pending.discard(current_app.instance_path, slug)

@@ -20,6 +20,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from analysis.instrument import InstrumentError
@@ -27,7 +28,6 @@ from analysis.privacy import PrivacyPolicy
 from analysis.strategy import Strategy, StrategyFileError, parse_strategy_text
 from survey_app import mail, storage
 from survey_app.admin import bp, pending
-from survey_app.admin.access import audit, current_user, roles_required
 from survey_app.admin.forms import (
     MAX_UPLOAD_BYTES,
     ConfirmImportForm,
@@ -42,6 +42,7 @@ from survey_app.admin.forms import (
 )
 from survey_app.admin.instruments import INSTRUMENTS_DIR, read_instrument, valid_instrument_files
 from survey_app.admin.links import invitation_urls, links_csv
+from survey_app.auth import roles_required
 from survey_app.db import get_db
 
 #: Status of a page sent back with problems: the form is shown again, nothing stored.
@@ -74,7 +75,8 @@ def _too_large(exc):
 
 
 def _record(action: str, subject: str, detail: str = "") -> None:
-    audit(get_db(), current_user, action, subject, detail)
+    """Write the change to the audit log, with the signed-in admin as actor."""
+    storage.audit(get_db(), current_user._get_current_object(), action, subject, detail)
 
 
 def _close_due() -> None:
