@@ -391,9 +391,13 @@ def test_the_preview_shows_groups_and_merges_and_imports_nothing_yet(admin_clien
 
 
 def test_confirming_imports_the_roster_and_removes_the_kept_file(admin_client, draft, db,
-                                                                 admin_app):
+                                                                 admin_app, html):
     preview, done = import_roster(admin_client, draft, roster_text(BIG_GROUPS))
     assert "None: every group has at least 5 people." in page(preview)
+    # Import and cancel each carry the id; a page's ids stay unique.
+    ids = [n.get("id") for n in html(preview).iter() if n.get("id")]
+    assert len(ids) == len(set(ids))
+    assert len(html(preview).find_all("input", name="upload")) == 2
     assert done.status_code == 303
     assert done.headers["Location"].endswith(f"/admin/pulses/{draft}/invitations")
     assert invitation_count(db, draft) == 11
@@ -739,6 +743,8 @@ def test_every_admin_page_is_well_formed_and_every_control_has_a_label(make_admi
         if form.get("method") == "post":
             assert form.find("input", name="csrf_token") is not None, (path, form)
     assert tree.find("h1") is not None
+    ids = [node.get("id") for node in tree.iter() if node.get("id")]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
 
 
 def test_blank_figure_rows_are_left_out(admin_client, draft, db):

@@ -1,8 +1,8 @@
 """The admin area's forms.
 
 Every POST of the admin area goes through a :class:`flask_wtf.FlaskForm`, so
-each carries a CSRF token; buttons that only act (open, close, send) use
-:class:`EmptyForm`. Uploaded files are read as UTF-8 text here, so a view
+each carries a CSRF token; buttons that only act (open, close, send) use the
+accounts' ``EmptyForm``. Uploaded files are read as UTF-8 text here, so a view
 gets either text or a field error naming the file.
 """
 
@@ -44,12 +44,6 @@ from survey_app.storage import DEFAULT_BREAKDOWNS
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024
 #: Blank customer-figure rows offered below the filled ones.
 SPARE_FIGURE_ROWS = 2
-
-
-class EmptyForm(FlaskForm):
-    """A button that only acts: the form exists for its CSRF token."""
-
-    submit = SubmitField("Submit")
 
 
 def check_close_on(day: date) -> str | None:

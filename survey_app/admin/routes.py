@@ -33,7 +33,6 @@ from survey_app.admin.forms import (
     ConfirmImportForm,
     CreatePulseForm,
     DeleteForm,
-    EmptyForm,
     ResendForm,
     RosterUploadForm,
     StrategyForm,
@@ -43,6 +42,7 @@ from survey_app.admin.forms import (
 from survey_app.admin.instruments import INSTRUMENTS_DIR, read_instrument, valid_instrument_files
 from survey_app.admin.links import invitation_urls, links_csv
 from survey_app.auth import roles_required
+from survey_app.auth.forms import EmptyForm
 from survey_app.db import get_db
 
 #: Status of a page sent back with problems: the form is shown again, nothing stored.
