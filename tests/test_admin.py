@@ -640,6 +640,9 @@ def test_every_post_of_the_admin_area_needs_a_csrf_token(make_admin_app, db):
         assert storage.get_pulse(db, "q1").status == "draft", url
     assert not mail.outbox_folder(app.instance_path, "q1").exists()
     assert pending.load(app.instance_path, "q1", upload_id) is not None
+    # A form shown again says why, in words.
+    refused = client.post("/admin/pulses/q1/strategy", data=strategy_form())
+    assert "This form had expired or was sent from another site" in page(refused)
 
 
 def test_an_upload_over_the_limit_is_refused_in_words(admin_client, draft, db):
