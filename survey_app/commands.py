@@ -204,6 +204,41 @@ def _unused_links(db, links_csv: Path) -> list[list[str]]:
     return kept
 
 
+def _demo_accounts_csv() -> Path:
+    """Where the demo keeps its accounts' passwords: beside its links file."""
+    links = _demo_links_csv()
+    return links.with_name(links.name.replace("invitations", "accounts"))
+
+
+#: The department the demo's manager account looks after (the largest).
+DEMO_MANAGER_DEPARTMENT = "Operations"
+
+
+def _write_demo_accounts(path: Path, accounts) -> None:
+    """The demo's accounts and passwords, readable by their owner only.
+
+    Only hashes are stored, so this file is how a second ``make run`` can
+    print them again; a real company creates its accounts with
+    ``create-user`` and never has such a file.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["email", "role", "password"])
+        writer.writerows(accounts)
+
+
+def _print_accounts(base_url: str, path: Path) -> None:
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8", newline="") as fh:
+        accounts = list(csv.DictReader(fh))
+    click.echo(f"Sign in at {base_url.rstrip('/')}/login with one of the demo accounts:")
+    for account in accounts:
+        click.echo(f"  {account['role']:<8} {account['email']}  password: {account['password']}")
+    click.echo(f"(kept in {path}, readable by you only)")
+
+
 def _print_start_here(db, base_url: str, sample_tokens=(), links_csv: Path | None = None):
     base = base_url.rstrip("/")
     open_pulses = [p for p in storage.list_pulses(db) if p.status == "open" and p.open_token]
@@ -247,7 +282,9 @@ def demo_command(if_empty: bool, seed: int, base_url: str):
     links (full URLs, from --base-url) to a CSV beside the database:
     instance/demo-invitations.csv for the default database,
     <name>-demo-invitations.csv beside any other. Only their hashes are
-    stored, so that file is the only copy. Prints the links to try.
+    stored, so that file is the only copy. Creates one account per role
+    (the manager for Operations) with generated passwords, kept in
+    demo-accounts.csv beside it (mode 0600). Prints the links and accounts.
 
     Example:
 
@@ -263,6 +300,7 @@ def demo_command(if_empty: bool, seed: int, base_url: str):
         if if_empty and not storage.is_empty(db):
             click.echo("The database already has surveys; nothing seeded.")
             _print_start_here(db, base_url, links_csv=links_csv)
+            _print_accounts(base_url, _demo_accounts_csv())
             return
         # Imported here: the demo's phrase banks are not needed by other commands.
         from survey_app.demo import generate_demo
@@ -275,6 +313,10 @@ def demo_command(if_empty: bool, seed: int, base_url: str):
                 f"cannot seed the demo: {exc} (use --if-empty, or point TRINITY_DATABASE "
                 "at a new file)"
             ) from None
+        from survey_app.auth import create_demo_accounts
+
+        accounts_csv = _demo_accounts_csv()
+        _write_demo_accounts(accounts_csv, create_demo_accounts(db, DEMO_MANAGER_DEPARTMENT))
         click.echo(result.summary)
         _print_start_here(
             db,
@@ -282,6 +324,7 @@ def demo_command(if_empty: bool, seed: int, base_url: str):
             sample_tokens=result.sample_tokens[:5],
             links_csv=result.invitation_links_csv,
         )
+        _print_accounts(base_url, accounts_csv)
     finally:
         db.close()
 
