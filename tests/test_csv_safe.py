@@ -11,6 +11,7 @@ reads a guarded export back to the exact original text.
 from __future__ import annotations
 
 import csv
+import io
 import json
 
 import pandas as pd
@@ -206,3 +207,17 @@ def test_the_demo_links_file_is_guarded_and_read_back(runner, app):
     assert again.exit_code == 0, again.output
     for password in passwords:
         assert f"password: {csv_safe.unguard(password)}\n" in again.output
+
+
+def test_the_admin_links_file_round_trips_through_the_one_guard():
+    """The links download and ``invite --out`` use analysis.csv_safe too: an
+    email beginning with a formula character comes back exactly."""
+    from survey_app.admin.links import links_csv
+
+    rows = [("=cmd@example.com", "https://pulse.example.com/s/abc"),
+            ("'+odd@example.com", "https://pulse.example.com/s/def"),
+            ("ann@example.com", "https://pulse.example.com/s/ghi")]
+    written = list(csv.reader(io.StringIO(links_csv(rows))))
+    assert written[0] == ["email", "link"]
+    assert not any(_unsafe(cell) for row in written for cell in row)
+    assert [tuple(csv_safe.unguard(c) for c in row) for row in written[1:]] == rows

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -78,13 +79,21 @@ def test_the_secret_key_is_owner_only(tmp_path, umask):
 
 def test_the_demo_links_and_accounts_and_the_export_are_owner_only(tmp_path, umask):
     database = tmp_path / "trinity.sqlite3"
-    app = create_app({"TESTING": True, "DATABASE": str(database),
+    instance = tmp_path / "instance"
+    app = create_app({"TESTING": True, "DATABASE": str(database), "INSTANCE_PATH": str(instance),
                       "SECRET_KEY": TEST_SECRET_KEY})
+    assert mode(instance) == 0o700
     runner = app.test_cli_runner()
     result = runner.invoke(args=["demo", "--base-url", "http://127.0.0.1:5000"])
     assert result.exit_code == 0, result.output
     for name in ("demo-invitations.csv", "demo-accounts.csv"):
         assert mode(tmp_path / name) == 0o600, name
+    # The outbox the demo writes its mails to: every folder and file.
+    outbox = instance / "outbox"
+    mails = list(outbox.rglob("*.eml"))
+    assert mails
+    for path in [outbox, *outbox.rglob("*")]:
+        assert mode(path) == (0o700 if path.is_dir() else 0o600), path
     # A rewrite (a second run, after a link was used) keeps the mode.
     os.chmod(tmp_path / "demo-invitations.csv", 0o644)
     result = runner.invoke(args=["demo", "--if-empty"])
@@ -137,3 +146,26 @@ def test_an_unknown_group_is_an_error_not_a_wider_file(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="no such group"):
         files.open_private(tmp_path / "x.csv")
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_invite_out_writes_an_owner_only_links_file(make_app, write_roster, tmp_path, umask):
+    from tests.conftest import roster_text
+
+    runner = make_app().test_cli_runner()
+    strategy = Path(__file__).resolve().parents[1] / "instruments" / "strategy-example.toml"
+    instrument = Path(__file__).resolve().parents[1] / "instruments" / "strategy-pulse.toml"
+    steps = (
+        ["create-pulse", "q1", "--instrument", instrument, "--strategy", strategy,
+         "--period", "2027-Q1", "--title", "Pulse q1"],
+        ["import-roster", "q1", write_roster(roster_text([("Operations", 6), ("Sales", 5)]))],
+        ["pulse-status", "q1", "open"],
+    )
+    for args in steps:
+        result = runner.invoke(args=[str(a) for a in args])
+        assert result.exit_code == 0, result.output
+    out = tmp_path / "links.csv"
+    out.write_text("left by an earlier run\n")
+    os.chmod(out, 0o666)
+    result = runner.invoke(args=["invite", "q1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert mode(out) == 0o600
