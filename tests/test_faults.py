@@ -65,7 +65,7 @@ def _free_port() -> int:
 class Server:
     """gunicorn serving the app on 127.0.0.1, in a process group of its own."""
 
-    def __init__(self, database: Path, workers: int, log: Path):
+    def __init__(self, database: Path, workers: int, log: Path, extra: tuple[str, ...] = ()):
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, TRINITY_DATABASE=str(database), TRINITY_SECRET_KEY=TEST_SECRET_KEY)
@@ -74,7 +74,7 @@ class Server:
             [str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
              "--graceful-timeout", "2", "--timeout", "60",
              # No control socket: it would live in ~/.gunicorn, shared by runs.
-             "--no-control-socket", "survey_app:create_app()"],
+             "--no-control-socket", *extra, "survey_app:create_app()"],
             env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
 
@@ -284,7 +284,11 @@ def start_run(tmp_path: Path, starts: int) -> dict:
         folder.mkdir()
         database = folder / "trinity.sqlite3"  # does not exist yet
         log = folder / "gunicorn.log"
-        server = Server(database, workers=4, log=log)
+        # --preload: the app's code is loaded before the workers fork, so all
+        # four are ready together and meet the empty database at the same
+        # moment (without it, their staggered imports keep them apart).
+        # create_app() opens no database, so nothing is shared across the fork.
+        server = Server(database, workers=4, log=log, extra=("--preload",))
         try:
             server.wait_ready()
             statuses: list[int | None] = [None] * 16
