@@ -8,17 +8,20 @@ nothing about text. The rules and their measurements are in
 from __future__ import annotations
 
 import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import normalize
 
 __all__ = [
-    "DEFAULT_THEMES",
+    "CONSENSUS_RUNS",
     "SMALL_PULSE",
     "STABLE_ARI",
     "OTHER",
     "apply_other",
     "choose_k",
+    "consensus_k",
     "distinct_points",
     "prune",
     "spherical_kmeans",
@@ -29,8 +32,9 @@ __all__ = [
 OTHER = -2
 #: A partition whose split-half agreement (ARI) reaches this is "stable".
 STABLE_ARI = 0.85
-#: Themes when no partition into 3 or more is stable: a handful a leader can read.
-DEFAULT_THEMES = 7
+#: k-means partitions (of random k, on random 80 % subsamples) pooled by
+#: :func:`consensus_k` when no partition is stable.
+CONSENSUS_RUNS = 100
 #: Below this many comments, a stable split in two counts too (see :func:`choose_k`).
 SMALL_PULSE = 60
 #: Pairs of subsamples per candidate k, and the share of the sample in each.
@@ -82,29 +86,80 @@ def stability(Z, weights, k, rng, n_init=2) -> float:
     return float(np.mean(scores))
 
 
-def choose_k(Z, weights, k_max, rng, default=DEFAULT_THEMES, n_content=None):
-    """Number of themes: the most stable k >= 3 if one is stable, else ``default``.
+def consensus_k(Z, weights, k_max, rng, min_share, runs=CONSENSUS_RUNS):
+    """Number of groups whose members many k-means partitions put together more than by chance.
 
-    Returns ``(k, scores)`` with the stability of every candidate k in
-    ``2 .. k_max``. k = 2 is measured but never chosen by stability: the
+    Evidence accumulation (Fred & Jain 2005, "Combining multiple clusterings
+    using evidence accumulation", IEEE TPAMI 27(6)): ``runs`` k-means
+    partitions, each with a k drawn uniformly from ``2 .. k_max`` and fitted
+    on a random 80 % subsample, label every row by nearest centre; the
+    co-association of two rows is the share of partitions that put them
+    together. Its chance level is what two rows drawn at random get: the
+    mean over partitions of the sum of squared cluster shares. Average-linkage
+    clustering of 1 - co-association is cut where groups stop being put
+    together more often than that (between-group average co-association below
+    chance); the groups holding at least ``min_share`` of the weight are
+    counted. No k is assumed: a real group is kept together by the partitions
+    with fewer clusters and cut into pieces, each time differently, by those
+    with more, so its pairs stay above chance and pairs across groups fall
+    below it. (The majority vote of Fred & Jain, cut at co-association 0.5,
+    needs partitions with about the true k: with k drawn from 2 .. 20 it
+    cut three clear groups into six.)
+
+    Returns the number of such groups (0 if none is that large).
+    """
+    n = len(Z)
+    size = max(k_max + 1, int(round(_STABILITY_FRACTION * n)))
+    together = np.zeros((n, n), dtype=np.float32)
+    total = float(weights.sum())
+    chance = 0.0
+    for _ in range(runs):
+        k = int(rng.randint(2, k_max + 1))
+        rows = np.sort(rng.choice(n, size=size, replace=False))
+        if distinct_points(Z[rows]) < k:
+            k = 2
+        _, centres = spherical_kmeans(Z[rows], k, weights[rows], rng.randint(2**31 - 1), 1)
+        labels = np.argmax(Z @ centres.T, axis=1)
+        onehot = np.eye(k, dtype=np.float32)[labels]
+        together += onehot @ onehot.T
+        shares = np.bincount(labels, weights=weights, minlength=k) / total
+        chance += float(np.sum(shares**2))
+    distance = 1.0 - together / runs
+    np.fill_diagonal(distance, 0.0)
+    tree = linkage(squareform(np.clip(distance, 0.0, 1.0), checks=False), "average")
+    groups = fcluster(tree, 1.0 - chance / runs, criterion="distance")
+    mass = np.bincount(groups, weights=weights)
+    return int((mass >= min_share * total).sum())
+
+
+def choose_k(Z, weights, k_max, rng, n_content=None, min_share=0.05):
+    """Number of themes: the most stable k >= 3 if one is stable, else the consensus count.
+
+    Returns ``(k, scores, criterion)`` with the stability of every candidate
+    k in ``2 .. k_max`` and which rule decided ("stability" or
+    "consensus"). k = 2 is measured but never chosen by stability: the
     first split of a corpus is stable on nearly every corpus (0.88-0.99 on
     short newsgroup and newswire texts with 8-10 topics), so it says nothing
     about the number of topics; in a pulse of fewer than :data:`SMALL_PULSE`
     comments (``n_content``) it is the structure there is, and counts like any
-    other k. Among k >= 3 whose stability reaches
-    :data:`STABLE_ARI`, the smallest within :data:`_STABILITY_TIE` of the
-    best is taken. When none does (short texts: their k-means partitions are
-    never reproduced that well, ``docs/themes.md``), ``default`` themes,
-    capped at ``k_max``, are returned: never one theme for a pulse that can
-    hold two.
+    other k. Among k >= 3 whose stability reaches :data:`STABLE_ARI`, the
+    smallest within :data:`_STABILITY_TIE` of the best is taken. When none
+    does (short texts: their k-means partitions are never reproduced that
+    well, ``docs/themes.md``), the number of groups of at least
+    ``min_share`` that many k-means partitions put together more often than
+    chance
+    (:func:`consensus_k`), at least 3 (2 in a small pulse) and at most
+    ``k_max``: never one theme for a pulse that can hold two.
     """
     scores = {k: stability(Z, weights, k, rng) for k in range(2, k_max + 1)}
     smallest = 2 if n_content is not None and n_content < SMALL_PULSE else 3
     stable = {k: s for k, s in scores.items() if k >= smallest and s >= STABLE_ARI}
     if stable:
         best = max(stable.values())
-        return min(k for k, s in stable.items() if s >= best - _STABILITY_TIE), scores
-    return max(min(default, k_max), min(2, k_max)), scores
+        k = min(k for k, s in stable.items() if s >= best - _STABILITY_TIE)
+        return k, scores, "stability"
+    voted = consensus_k(Z, weights, k_max, rng, min_share)
+    return max(min(voted, k_max), min(smallest, k_max)), scores, "consensus"
 
 
 def _means(Z, w, assign, C):
