@@ -49,19 +49,21 @@ def _blobs(k, per, dim=12, spread=0.15, seed=0):
 # ----------------------------------------------------------- number of themes
 def test_clear_groups_are_found_by_stability():
     Z = _blobs(4, 60)
-    k, scores, criterion = choose_k(Z, np.ones(len(Z)), 12, np.random.RandomState(0))
-    assert (k, criterion) == (4, "stability")
+    k, scores, criterion, centres = choose_k(Z, np.ones(len(Z)), 12, np.random.RandomState(0))
+    assert (k, criterion, centres) == (4, "stability", None)
     assert scores[4] > 0.95 >= STABLE_ARI
     assert set(scores) == set(range(2, 13))
 
 
 @pytest.mark.parametrize("k_true", [3, 12])
 def test_the_consensus_count_finds_clear_groups(k_true):
-    # The majority vote of k-means partitions of random k (2..20) keeps a
-    # real group together whatever k each partition had.
+    # The majority vote of k-means partitions of log-uniform k (2..20)
+    # keeps a real group together whether there are 3 groups or 12.
     Z = _blobs(k_true, 40, dim=16, spread=0.12)
-    k = consensus_k(Z, np.ones(len(Z)), 20, np.random.RandomState(0), 0.05)
+    k, centres = consensus_k(Z, np.ones(len(Z)), 20, np.random.RandomState(0), 0.05)
     assert k_true / 1.5 <= k <= 1.5 * k_true
+    assert centres.shape == (k, Z.shape[1])
+    np.testing.assert_allclose(np.linalg.norm(centres, axis=1), 1.0, rtol=1e-5)
 
 
 def test_no_structure_gives_several_themes_not_one():
@@ -71,7 +73,7 @@ def test_no_structure_gives_several_themes_not_one():
     rng = np.random.RandomState(1)
     Z = rng.randn(200, 10)
     Z = (Z / np.linalg.norm(Z, axis=1, keepdims=True)).astype(np.float32)
-    k, scores, criterion = choose_k(Z, np.ones(len(Z)), 10, np.random.RandomState(0), 200)
+    k, scores, criterion, _ = choose_k(Z, np.ones(len(Z)), 10, np.random.RandomState(0), 200)
     assert max(s for kk, s in scores.items() if kk >= 3) < STABLE_ARI
     assert criterion == "consensus"
     assert 3 <= k <= 10

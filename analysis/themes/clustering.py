@@ -16,6 +16,7 @@ from sklearn.preprocessing import normalize
 
 __all__ = [
     "CONSENSUS_RUNS",
+    "MAJORITY",
     "SMALL_PULSE",
     "STABLE_ARI",
     "OTHER",
@@ -35,6 +36,9 @@ STABLE_ARI = 0.85
 #: k-means partitions (of random k, on random 80 % subsamples) pooled by
 #: :func:`consensus_k` when no partition is stable.
 CONSENSUS_RUNS = 100
+#: Two comments belong together when, on average, at least this share of the
+#: pooled partitions puts them together: the majority vote of Fred & Jain (2005).
+MAJORITY = 0.5
 #: Below this many comments, a stable split in two counts too (see :func:`choose_k`).
 SMALL_PULSE = 60
 #: Pairs of subsamples per candidate k, and the share of the sample in each.
@@ -87,57 +91,63 @@ def stability(Z, weights, k, rng, n_init=2) -> float:
 
 
 def consensus_k(Z, weights, k_max, rng, min_share, runs=CONSENSUS_RUNS):
-    """Number of groups whose members many k-means partitions put together more than by chance.
+    """Number of groups that most of many k-means partitions, at every scale, keep together.
 
     Evidence accumulation (Fred & Jain 2005, "Combining multiple clusterings
     using evidence accumulation", IEEE TPAMI 27(6)): ``runs`` k-means
-    partitions, each with a k drawn uniformly from ``2 .. k_max`` and fitted
-    on a random 80 % subsample, label every row by nearest centre; the
-    co-association of two rows is the share of partitions that put them
-    together. Its chance level is what two rows drawn at random get: the
-    mean over partitions of the sum of squared cluster shares. Average-linkage
-    clustering of 1 - co-association is cut where groups stop being put
-    together more often than that (between-group average co-association below
-    chance); the groups holding at least ``min_share`` of the weight are
-    counted. No k is assumed: a real group is kept together by the partitions
-    with fewer clusters and cut into pieces, each time differently, by those
-    with more, so its pairs stay above chance and pairs across groups fall
-    below it. (The majority vote of Fred & Jain, cut at co-association 0.5,
-    needs partitions with about the true k: with k drawn from 2 .. 20 it
-    cut three clear groups into six.)
+    partitions, each fitted on a random 80 % subsample, label every row by
+    nearest centre; the co-association of two rows is the share of
+    partitions that put them together. Average-linkage clustering of
+    1 - co-association is cut at :data:`MAJORITY` (Fred & Jain's majority
+    vote: groups whose members are, on average, together in most
+    partitions), and the groups holding at least ``min_share`` of the weight
+    are counted.
 
-    Returns the number of such groups (0 if none is that large).
+    The k of each partition is drawn log-uniformly from ``2 .. k_max`` (as
+    many partitions between 2 and 4 clusters as between 5 and 10): no scale
+    is preferred, so a real group, kept whole by the coarser partitions and
+    cut differently by each finer one, stays together in the majority
+    whether it is one of 3 or one of 12. With k drawn uniformly, most
+    partitions are finer than 3 groups and the vote cut three clear groups
+    into six.
+
+    Returns the number of such groups (0 if none is that large) and their
+    unit-length weighted means, shape (count, dim): the consensus partition
+    is more faithful than one k-means fit with that k (on short newsgroup
+    posts in 3 and 4 groups, ARI 0.22 and 0.49 from these centres against
+    0.15 and 0.39 from k-means with the same k), so the themes start from it.
     """
     n = len(Z)
     size = max(k_max + 1, int(round(_STABILITY_FRACTION * n)))
     together = np.zeros((n, n), dtype=np.float32)
-    total = float(weights.sum())
-    chance = 0.0
     for _ in range(runs):
-        k = int(rng.randint(2, k_max + 1))
+        k = min(k_max, int(np.exp(rng.uniform(np.log(2), np.log(k_max + 1)))))
         rows = np.sort(rng.choice(n, size=size, replace=False))
         if distinct_points(Z[rows]) < k:
             k = 2
         _, centres = spherical_kmeans(Z[rows], k, weights[rows], rng.randint(2**31 - 1), 1)
-        labels = np.argmax(Z @ centres.T, axis=1)
-        onehot = np.eye(k, dtype=np.float32)[labels]
+        onehot = np.eye(k, dtype=np.float32)[np.argmax(Z @ centres.T, axis=1)]
         together += onehot @ onehot.T
-        shares = np.bincount(labels, weights=weights, minlength=k) / total
-        chance += float(np.sum(shares**2))
     distance = 1.0 - together / runs
     np.fill_diagonal(distance, 0.0)
     tree = linkage(squareform(np.clip(distance, 0.0, 1.0), checks=False), "average")
-    groups = fcluster(tree, 1.0 - chance / runs, criterion="distance")
+    groups = fcluster(tree, MAJORITY, criterion="distance")
     mass = np.bincount(groups, weights=weights)
-    return int((mass >= min_share * total).sum())
+    big = np.flatnonzero(mass >= min_share * weights.sum())
+    centres = np.array(
+        [(Z[groups == g] * weights[groups == g, None]).sum(axis=0) for g in big],
+        dtype=np.float64,
+    ).reshape(len(big), Z.shape[1])
+    return len(big), normalize(centres).astype(np.float32)
 
 
 def choose_k(Z, weights, k_max, rng, n_content=None, min_share=0.05):
     """Number of themes: the most stable k >= 3 if one is stable, else the consensus count.
 
-    Returns ``(k, scores, criterion)`` with the stability of every candidate
-    k in ``2 .. k_max`` and which rule decided ("stability" or
-    "consensus"). k = 2 is measured but never chosen by stability: the
+    Returns ``(k, scores, criterion, centres)`` with the stability of every
+    candidate k in ``2 .. k_max``, which rule decided ("stability" or
+    "consensus") and, for "consensus" when the count is kept as it is, the
+    centres of the consensus groups (else None: fit k-means with k). k = 2 is measured but never chosen by stability: the
     first split of a corpus is stable on nearly every corpus (0.88-0.99 on
     short newsgroup and newswire texts with 8-10 topics), so it says nothing
     about the number of topics; in a pulse of fewer than :data:`SMALL_PULSE`
@@ -146,8 +156,8 @@ def choose_k(Z, weights, k_max, rng, n_content=None, min_share=0.05):
     smallest within :data:`_STABILITY_TIE` of the best is taken. When none
     does (short texts: their k-means partitions are never reproduced that
     well, ``docs/themes.md``), the number of groups of at least
-    ``min_share`` that many k-means partitions put together more often than
-    chance
+    ``min_share`` that most of many k-means partitions of every scale keep
+    together
     (:func:`consensus_k`), at least 3 (2 in a small pulse) and at most
     ``k_max``: never one theme for a pulse that can hold two.
     """
@@ -157,9 +167,10 @@ def choose_k(Z, weights, k_max, rng, n_content=None, min_share=0.05):
     if stable:
         best = max(stable.values())
         k = min(k for k, s in stable.items() if s >= best - _STABILITY_TIE)
-        return k, scores, "stability"
-    voted = consensus_k(Z, weights, k_max, rng, min_share)
-    return max(min(voted, k_max), min(smallest, k_max)), scores, "consensus"
+        return k, scores, "stability", None
+    voted, centres = consensus_k(Z, weights, k_max, rng, min_share)
+    k = max(min(voted, k_max), min(smallest, k_max))
+    return k, scores, "consensus", (centres if k == voted else None)
 
 
 def _means(Z, w, assign, C):

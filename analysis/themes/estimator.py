@@ -51,7 +51,7 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     n_themes : "auto" or int, default="auto"
         Number of themes (not counting "Other"). ``"auto"``: the most stable
         number of 3 or more if one is stable, else the number of groups that
-        many k-means partitions put together more often than chance (``docs/themes.md``,
+        most of many k-means partitions keep together (``docs/themes.md``,
         "Number of themes").
     max_themes : int, default=20
         Upper end of the search range for ``"auto"``.
@@ -255,14 +255,20 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
         auto = self.n_themes == "auto"
         min_size = self._min_size(n_content) if auto else self.min_theme_size
-        k = self._choose_k(Z_fit, w_fit, n_content, rng)
+        k, start = self._choose_k(Z_fit, w_fit, n_content, rng)
         orphans = np.zeros(n_distinct, dtype=bool)
         if k <= 1:
             centre = np.average(Z_fit, axis=0, weights=w_fit)
             norm = np.linalg.norm(centre)
             centers = (centre / norm if norm > 0 else centre)[None, :].astype(np.float32)
         else:
-            _, first_centers = spherical_kmeans(Z_fit, k, w_fit, rng.randint(_SEED_MAX), self.n_init)
+            if start is None:
+                _, first_centers = spherical_kmeans(
+                    Z_fit, k, w_fit, rng.randint(_SEED_MAX), self.n_init
+                )
+            else:
+                # The consensus groups' centres (clustering.consensus_k).
+                first_centers = start
             centers = first_centers
             if auto:
                 kept, centers = prune(
@@ -314,7 +320,7 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         # low 2"): k-means cannot find more clusters than distinct points.
         n_points = distinct_points(Z[nonzero])
         if self.n_themes != "auto":
-            return int(min(self.n_themes, max(1, n_points)))
+            return int(min(self.n_themes, max(1, n_points))), None
         if len(nonzero) > _K_SEARCH_SAMPLES:
             sample = np.sort(rng.choice(nonzero, size=_K_SEARCH_SAMPLES, replace=False))
             n_points = distinct_points(Z[sample])
@@ -322,11 +328,11 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             sample = nonzero
         k_max = min(self.max_themes, n_content // self.min_theme_size, n_points, len(sample) - 1)
         if k_max < 2:
-            return 1
-        k, self.stability_scores_, self.k_criterion_ = choose_k(
+            return 1, None
+        k, self.stability_scores_, self.k_criterion_, start = choose_k(
             Z[sample], weights[sample], k_max, rng, n_content, self._min_size(n_content) / n_content
         )
-        return k
+        return k, start
 
     # ------------------------------------------------------- using the model
     def fit_predict(self, texts, y=None):
