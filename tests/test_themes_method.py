@@ -59,7 +59,7 @@ def test_clear_groups_are_found_by_stability():
 def test_the_consensus_count_finds_clear_groups(k_true):
     # The majority vote of k-means partitions of log-uniform k (2..20)
     # keeps a real group together whether there are 3 groups or 12.
-    Z = _blobs(k_true, 40, dim=16, spread=0.12)
+    Z = _blobs(k_true, 25, dim=16, spread=0.12)
     k, centres = consensus_k(Z, np.ones(len(Z)), 20, np.random.RandomState(0), 0.05)
     assert k_true / 1.5 <= k <= 1.5 * k_true
     assert centres.shape == (k, Z.shape[1])

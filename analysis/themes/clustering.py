@@ -134,11 +134,12 @@ def consensus_k(Z, weights, k_max, rng, min_share, runs=CONSENSUS_RUNS):
     groups = fcluster(tree, MAJORITY, criterion="distance")
     mass = np.bincount(groups, weights=weights)
     big = np.flatnonzero(mass >= min_share * weights.sum())
-    centres = np.array(
-        [(Z[groups == g] * weights[groups == g, None]).sum(axis=0) for g in big],
-        dtype=np.float64,
-    ).reshape(len(big), Z.shape[1])
-    return len(big), normalize(centres).astype(np.float32)
+    centres = np.zeros((len(big), Z.shape[1]), dtype=np.float32)
+    for row, g in enumerate(big):
+        members = groups == g
+        centre = (Z[members] * weights[members, None]).sum(axis=0)
+        centres[row] = centre / max(float(np.linalg.norm(centre)), 1e-12)
+    return len(big), centres
 
 
 def choose_k(Z, weights, k_max, rng, n_content=None, min_share=0.05):
