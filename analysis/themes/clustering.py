@@ -13,6 +13,7 @@ from scipy.spatial.distance import squareform
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import normalize
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "CONSENSUS_RUNS",
@@ -120,14 +121,15 @@ def consensus_k(Z, weights, k_max, rng, min_share, runs=CONSENSUS_RUNS):
     n = len(Z)
     size = max(k_max + 1, int(round(_STABILITY_FRACTION * n)))
     together = np.zeros((n, n), dtype=np.float32)
-    for _ in range(runs):
-        k = min(k_max, int(np.exp(rng.uniform(np.log(2), np.log(k_max + 1)))))
-        rows = np.sort(rng.choice(n, size=size, replace=False))
-        if distinct_points(Z[rows]) < k:
-            k = 2
-        _, centres = spherical_kmeans(Z[rows], k, weights[rows], rng.randint(2**31 - 1), 1)
-        onehot = np.eye(k, dtype=np.float32)[np.argmax(Z @ centres.T, axis=1)]
-        together += onehot @ onehot.T
+    with threadpool_limits(limits=1):  # as in choose_k
+        for _ in range(runs):
+            k = min(k_max, int(np.exp(rng.uniform(np.log(2), np.log(k_max + 1)))))
+            rows = np.sort(rng.choice(n, size=size, replace=False))
+            if distinct_points(Z[rows]) < k:
+                k = 2
+            _, centres = spherical_kmeans(Z[rows], k, weights[rows], rng.randint(2**31 - 1), 1)
+            onehot = np.eye(k, dtype=np.float32)[np.argmax(Z @ centres.T, axis=1)]
+            together += onehot @ onehot.T
     distance = 1.0 - together / runs
     np.fill_diagonal(distance, 0.0)
     tree = linkage(squareform(np.clip(distance, 0.0, 1.0), checks=False), "average")
@@ -162,6 +164,13 @@ def choose_k(Z, weights, k_max, rng, n_content=None, min_share=0.05):
     (:func:`consensus_k`), at least 3 (2 in a small pulse) and at most
     ``k_max``: never one theme for a pulse that can hold two.
     """
+    # Single-threaded, as in ThemeClusterer.fit: OpenMP spin-waiting made
+    # these small k-means fits up to 40 times slower on a busy machine.
+    with threadpool_limits(limits=1):
+        return _choose_k(Z, weights, k_max, rng, n_content, min_share)
+
+
+def _choose_k(Z, weights, k_max, rng, n_content, min_share):
     scores = {k: stability(Z, weights, k, rng) for k in range(2, k_max + 1)}
     smallest = 2 if n_content is not None and n_content < SMALL_PULSE else 3
     stable = {k: s for k, s in scores.items() if k >= smallest and s >= STABLE_ARI}
