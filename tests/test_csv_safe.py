@@ -38,6 +38,26 @@ PAYLOADS = (
 )
 
 
+#: Everyday comments, varied enough for the themes to find groups.
+VARIED_COMMENTS = (
+    "The rota changes too late for the night shift",
+    "Night shift rota is published far too late",
+    "Parking at the depot is full by eight",
+    "There is never parking near the depot",
+    "The new scanners keep losing signal in the warehouse",
+    "Scanners crash when the warehouse wifi drops",
+    "Customers call us before the tracking page updates",
+    "Tracking updates reach customers hours late",
+    "Training on the portal was rushed",
+    "More training on the customer portal please",
+    "Our managers explain the delivery goal well",
+    "I understand the 48 hour delivery goal",
+    "Vans are not serviced often enough",
+    "Van maintenance is always postponed",
+    "Canteen food has got better this year",
+    "The canteen closes before the late shift eats",
+)
+
 def _raw_rows(path):
     with open(path, encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
@@ -151,7 +171,7 @@ def test_an_older_export_is_read_as_written(exported):
 
 def test_themes_out_is_guarded(tmp_path, capsys):
     source = tmp_path / "comments.csv"
-    texts = list(PAYLOADS) + [f"The rota changes too late for shift {i}" for i in range(12)]
+    texts = list(PAYLOADS) + list(VARIED_COMMENTS)
     pd.DataFrame({"text": texts}).to_csv(source, index=False)
     out = tmp_path / "themes.csv"
     code = analysis_main(["themes", str(source), "--text-column", "text", "--out", str(out),

@@ -23,6 +23,7 @@ from survey_app import db as dbmod
 from survey_app.config import load_or_create_secret_key
 
 from tests.conftest import TEST_SECRET_KEY
+from tests.test_csv_safe import VARIED_COMMENTS
 
 
 def mode(path) -> int:
@@ -112,9 +113,7 @@ def test_the_demo_links_and_accounts_and_the_export_are_owner_only(tmp_path, uma
 
 def test_the_analysis_out_files_are_owner_only(tmp_path, umask, capsys):
     source = tmp_path / "comments.csv"
-    texts = [f"The rota changes too late for shift {i}" for i in range(12)]
-    texts += ["Parking at the depot is bad", "More training on the new scanners please"] * 3
-    pd.DataFrame({"text": texts}).to_csv(source, index=False)
+    pd.DataFrame({"text": VARIED_COMMENTS}).to_csv(source, index=False)
     out = tmp_path / "tables" / "themes.csv"
     code = analysis_main(["themes", str(source), "--text-column", "text", "--out", str(out),
                           "--no-progress"])
