@@ -67,6 +67,14 @@ def _runs_in_a_spreadsheet(cell: str) -> bool:
     return cell[:1] in csv_safe.TRIGGERS
 
 
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
 def _unsafe(cell: str) -> bool:
     """A text cell a spreadsheet would run (a number such as -12 is fine)."""
     return _runs_in_a_spreadsheet(cell) and not _is_number(cell)
@@ -190,27 +198,29 @@ def test_themes_out_is_guarded(tmp_path, capsys):
     assert pd.api.types.is_integer_dtype(numeric)
 
 
-def test_scores_csv_out_keeps_negative_numbers_numeric(exported, tmp_path, capsys):
-    csv_path, json_path, _ = exported
-    out = tmp_path / "estimates.csv"
-    code = analysis_main(["scores", "--csv", str(csv_path), "--pulse", str(json_path),
-                          "--format", "csv", "--out", str(out), "--no-progress",
-                          "--min-group", "3"])
+def test_scores_csv_out_keeps_negative_numbers_numeric(tmp_path, capsys):
+    """The demo's perception gap has negative confidence bounds: written as
+    numbers (-17.3...), never as guarded text ('-17.3...)."""
+    from survey_app.demo import generate_demo
+
+    database = dbmod.connect(tmp_path / "demo.sqlite3")
+    try:
+        dbmod.migrate(database)
+        generate_demo(database, seed=0, links_csv=tmp_path / "links.csv")
+    finally:
+        database.close()
+    out = tmp_path / "gap.csv"
+    code = analysis_main(["scores", "--db", str(tmp_path / "demo.sqlite3"), "--survey",
+                          "demo-2026-q4", "--format", "csv", "--table", "perception_gap",
+                          "--out", str(out), "--no-progress"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     rows = _raw_rows(out)
-    assert rows
-    for row in rows:
-        assert not any(_unsafe(cell) for cell in row.values()), row
-        assert not any(cell.startswith("'") and _is_number(cell[1:]) for cell in row.values()), row
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
+    cells = [cell for row in rows for cell in row.values()]
+    assert any(cell.startswith("-") and _is_number(cell) for cell in cells)
+    assert not any(_unsafe(cell) for cell in cells)
+    assert not any(cell.startswith("'") and _is_number(cell[1:]) for cell in cells)
+    assert pd.api.types.is_float_dtype(pd.read_csv(out).select_dtypes("number").iloc[:, 0])
 
 
 def test_the_demo_links_file_is_guarded_and_read_back(runner, app):
