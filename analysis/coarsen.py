@@ -44,12 +44,20 @@ Combination = tuple[Hashable, ...]
 
 
 def catch_all(breakdown: str) -> str:
-    """The catch-all value of one breakdown ("Other departments")."""
+    """The catch-all value of one breakdown ("Other departments").
+
+    >>> catch_all("role_level")
+    'Other role levels'
+    """
     return CATCH_ALL.get(breakdown, f"Other {breakdown.replace('_', ' ')}s")
 
 
 def tier_catch_all(tier: str) -> str:
-    """The catch-all of one tier of a breakdown ("Other leadership levels")."""
+    """The catch-all of one tier of a breakdown ("Other leadership levels").
+
+    >>> tier_catch_all("staff")
+    'Other staff levels'
+    """
     return f"Other {tier} levels"
 
 
@@ -64,6 +72,10 @@ def role_tiers(leadership_levels: Sequence[str]) -> dict[str, Callable[[Hashable
 
     The leaders-vs-staff comparison needs to know who leads even where each
     leadership level of a department is too small to keep on its own.
+
+    >>> tier = role_tiers(["manager", "director", "executive"])["role_level"]
+    >>> tier("director"), tier("team_lead")
+    ('leadership', 'staff')
     """
     leaders = set(leadership_levels) | {tier_catch_all(LEADERSHIP_TIER)}
     return {"role_level": lambda v: LEADERSHIP_TIER if v in leaders else STAFF_TIER}
@@ -75,6 +87,11 @@ def leaders_and_staff(role_level: pd.Series, leadership_levels: Sequence[str]) -
     "Other leadership levels" are leaders and "Other staff levels" staff; a
     mixed "Other role levels" and a missing role level are neither, since
     counting them either way would blur the gap being measured.
+
+    >>> roles = pd.Series(["manager", "Other leadership levels", "staff", "Other role levels"])
+    >>> leaders, staff = leaders_and_staff(roles, ["manager", "director", "executive"])
+    >>> leaders.tolist(), staff.tolist()
+    ([True, True, False, False], [False, False, True, False])
     """
     leaders = role_level.isin(set(leadership_levels) | {tier_catch_all(LEADERSHIP_TIER)})
     staff_levels = {lv for lv in ROLE_LEVELS if lv not in leadership_levels}
@@ -304,6 +321,19 @@ def safe_rows(
 
     The survey app's export and :mod:`analysis.loader` both call it, so a
     database and its export give the same tables.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"department": ["A"] * 10 + ["B"] * 5, "team": "x",
+    ...                   "tenure_band": None, "role_level": None,
+    ...                   "c_other": ["mail me at a@b.example"] + [None] * 13 + ["hi"]})
+    >>> safe = safe_rows(t, ["department"], ["c_other"])
+    >>> safe.rows["c_other"].iloc[0], pd.isna(safe.rows["c_other"].iloc[-1])
+    ('mail me at [email]', True)
+    >>> safe.rows["team"].iloc[0] is None  # not a breakdown
+    True
+    >>> safe.comments[["item", "text", "department"]].values.tolist()
+    [['c_other', 'hi', 'Other departments']]
     """
     from .instrument import SEGMENTS
     from .privacy import PrivacyPolicy

@@ -181,20 +181,11 @@ def analyse_comments(
     # 1. Scrub first.
     scrubbed, totals = Scrubber(tuple(roster_names)).scrub_many(raw)
     scrubbed_counts = dict(sorted(totals.items())) if n else {}
-
     if n == 0:
         return CommentAnalysis(_empty_comments(index), _empty_themes(), scrubbed_counts)
 
-    no_content_cache: dict[str, bool] = {}
-    no_content = np.empty(n, dtype=bool)
-    for i, text in enumerate(scrubbed):
-        flag = no_content_cache.get(text)
-        if flag is None:
-            flag = is_no_content(text)
-            no_content_cache[text] = flag
-        no_content[i] = flag
+    no_content = _flags(scrubbed, range(n), is_no_content)
     n_content = int((~no_content).sum())
-
     visibility = None
     if policy is not None:
         visibility = comments_visible(n_content, policy)
@@ -203,81 +194,93 @@ def analyse_comments(
                 _empty_comments(index), _empty_themes(), scrubbed_counts, visibility
             )
 
-    # 2. Sentiment of what was said. Answers with nothing to theme have no
-    # sentiment either ("n/a", "-", empty), except emoji or emoticons alone
-    # ("\U0001F44E\U0001F44E", ":)"): no words to theme, but a clear mood.
-    sentiment = np.full(n, np.nan)
-    felt = np.zeros(n, dtype=bool)
-    felt_cache: dict[str, bool] = {}
-    for i in np.flatnonzero(no_content):
-        text = scrubbed[i]
-        flag = felt_cache.get(text)
+    # 2. Sentiment of what was said.
+    sentiment = _sentiment(scrubbed, no_content)
+    # 3. Themes, on scrubbed text only.
+    model = ThemeClusterer(n_themes=n_themes, random_state=random_state).fit(scrubbed)
+    # 4. Theme table, then routing.
+    themes = _theme_table(
+        model, scrubbed, sentiment, n_content,
+        instrument=instrument, strategy=strategy, overrides=overrides,
+    )
+    # 5. Comment table.
+    comments = _comment_table(scrubbed, model.labels_, themes, sentiment, index)
+    return CommentAnalysis(comments, themes, scrubbed_counts, visibility)
+
+
+def _flags(texts: list[str], rows: Iterable[int], predicate) -> np.ndarray:
+    """``predicate(texts[i])`` for the given rows (False elsewhere), computed
+    once per distinct text: comments repeat ("n/a", "-", ":)")."""
+    out = np.zeros(len(texts), dtype=bool)
+    seen: dict[str, bool] = {}
+    for i in rows:
+        text = texts[i]
+        flag = seen.get(text)
         if flag is None:
-            flag = has_emoji_or_emoticon(text)
-            felt_cache[text] = flag
-        felt[i] = flag
+            flag = seen[text] = bool(predicate(text))
+        out[i] = flag
+    return out
+
+
+def _sentiment(scrubbed: list[str], no_content: np.ndarray) -> np.ndarray:
+    """VADER's compound per comment. Answers with nothing to theme have no
+    sentiment either ("n/a", "-", empty): NaN, except emoji or emoticons alone
+    ("\U0001F44E\U0001F44E", ":)"): no words to theme, but a clear mood."""
+    sentiment = np.full(len(scrubbed), np.nan)
+    felt = _flags(scrubbed, np.flatnonzero(no_content), has_emoji_or_emoticon)
     content_rows = np.flatnonzero(~no_content | felt)
     if len(content_rows):
         sentiment[content_rows] = score_many([scrubbed[i] for i in content_rows])
-    sentiment_label = sentiment_labels(sentiment)
+    return sentiment
 
-    # 3. Themes, on scrubbed text only.
-    model = ThemeClusterer(n_themes=n_themes, random_state=random_state).fit(scrubbed)
-    theme_ids = model.labels_
-    # The clusterer's notion of "no content" is the same function; keep the
-    # flag consistent with the theme id whatever happens.
-    no_content = theme_ids == NO_CONTENT_LABEL
 
-    # 4. Theme table, then routing.
+def _theme_table(model, scrubbed, sentiment, n_content, *, instrument, strategy, overrides) -> pd.DataFrame:
+    """One row per theme of the fitted ``model``: size, tone, representatives,
+    then the owner :func:`~analysis.routing.route_themes` gives it."""
     if not model.themes_:
-        themes = _empty_themes()
-    else:
-        negative = sentiment_label == "negative"
-        scored = ~np.isnan(sentiment)
-        rows = []
-        for theme in model.themes_:
-            members = theme_ids == theme.id
-            member_scored = members & scored
-            n_scored = int(member_scored.sum())
-            rows.append(
-                {
-                    "theme_id": int(theme.id),
-                    "label": theme.label,
-                    "top_terms": list(theme.top_terms),
-                    "term_weights": list(theme.term_weights),
-                    "size": int(theme.size),
-                    "share": theme.size / n_content if n_content else math.nan,
-                    "mean_sentiment": float(np.mean(sentiment[member_scored]))
-                    if n_scored
-                    else math.nan,
-                    "negative_share": float(negative[member_scored].sum() / n_scored)
-                    if n_scored
-                    else math.nan,
-                    "representatives": [scrubbed[i] for i in theme.representatives],
-                }
-            )
-        themes = pd.DataFrame(rows)
-        themes = route_themes(
-            themes, instrument=instrument, strategy=strategy, overrides=overrides
+        return _empty_themes()
+    theme_ids = model.labels_
+    negative = sentiment_labels(sentiment) == "negative"
+    scored = ~np.isnan(sentiment)
+    rows = []
+    for theme in model.themes_:
+        member_scored = (theme_ids == theme.id) & scored
+        n_scored = int(member_scored.sum())
+        rows.append(
+            {
+                "theme_id": int(theme.id),
+                "label": theme.label,
+                "top_terms": list(theme.top_terms),
+                "term_weights": list(theme.term_weights),
+                "size": int(theme.size),
+                "share": theme.size / n_content if n_content else math.nan,
+                "mean_sentiment": float(np.mean(sentiment[member_scored])) if n_scored else math.nan,
+                "negative_share": float(negative[member_scored].sum() / n_scored) if n_scored else math.nan,
+                "representatives": [scrubbed[i] for i in theme.representatives],
+            }
         )
-        themes = themes.loc[:, list(THEME_COLUMNS)].reset_index(drop=True)
-        themes["theme_id"] = themes["theme_id"].astype("int64")
-        themes["size"] = themes["size"].astype("int64")
+    themes = route_themes(pd.DataFrame(rows), instrument=instrument, strategy=strategy, overrides=overrides)
+    themes = themes.loc[:, list(THEME_COLUMNS)].reset_index(drop=True)
+    themes["theme_id"] = themes["theme_id"].astype("int64")
+    themes["size"] = themes["size"].astype("int64")
+    return themes
 
-    # 5. Comment table.
+
+def _comment_table(scrubbed, theme_ids, themes, sentiment, index) -> pd.DataFrame:
+    """One row per input text, with its theme's label and owner."""
     label_of = dict(zip(themes["theme_id"], themes["label"]))
     owner_of = dict(zip(themes["theme_id"], themes["owner"]))
-    comments = pd.DataFrame(
+    return pd.DataFrame(
         {
             "text": scrubbed,
             "theme_id": theme_ids.astype("int64"),
             "theme_label": [label_of.get(int(t)) for t in theme_ids],
             "owner": [owner_of.get(int(t)) for t in theme_ids],
             "sentiment": sentiment,
-            "sentiment_label": sentiment_label,
-            "no_content": no_content,
+            "sentiment_label": sentiment_labels(sentiment),
+            # The clusterer's notion of "no content" is the same function; the
+            # flag follows the theme id so the two can never disagree.
+            "no_content": theme_ids == NO_CONTENT_LABEL,
         },
         index=index,
     )
-    return CommentAnalysis(comments, themes, scrubbed_counts, visibility)
-

@@ -53,6 +53,15 @@ def relative_weights(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, n
 
     Raises ``np.linalg.LinAlgError`` when the predictors are perfectly
     collinear (``R`` singular).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(200, 2))
+    >>> y = 2 * x[:, 0] + x[:, 1] + rng.normal(size=200)
+    >>> raw, r_squared, beta = relative_weights(x, y)
+    >>> raw.round(3), round(r_squared, 3)  # the weights add up to R²
+    (array([0.613, 0.227]), 0.84)
     """
     data = np.column_stack([x, y])
     corr = np.corrcoef(data, rowvar=False)
@@ -145,6 +154,33 @@ def key_drivers(
     ['a', 'b']
     """
     name = outcome.name
+    _check_arguments(predictors, name, built_from, n_boot, confidence)
+    data = _complete_rows(predictors, outcome)
+    x, y = _model_data(data, list(predictors.columns), name, min_rows_per_predictor)
+    try:
+        raw, r_squared, beta = relative_weights(x, y)
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            "the predictors are perfectly collinear (one is a combination of the others); "
+            "drop the redundant item(s)"
+        ) from None
+    p = x.shape[1]
+    low = high = np.full(p, np.nan)
+    if n_boot:
+        low, high = _bootstrap_intervals(x, y, n_boot, check_random_state(random_state), confidence)
+
+    share = raw / r_squared if r_squared > 0 else np.full(p, np.nan)
+    out = pd.DataFrame(
+        {"item": list(predictors.columns), "weight": raw, "ci_low": low, "ci_high": high,
+         "share": share, "beta": beta}
+    )
+    out = out.sort_values("weight", ascending=False, kind="stable").reset_index(drop=True)
+    out.attrs.update(r_squared=r_squared, n=int(len(y)), n_boot=int(n_boot), outcome=name)
+    return out
+
+
+def _check_arguments(predictors, name, built_from, n_boot, confidence) -> None:
+    """Refuse what would make the drivers meaningless, before any arithmetic."""
     if name is not None and name in predictors.columns:
         raise ValueError(
             f"the outcome {name!r} is also among the predictors; an item cannot explain itself"
@@ -160,8 +196,10 @@ def key_drivers(
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}")
 
-    data = _complete_rows(predictors, outcome)
-    items = list(predictors.columns)
+
+def _model_data(data: pd.DataFrame, items: list, name, min_rows_per_predictor: int):
+    """The complete rows as ``(x, y)`` arrays, once there are enough of them
+    and every column varies."""
     p = len(items)
     needed = min_rows_per_predictor * p
     if len(data) < needed:
@@ -177,45 +215,32 @@ def key_drivers(
             f"no variation in {', '.join(map(str, constant))} among the {len(data)} complete "
             "responses: a constant cannot explain or be explained"
         )
-    x, y = values[:, :-1], values[:, -1]
-    try:
-        raw, r_squared, beta = relative_weights(x, y)
-    except np.linalg.LinAlgError:
-        raise ValueError(
-            "the predictors are perfectly collinear (one is a combination of the others); "
-            "drop the redundant item(s)"
-        ) from None
+    return values[:, :-1], values[:, -1]
 
-    low = high = np.full(p, np.nan)
-    if n_boot:
-        rng = check_random_state(random_state)
-        samples = []
-        redraws = 0
-        n = len(y)
-        while len(samples) < n_boot:
-            index = rng.randint(0, n, n)
-            xb, yb = x[index], y[index]
-            try:
-                if (xb.std(axis=0) == 0).any() or yb.std() == 0:
-                    raise np.linalg.LinAlgError
-                samples.append(relative_weights(xb, yb)[0])
-            except np.linalg.LinAlgError:
-                redraws += 1
-                if redraws > _MAX_REDRAWS * n_boot:
-                    raise ValueError(
-                        f"too many bootstrap resamples of the {n} responses had a constant or "
-                        "collinear item; the data are too thin for intervals (use n_boot=0)"
-                    ) from None
-        tail = (1 - confidence) / 2 * 100
-        low, high = np.percentile(np.vstack(samples), [tail, 100 - tail], axis=0)
 
-    share = raw / r_squared if r_squared > 0 else np.full(p, np.nan)
-    out = pd.DataFrame(
-        {"item": items, "weight": raw, "ci_low": low, "ci_high": high, "share": share, "beta": beta}
-    )
-    out = out.sort_values("weight", ascending=False, kind="stable").reset_index(drop=True)
-    out.attrs.update(r_squared=r_squared, n=int(len(y)), n_boot=int(n_boot), outcome=name)
-    return out
+def _bootstrap_intervals(x, y, n_boot: int, rng, confidence: float):
+    """Percentile intervals of the raw weights over ``n_boot`` resamples of
+    the rows. A resample with a constant or collinear column has no weights;
+    it is redrawn, up to ``_MAX_REDRAWS * n_boot`` times."""
+    samples = []
+    redraws = 0
+    n = len(y)
+    while len(samples) < n_boot:
+        index = rng.randint(0, n, n)
+        xb, yb = x[index], y[index]
+        try:
+            if (xb.std(axis=0) == 0).any() or yb.std() == 0:
+                raise np.linalg.LinAlgError
+            samples.append(relative_weights(xb, yb)[0])
+        except np.linalg.LinAlgError:
+            redraws += 1
+            if redraws > _MAX_REDRAWS * n_boot:
+                raise ValueError(
+                    f"too many bootstrap resamples of the {n} responses had a constant or "
+                    "collinear item; the data are too thin for intervals (use n_boot=0)"
+                ) from None
+    tail = (1 - confidence) / 2 * 100
+    return np.percentile(np.vstack(samples), [tail, 100 - tail], axis=0)
 
 
 def likert_predictors(table: pd.DataFrame, instrument) -> pd.DataFrame:
@@ -226,5 +251,14 @@ def likert_predictors(table: pd.DataFrame, instrument) -> pd.DataFrame:
     correlations) but makes every ``beta`` read the same way round. The
     keying is :func:`analysis.scoring.keyed_likert`, the one the scores and
     alpha use, so an answer off the scale is refused here too.
+
+    Examples
+    --------
+    >>> from analysis.instrument import load_instrument
+    >>> instrument = load_instrument("instruments/strategy-pulse.toml")
+    >>> likert = [item.id for item in instrument.likert_items()]
+    >>> answers = pd.DataFrame([[5, 4, 5] + [3] * (len(likert) - 3)], columns=likert)
+    >>> likert_predictors(answers, instrument).iloc[0, :3].tolist()  # st_priorities_shift reversed
+    [5.0, 4.0, 1.0]
     """
     return keyed_likert(table, instrument)

@@ -162,6 +162,12 @@ def promised_minutes(instrument: Instrument, item_ids: Iterable[str] | None = No
 
     An author may promise more than the estimate (a team that reads slowly,
     a second language); a declared figure below the estimate is not shown.
+
+    Examples
+    --------
+    >>> from analysis.instrument import load_instrument
+    >>> promised_minutes(load_instrument("instruments/strategy-pulse.toml"))
+    7
     """
     estimate = estimate_minutes(instrument, item_ids)
     declared = math.ceil(instrument.minutes) if instrument.minutes else 0
@@ -176,6 +182,13 @@ def check_declared_minutes(instrument: Instrument) -> Instrument:
     refusing would make an existing database's pulses or an old export
     unreadable the day the estimate's figures change. The respondent is not
     misled either way, since pages show :func:`promised_minutes`.
+
+    Examples
+    --------
+    >>> from analysis.instrument import load_instrument
+    >>> pulse = load_instrument("instruments/strategy-pulse.toml")
+    >>> check_declared_minutes(pulse) is pulse
+    True
     """
     if instrument.minutes is None:
         return instrument

@@ -12,11 +12,13 @@ because a breakdown tests many groups at once. Formulas and sources are in
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
 from .privacy import PrivacyPolicy, protect, segment_groups
 
@@ -69,41 +71,59 @@ def welch(a: np.ndarray, b: np.ndarray, confidence: float = 0.95) -> tuple[float
 
     Returns ``(difference, ci_low, ci_high, p_value)``. Welch's test does not
     assume equal variances, which groups of very different sizes rarely have.
-    When both groups have no spread the interval is the difference itself and
-    the p-value is undefined (NaN): there is nothing to test.
+    It is ``scipy.stats.ttest_ind(a, b, equal_var=False)`` and that result's
+    ``confidence_interval()``, with one difference: when neither group has
+    any spread, the interval is the difference itself and the p-value is
+    undefined (NaN): there is nothing to test.
+
+    Examples
+    --------
+    >>> diff, low, high, p = welch([3, 4, 4, 5, 4], [2, 3, 3, 2, 3, 2])
+    >>> round(diff, 2), round(low, 2), round(high, 2), round(p, 4)
+    (1.5, 0.6, 2.4, 0.0053)
+    >>> welch([4, 4, 4], [3, 3, 3])
+    (1.0, 1.0, 1.0, nan)
     """
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     if a.size < 2 or b.size < 2:
         return np.nan, np.nan, np.nan, np.nan
     diff = float(a.mean() - b.mean())
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-    se = float(np.sqrt(va + vb))
-    if se == 0:
+    a_flat, b_flat = np.ptp(a) == 0, np.ptp(b) == 0
+    if a_flat and b_flat:
+        # scipy answers p = 0 here when the means differ: five people who all
+        # answered 4 against five who all answered 3 would be flagged as
+        # significant at any level, from data that say nothing about noise.
         return diff, diff, diff, np.nan
-    df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
-    half = stats.t.ppf(0.5 + confidence / 2, df) * se
-    p = float(2 * stats.t.sf(abs(diff) / se, df))
-    return diff, diff - half, diff + half, p
+    with warnings.catch_warnings():
+        if a_flat or b_flat:
+            # scipy warns of precision loss whenever a group's values are all
+            # equal (a small team that agrees); their variance is exactly 0
+            # and the other group's spread makes the test well defined.
+            warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
+        result = stats.ttest_ind(a, b, equal_var=False)
+        interval = result.confidence_interval(confidence)
+    return diff, float(interval.low), float(interval.high), float(result.pvalue)
 
 
 def holm(p_values: Sequence[float]) -> np.ndarray:
     """Holm's step-down adjusted p-values (NaN stays NaN, not counted).
 
     Controls the chance of any false "significant" flag in a breakdown at
-    alpha, without assuming the tests are independent (Holm 1979).
+    alpha, without assuming the tests are independent (Holm 1979). The
+    adjustment is statsmodels' ``multipletests(method="holm")`` on the
+    finite p-values: a group without a test is not one of the tests.
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03, 0.005, float("nan")]).round(3).tolist()
+    [0.03, 0.06, 0.06, 0.02, nan]
     """
     p = np.asarray(p_values, dtype=float)
     adjusted = np.full(p.shape, np.nan)
-    finite = np.flatnonzero(np.isfinite(p))
-    m = finite.size
-    if m == 0:
-        return adjusted
-    order = finite[np.argsort(p[finite], kind="stable")]
-    running = 0.0
-    for rank, index in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p[index]))
-        adjusted[index] = running
+    finite = np.isfinite(p)
+    if finite.any():
+        adjusted[finite] = multipletests(p[finite], method="holm")[1]
     return adjusted
 
 
@@ -175,6 +195,16 @@ def compare_groups(
         group against the rest of the company, see ``docs/groups.md``),
         ``p_holm``, ``significant``, ``visible`` and ``reason``. Hidden groups
         have NaN statistics and say why.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"department": ["Ops"] * 6 + ["Sales"] * 6,
+    ...                       "st_understand": [4, 5, 4, 4, 5, 4, 2, 3, 2, 3, 3, 2]})
+    >>> out = compare_groups(table, "st_understand", "department")
+    >>> out[["department", "n", "mean", "diff", "significant"]].round(3)
+      department  n   mean   diff  significant
+    0        Ops  6  4.333  0.917         True
+    1      Sales  6  2.500 -0.917         True
     """
     values = _as_list(value, "value")
     columns = _as_list(by, "by")
@@ -189,36 +219,10 @@ def compare_groups(
         company = decided[()]
         company_values = data[groups[()]]
         company_mean = float(company_values.mean()) if company.visible else np.nan
-        block = []
-        for key in _leaves(groups, columns):
-            vis = decided[key]
-            # The size of a hidden group is itself a figure that can be
-            # differenced (docs/privacy.md), so it leaves only with the group.
-            row = {"measure": column, **dict(key), "n": vis.n if vis.visible else pd.NA}
-            if vis.visible and company.visible:
-                inside = data[groups[key]]
-                rest = data[groups[()] & ~groups[key]]
-                n, mean, sd, lo, hi = _summary(inside, confidence)
-                diff, dlo, dhi, p = welch(inside, rest, confidence)
-                # group - company = (n_rest / n_company) * (group - rest): the
-                # same test, its difference and interval put on the company scale.
-                share = rest.size / company_values.size
-                diff, dlo, dhi = diff * share, dlo * share, dhi * share
-                row |= {
-                    "mean": mean, "sd": sd, "ci_low": lo, "ci_high": hi,
-                    "company_n": company.n, "company_mean": company_mean,
-                    "rest_mean": float(rest.mean()) if rest.size else np.nan,
-                    "diff": diff, "diff_ci_low": dlo, "diff_ci_high": dhi, "p_value": p,
-                    "visible": True, "reason": "",
-                }
-            else:
-                reason = vis.reason if not vis.visible else "the company figure is hidden: " + company.reason
-                row |= {
-                    "company_n": company.n if company.visible else np.nan,
-                    "company_mean": company_mean,
-                    "visible": False, "reason": reason,
-                }
-            block.append(row)
+        block = [
+            _group_row(column, key, data, groups, decided, company_mean, confidence)
+            for key in _leaves(groups, columns)
+        ]
         rows.extend(_flag_significance(block, alpha))
     out_columns = [
         "measure", *columns, "n", "mean", "sd", "ci_low", "ci_high", "company_n", "company_mean",
@@ -228,6 +232,36 @@ def compare_groups(
     out = pd.DataFrame(rows, columns=out_columns)
     out["n"] = out["n"].astype("Int64")
     return out
+
+
+def _group_row(column, key, data, groups, decided, company_mean, confidence) -> dict:
+    """One group's row of :func:`compare_groups`: its statistics and test
+    against the rest of the company, or why it is hidden."""
+    vis, company = decided[key], decided[()]
+    # The size of a hidden group is itself a figure that can be
+    # differenced (docs/privacy.md), so it leaves only with the group.
+    row = {"measure": column, **dict(key), "n": vis.n if vis.visible else pd.NA}
+    if not (vis.visible and company.visible):
+        reason = vis.reason if not vis.visible else "the company figure is hidden: " + company.reason
+        return row | {
+            "company_n": company.n if company.visible else np.nan,
+            "company_mean": company_mean,
+            "visible": False, "reason": reason,
+        }
+    inside = data[groups[key]]
+    rest = data[groups[()] & ~groups[key]]
+    n, mean, sd, lo, hi = _summary(inside, confidence)
+    diff, dlo, dhi, p = welch(inside, rest, confidence)
+    # group - company = (n_rest / n_company) * (group - rest): the
+    # same test, its difference and interval put on the company scale.
+    share = rest.size / int(groups[()].sum())
+    return row | {
+        "mean": mean, "sd": sd, "ci_low": lo, "ci_high": hi,
+        "company_n": company.n, "company_mean": company_mean,
+        "rest_mean": float(rest.mean()) if rest.size else np.nan,
+        "diff": diff * share, "diff_ci_low": dlo * share, "diff_ci_high": dhi * share, "p_value": p,
+        "visible": True, "reason": "",
+    }
 
 
 def _flag_significance(block: list[dict], alpha: float) -> list[dict]:
@@ -265,6 +299,14 @@ def change_since_previous(
     ``current_n``, ``current_mean``, ``change`` (current minus previous),
     ``ci_low``, ``ci_high``, ``p_value``, ``p_holm``, ``significant``,
     ``visible``, ``reason``.
+
+    Examples
+    --------
+    >>> now = pd.DataFrame({"st_understand": [4, 5, 4, 4, 5, 4, 2, 3, 2, 3, 3, 2]})
+    >>> before = pd.DataFrame({"st_understand": [3, 3, 4, 3, 3, 4, 3, 3, 2, 3, 3, 3]})
+    >>> change_since_previous(now, before, "st_understand")[["previous_mean", "current_mean", "change"]].round(3)
+       previous_mean  current_mean  change
+    0          3.083         3.417   0.333
     """
     values = _as_list(value, "value")
     columns = [] if by is None else _as_list(by, "by")
@@ -283,33 +325,7 @@ def change_since_previous(
             sides[name] = (frame[column].to_numpy(dtype=float), groups, protect(groups, policy))
         keys = dict.fromkeys([*sides["current"][1], *sides["previous"][1]])
         keys = sorted(_leaves(keys, columns), key=lambda k: [v for _, v in k])
-        block = []
-        for key in keys:
-            row = {"measure": column, **dict(key)}
-            reason = ""
-            for name in ("previous", "current"):
-                data, groups, decided = sides[name]
-                label = "the previous pulse" if name == "previous" else "this pulse"
-                if key not in groups:
-                    row[f"{name}_n"] = 0
-                    reason = reason or f"not in {label}"
-                    continue
-                vis = decided[key]
-                row[f"{name}_n"] = vis.n if vis.visible else pd.NA
-                if vis.visible:
-                    row[f"{name}_mean"] = float(data[groups[key]].mean())
-                else:
-                    reason = reason or f"in {label}: {vis.reason}"
-            if reason:
-                row |= {"previous_mean": np.nan, "current_mean": np.nan,
-                        "visible": False, "reason": reason}
-            else:
-                before = sides["previous"][0][sides["previous"][1][key]]
-                after = sides["current"][0][sides["current"][1][key]]
-                change, lo, hi, p = welch(after, before, confidence)
-                row |= {"change": change, "ci_low": lo, "ci_high": hi, "p_value": p,
-                        "visible": True, "reason": ""}
-            block.append(row)
+        block = [_change_row(column, key, sides, confidence) for key in keys]
         rows.extend(_flag_significance(block, alpha))
     out_columns = [
         "measure", *columns, "previous_n", "previous_mean", "current_n", "current_mean",
@@ -319,3 +335,30 @@ def change_since_previous(
     for side in ("previous_n", "current_n"):
         out[side] = out[side].astype("Int64")
     return out
+
+
+def _change_row(column, key, sides: dict, confidence: float) -> dict:
+    """One group's row of :func:`change_since_previous`: shown only if it is
+    visible in both pulses; ``sides`` maps "previous"/"current" to (values,
+    groups, visibility)."""
+    row = {"measure": column, **dict(key)}
+    reason = ""
+    for name in ("previous", "current"):
+        data, groups, decided = sides[name]
+        label = "the previous pulse" if name == "previous" else "this pulse"
+        if key not in groups:
+            row[f"{name}_n"] = 0
+            reason = reason or f"not in {label}"
+            continue
+        vis = decided[key]
+        row[f"{name}_n"] = vis.n if vis.visible else pd.NA
+        if vis.visible:
+            row[f"{name}_mean"] = float(data[groups[key]].mean())
+        else:
+            reason = reason or f"in {label}: {vis.reason}"
+    if reason:
+        return row | {"previous_mean": np.nan, "current_mean": np.nan, "visible": False, "reason": reason}
+    before = sides["previous"][0][sides["previous"][1][key]]
+    after = sides["current"][0][sides["current"][1][key]]
+    change, lo, hi, p = welch(after, before, confidence)
+    return row | {"change": change, "ci_low": lo, "ci_high": hi, "p_value": p, "visible": True, "reason": ""}

@@ -66,6 +66,13 @@ def index_labels(instrument: Instrument) -> dict[str, str]:
     An executive's only construct takes the executive's index name (e.g. the
     CEO's construct becomes "Strategy alignment"); where an executive owns
     several constructs, each keeps its own name so they stay distinguishable.
+
+    Examples
+    --------
+    >>> from analysis.instrument import load_instrument
+    >>> labels = index_labels(load_instrument("instruments/strategy-pulse.toml"))
+    >>> labels["index_strategy"], labels["know_customer"], labels["overall"]
+    ('Strategy alignment', 'Customer-experience awareness: what people know', 'Overall alignment')
     """
     owners = [c.owner for c in instrument.constructs]
     labels = {}
@@ -150,6 +157,24 @@ def alignment_indices(
         Index = the responses' index; columns ``say_<c>``, ``know_<c>``,
         ``index_<c>`` for each construct in order, then ``overall``; all 0-100.
         :func:`index_labels` gives the names to show users.
+
+    Examples
+    --------
+    >>> from analysis.instrument import load_instrument
+    >>> from analysis.recall import score_knowledge
+    >>> from analysis.strategy import Strategy
+    >>> instrument = load_instrument("instruments/strategy-pulse.toml")
+    >>> strategy = Strategy.from_dict({"goals": ["Cut delivery time to 48 hours", "Open the Rotterdam hub"],
+    ...                                "factors": ["Customer obsession", "Speak up early"]})
+    >>> likert = [item.id for item in instrument.likert_items()]
+    >>> responses = pd.DataFrame([[5, 5, 1] + [3] * 6, [5, 4, 2] + [3] * 6], columns=likert, index=["r1", "r2"])
+    >>> responses = responses.assign(k_goals=["48h delivery, Rotterdam hub", "no idea"],
+    ...                              k_factors=["speak up early", None], k_nps=None, k_brand=None)
+    >>> knowledge = score_knowledge(responses, instrument, strategy)
+    >>> alignment_indices(responses, instrument, knowledge)[["say_strategy", "know_strategy", "index_strategy"]].round(1)
+        say_strategy  know_strategy  index_strategy
+    r1         100.0           75.0            87.5
+    r2          83.3            0.0            41.7
     """
     if not (isinstance(say_weight, (int, float)) and 0 <= say_weight <= 1):
         raise ValueError(f"say_weight must be in [0, 1]; got {say_weight!r}")
@@ -205,6 +230,21 @@ def know_feel_gap(
         ``unsure_right``, ``confident_right`` (shares of ``n``, 0-1) and
         ``calibration`` (Spearman correlation of self-rating and knowledge
         score; NaN with fewer than 3 respondents or no spread).
+
+    Examples
+    --------
+    >>> from analysis.instrument import load_instrument
+    >>> from analysis.recall import score_knowledge
+    >>> from analysis.strategy import Strategy
+    >>> instrument = load_instrument("instruments/strategy-pulse.toml")
+    >>> strategy = Strategy.from_dict({"goals": ["Cut delivery time to 48 hours", "Open the Rotterdam hub"]})
+    >>> likert = [item.id for item in instrument.likert_items()]
+    >>> responses = pd.DataFrame([[5, 5, 1] + [3] * 6, [5, 4, 2] + [3] * 6], columns=likert)
+    >>> responses = responses.assign(k_goals=["48h delivery, Rotterdam hub", "no idea"],
+    ...                              k_factors=None, k_nps=None, k_brand=None)
+    >>> gap = know_feel_gap(responses, instrument, score_knowledge(responses, instrument, strategy))
+    >>> gap.loc["k_goals", ["n", "confident_wrong", "confident_right"]].tolist()  # both sure, one right
+    [2.0, 0.5, 0.5]
     """
     known = _knowledge_table(knowledge, responses.index, instrument).fillna(0.0)
     keyed_all = keyed_likert(responses, instrument)
@@ -287,6 +327,15 @@ def perception_gap(
         and collapses to the difference (p-value NaN) when neither group varies.
         Small groups are not suppressed here: apply ``analysis.privacy``
         before showing the result.
+
+    Examples
+    --------
+    >>> indices = pd.DataFrame({"overall": [80, 75, 85, 78, 60, 55, 65, 58, 62, 50]})
+    >>> role = pd.Series(["manager"] * 4 + ["staff"] * 6)
+    >>> perception_gap(indices, role)[["leaders_mean", "staff_mean", "difference", "n_leaders"]].round(1)
+             leaders_mean  staff_mean  difference  n_leaders
+    index
+    overall          79.5        58.3        21.2          4
     """
     leadership_levels = tuple(leadership_levels)
     unknown = [lv for lv in leadership_levels if lv not in ROLE_LEVELS]

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .privacy_search import _combination_rule, _family_leak
+
 __all__ = [
     "NEVER_BELOW",
     "PrivacyPolicy",
@@ -54,14 +56,6 @@ REASON_COMBINATION = (
 )
 REASON_FEW_COMMENTS = "fewer than {k} respondents commented"
 
-#: Steps of the quick depth-first search for a disjoint family that leaves a
-#: small remainder; past it (crossing breakdowns), an exact integer program
-#: answers instead.
-_SEARCH_BUDGET = 5_000
-#: Seconds the integer program may take; if it cannot answer, the rule errs
-#: on the side of hiding.
-_MILP_SECONDS = 20.0
-
 
 @dataclass(frozen=True)
 class PrivacyPolicy:
@@ -76,6 +70,15 @@ class PrivacyPolicy:
         Fewest respondents in a group before its comments are shown. Comments
         identify people by their wording and topics far more easily than an
         average does, so this is never below ``min_group``.
+
+    Examples
+    --------
+    >>> PrivacyPolicy()
+    PrivacyPolicy(min_group=5, min_comments=10)
+    >>> PrivacyPolicy(min_group=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: PrivacyPolicy.min_group is 2: it can never be below 3, ...
     """
 
     min_group: int = 5
@@ -116,6 +119,11 @@ def group_label(key: Hashable) -> str:
 
     Keys built by :func:`segment_groups` are tuples of ``(column, value)``
     pairs; the empty tuple is the whole company.
+
+    Examples
+    --------
+    >>> group_label(()), group_label((("department", "Ops"), ("tenure_band", "lt1")))
+    ('the whole company', 'department Ops, tenure band lt1')
     """
     if key == () or key is None:
         return "the whole company"
@@ -125,7 +133,15 @@ def group_label(key: Hashable) -> str:
 
 
 def comments_visible(n_commenters: int, policy: PrivacyPolicy = PrivacyPolicy()) -> Visibility:
-    """May the comments of a group of ``n_commenters`` respondents be shown?"""
+    """May the comments of a group of ``n_commenters`` respondents be shown?
+
+    Examples
+    --------
+    >>> comments_visible(7)
+    Visibility(visible=False, n=7, reason='fewer than 10 respondents commented')
+    >>> comments_visible(12).visible
+    True
+    """
     if isinstance(n_commenters, bool) or not isinstance(n_commenters, (int, np.integer)):
         raise ValueError(f"n_commenters must be a whole number, got {n_commenters!r}")
     if n_commenters < 0:
@@ -235,10 +251,23 @@ def protect(
     classes, class_of = np.unique(masks, axis=0, return_inverse=True)
     class_of = np.asarray(class_of).reshape(-1)
     members = [np.flatnonzero(class_of == c) for c in range(len(classes))]
-    class_n = classes.sum(axis=1).astype(int)
     # The key named in reasons for a class: the first one the caller gave.
     class_key = [keys[m[0]] for m in members]
 
+    visible, reasons = _apply_rules(classes, class_key, k)
+
+    result = {}
+    for index, key in enumerate(keys):
+        c = class_of[index]
+        result[key] = Visibility(bool(visible[c]), int(n[index]), reasons[c])
+    return result
+
+
+def _apply_rules(classes: np.ndarray, class_key: list, k: int) -> tuple[np.ndarray, list[str]]:
+    """Rules 1-3 of :func:`protect` on the distinct groups (``classes``, one
+    membership row each), run to a fixed point: which are visible, and why
+    each hidden one is hidden."""
+    class_n = classes.sum(axis=1).astype(int)
     visible = class_n >= k
     reasons = [
         "" if v else (REASON_EMPTY if size == 0 else REASON_SMALL.format(k=k))
@@ -254,12 +283,7 @@ def protect(
 
     def hide(target, parent, kind):
         visible[target] = False
-        if kind == "difference":
-            reasons[target] = REASON_DIFFERENCE.format(parent=group_label(class_key[parent]))
-        elif kind == "complement":
-            reasons[target] = REASON_COMPLEMENT
-        else:
-            reasons[target] = REASON_COMBINATION
+        reasons[target] = _REASONS[kind].format(parent=None if parent is None else group_label(class_key[parent]))
 
     while True:
         # Rule 2, one pass over the parents (largest first, so the company's
@@ -279,222 +303,15 @@ def protect(
         if hit is None:
             break
         hide(*hit)
-
-    result = {}
-    for index, key in enumerate(keys):
-        c = class_of[index]
-        result[key] = Visibility(bool(visible[c]), int(n[index]), reasons[c])
-    return result
+    return visible, reasons
 
 
-def _order(class_n: np.ndarray, candidates) -> list[int]:
-    """Smallest first; ties broken by the order the caller gave the groups."""
-    return sorted(candidates, key=lambda c: (class_n[c], c))
-
-
-def _family_leak(p, classes, class_n, visible, k, contained, atom_sig, atom_count):
-    """Rule 2 for one visible parent: find a disjoint family of visible
-    groups inside it that leaves out between 1 and k-1 respondents, and
-    return ``(group to hide, parent, kind)``; None when there is none."""
-    parent = classes[p]
-    vis = np.flatnonzero(visible)
-    inside = contained[vis, p] & (class_n[vis] < class_n[p])
-    subs = sorted(vis[inside], key=lambda c: (-class_n[c], c))
-    if not subs:
-        return None
-    in_parent = atom_sig[:, p]
-    found = _disjoint_gap(atom_sig[in_parent][:, subs], atom_count[in_parent], k)
-    if found is None:
-        return None
-    if found == "unknown":
-        return _order(class_n, subs)[0], p, "complement"
-    family = [subs[i] for i in found]
-    target = _order(class_n, family)[0]
-    if len(family) > 1:
-        return target, p, "complement"
-    # One group subtracted from its parent: if what is left is (part of) a
-    # hidden sibling, it is that sibling's complement being protected.
-    covered = classes[family[0]]
-    for c in np.flatnonzero(~visible & (class_n > 0) & contained[:, p]):
-        if not (classes[c] & covered).any():
-            return target, p, "complement"
-    return target, p, "difference"
-
-
-def _disjoint_gap(membership: np.ndarray, counts: np.ndarray, k: int):
-    """Search for pairwise disjoint subgroups leaving 1..k-1 members of the
-    parent uncovered.
-
-    Returns the indices of such a family, None when there is none, or
-    ``"unknown"`` when not even the integer program could tell. Works on atoms (sets of members
-    with the same memberships) as bits of Python integers, depth first,
-    remembering states (what is decided, how many are left out) that failed.
-    """
-    # ``membership``: the parent's atoms (rows, with ``counts`` people each)
-    # by its visible subgroups (columns); merge atoms no subgroup tells apart.
-    signatures, atom_of = np.unique(membership, axis=0, return_inverse=True)
-    atom_size = np.bincount(np.asarray(atom_of).reshape(-1), weights=counts).astype(int)
-    n_atoms = len(atom_size)
-    sub_bits = []
-    for row in signatures.T:  # one row per sub: which atoms it contains
-        bits = 0
-        for a in np.flatnonzero(row):
-            bits |= 1 << int(a)
-        sub_bits.append(bits)
-    full = (1 << n_atoms) - 1
-    # Atoms in no visible subgroup are always left out.
-    forced = 0
-    forced_size = 0
-    for a in range(n_atoms):
-        if not signatures[a].any():
-            forced |= 1 << a
-            forced_size += int(atom_size[a])
-    if forced_size >= k:
-        return None
-    subs_of_atom = [
-        [s for s in np.flatnonzero(signatures[a])] for a in range(n_atoms)
-    ]  # already largest first, as ``subs`` is
-
-    def options(decided: int, u: int):
-        rest = full & ~decided
-        a = (rest & -rest).bit_length() - 1
-        choices = [int(s) for s in subs_of_atom[a] if not sub_bits[s] & decided]
-        if u + atom_size[a] <= k - 1:
-            choices.append(-1 - a)
-        return iter(choices)
-
-    decided, u = forced, forced_size
-    if decided == full:
-        return None
-    failed: set[tuple[int, int]] = set()
-    path: list[tuple[int, int, object, int]] = []
-    it = options(decided, u)
-    steps = 0
-    while True:
-        choice = next(it, None)
-        if choice is None:
-            failed.add((decided, u))
-            if not path:
-                return None
-            decided, u, it, _ = path.pop()
-            continue
-        steps += 1
-        if steps > _SEARCH_BUDGET:
-            return _milp_gap(signatures, atom_size, forced_size, k)
-        if choice >= 0:
-            new_decided, new_u = decided | sub_bits[choice], u
-        else:
-            a = -1 - choice
-            new_decided, new_u = decided | (1 << a), u + int(atom_size[a])
-        if new_decided == full:
-            if new_u >= 1:
-                path.append((decided, u, it, choice))
-                return [c for *_, c in path if c >= 0]
-            continue
-        if (new_decided, new_u) in failed:
-            continue
-        path.append((decided, u, it, choice))
-        decided, u = new_decided, new_u
-        it = options(decided, u)
-
-
-def _milp_gap(signatures: np.ndarray, atom_size: np.ndarray, forced_size: int, k: int):
-    """The disjoint-family search as an integer program (exact cover with a
-    small remainder): choose groups y and left-out atoms w so that every atom
-    is covered once or left out, at least one person is left out, and as
-    few as possible. A leak if the fewest is below k."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    covered = signatures.any(axis=1)
-    membership = signatures[covered].astype(float)  # atoms x subs
-    sizes = atom_size[covered].astype(float)
-    n_atoms, n_subs = membership.shape
-    cost = np.concatenate([np.zeros(n_subs), sizes])
-    exact = LinearConstraint(np.hstack([membership, np.eye(n_atoms)]), 1, 1)
-    rows = [exact]
-    if forced_size == 0:
-        rows.append(LinearConstraint(np.concatenate([np.zeros(n_subs), sizes])[None, :], 1, np.inf))
-    result = milp(
-        cost,
-        integrality=np.ones(n_subs + n_atoms),
-        bounds=Bounds(0, 1),
-        constraints=rows,
-        options={"time_limit": _MILP_SECONDS},
-    )
-    if result.status == 2:  # infeasible: every way to tile the parent is exact
-        return None
-    if result.status != 0 or result.x is None:
-        return "unknown"
-    if forced_size + result.fun > k - 1 + 1e-6:
-        return None
-    return [int(i) for i in np.flatnonzero(result.x[:n_subs] > 0.5)]
-
-
-def _in_span(rows: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Which columns of ``targets`` are linear combinations of ``rows``?
-
-    Least squares by QR with column pivoting (LAPACK gelsy): robust on the
-    rank-deficient 0/1 matrices groups make, where an SVD may not converge.
-    """
-    from scipy.linalg import lstsq
-
-    if rows.shape[0] == 0:
-        return np.zeros(targets.shape[1], dtype=bool)
-    coef, *_ = lstsq(rows.T, targets, lapack_driver="gelsy")
-    residual = np.linalg.norm(targets - rows.T @ coef, axis=0)
-    return residual < 1e-7 * np.maximum(1.0, np.linalg.norm(targets, axis=0))
-
-
-def _crossing(overlap: np.ndarray, members: np.ndarray) -> bool:
-    """Do any two of these groups overlap without one containing the other?"""
-    overlap = overlap[np.ix_(members, members)]
-    size = np.diag(overlap)
-    smaller = np.minimum(size[:, None], size[None, :])
-    return bool(((overlap > 0) & (overlap < smaller)).any())
-
-
-def _combination_rule(classes, class_n, visible, k, overlap):
-    """Rule 3: no small hidden group and no small atom is a linear
-    combination of visible groups; return what to hide if one is.
-
-    When no two visible groups cross (every pair nested or disjoint), the
-    sets their counts can reveal are unions of "a group minus its visible
-    subgroups", which rule 2 already keeps empty or at least k: the linear
-    algebra is skipped.
-    """
-    vis = np.flatnonzero(visible)
-    if vis.size < 2 or not _crossing(overlap, vis):
-        return None
-    present = np.flatnonzero(class_n > 0)
-    # Atoms over all non-empty groups: every group is a union of atoms, so
-    # linear algebra on atom indicators is exact and much smaller than on people.
-    signatures, atom_size = np.unique(classes[present].T, axis=0, return_counts=True)
-    in_some = signatures.any(axis=1)
-    signatures, atom_size = signatures[in_some].astype(float), atom_size[in_some]
-    column = {c: i for i, c in enumerate(present)}
-    V = signatures[:, [column[c] for c in vis]].T  # visible groups x atoms
-
-    targets = [signatures[:, column[c]] for c in present if not visible[c] and class_n[c] < k]
-    for a in np.flatnonzero(atom_size < k):
-        unit = np.zeros(len(atom_size))
-        unit[a] = 1.0
-        targets.append(unit)
-    if not targets:
-        return None
-    T = np.column_stack(targets)
-    leaking = np.flatnonzero(_in_span(V, T))
-    if leaking.size == 0:
-        return None
-    target = T[:, leaking[:1]]
-    from scipy.linalg import lstsq
-
-    coef, *_ = lstsq(V.T, target, lapack_driver="gelsy")
-    needed = _order(class_n, [vis[i] for i in np.flatnonzero(np.abs(coef[:, 0]) > 1e-9)])
-    for candidate in needed[:20]:
-        keep = vis != candidate
-        if not _in_span(V[keep], target)[0]:
-            return candidate, None, "combination"
-    return needed[0], None, "combination"
+#: The reason shown for each kind of suppression the rules return.
+_REASONS = {
+    "difference": REASON_DIFFERENCE,
+    "complement": REASON_COMPLEMENT,
+    "combination": REASON_COMBINATION,
+}
 
 
 # --- tables of segments -----------------------------------------------------------
@@ -522,6 +339,12 @@ def segment_groups(
 
     ``where`` (a boolean mask over the rows) restricts every group to those
     rows, e.g. to the respondents who answered the item being summarised.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"department": ["Ops"] * 8 + ["Sales"] * 6 + ["Legal"] * 2})
+    >>> {key: int(mask.sum()) for key, mask in segment_groups(table, "department").items()}
+    {(): 16, (('department', 'Legal'),): 2, (('department', 'Ops'),): 8, (('department', 'Sales'),): 6}
     """
     columns = [by] if isinstance(by, str) else list(by)
     if not columns:
@@ -569,6 +392,21 @@ def protect_table(
     of the ``by`` columns define it, 0 for the company), one column per
     segment (None where the level does not use it), ``n``, ``visible`` and
     ``reason``.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"department": ["Ops"] * 8 + ["Sales"] * 6 + ["Legal"] * 2})
+    >>> shown = protect_table(table, "department")
+    >>> shown["department"].tolist()[1:]  # row 0 is the company
+    ['Legal', 'Ops', 'Sales']
+    >>> shown[["level", "n", "visible"]]
+       level   n  visible
+    0      0  16     True
+    1      1   2    False
+    2      1   8     True
+    3      1   6    False
+    >>> shown.loc[3, "reason"]  # shown, Sales would give away Legal: company - Ops - Sales
+    'suppressed so that a group cannot be worked out as the complement of the other groups of this partition'
     """
     columns = [by] if isinstance(by, str) else list(by)
     groups = segment_groups(df, columns, include_company=include_company, where=where)

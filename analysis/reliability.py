@@ -103,6 +103,11 @@ def feldt_interval(alpha: float, n: int, k: int, ci: float = 0.95) -> tuple[floa
     ``low = 1 - (1 - alpha) * F(1 - a/2)`` and
     ``high = 1 - (1 - alpha) * F(a/2)`` with ``a = 1 - ci``; identical to
     psych's ``alpha.ci``.
+
+    Examples
+    --------
+    >>> [round(v, 3) for v in feldt_interval(0.8, n=100, k=4)]
+    [0.727, 0.857]
     """
     if not np.isfinite(alpha):
         return float("nan"), float("nan")
@@ -277,6 +282,17 @@ def construct_alpha(
     ------
     ValueError
         As :func:`cronbach_alpha`, with the construct named in the message.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.instrument import load_instrument
+    >>> instrument = load_instrument("instruments/strategy-pulse.toml")
+    >>> likert = [item.id for item in instrument.likert_items()]
+    >>> rng = np.random.default_rng(0)
+    >>> answers = pd.DataFrame(rng.integers(1, 6, size=(40, len(likert))), columns=likert)
+    >>> {c: (r.n_items, r.n_respondents) for c, r in construct_alpha(answers, instrument).items()}
+    {'strategy': (3, 40), 'customer': (3, 40), 'learning': (3, 40)}
     """
     results = {}
     for construct in instrument.constructs:

@@ -29,6 +29,12 @@ def index_columns_and_labels(instrument) -> dict[str, str]:
     Derived from the instrument (any construct ids, not only the default
     instrument's), each index named as :func:`analysis.indices.index_labels`
     names it, with the owning executive, e.g. "Strategy alignment (CEO)".
+
+    Examples
+    --------
+    >>> from analysis.instrument import load_instrument
+    >>> index_columns_and_labels(load_instrument("instruments/strategy-pulse.toml"))
+    {'index_strategy': 'Strategy alignment (CEO)', 'index_customer': 'Customer-experience awareness (CMO)', 'index_learning': 'Learning and communication (CLO)', 'overall': 'Overall alignment'}
     """
     names = indices.index_labels(instrument)
     labels = {

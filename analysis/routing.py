@@ -142,6 +142,12 @@ def build_vocabulary(instrument=None, strategy=None) -> dict[str, frozenset[str]
     strategy : analysis.strategy.Strategy, optional
         Goal and factor words go to the CEO, brand-promise and customer-figure
         words (key and label) to the CMO, for stems no other owner claims.
+
+    Examples
+    --------
+    >>> vocabulary = build_vocabulary()
+    >>> sorted(vocabulary), "train" in vocabulary["clo"]
+    (['ceo', 'clo', 'cmo'], True)
     """
     vocab: dict[str, set[str]] = {owner: _stems(words) for owner, words in DEFAULT_VOCABULARY.items()}
     if instrument is not None:
@@ -316,6 +322,14 @@ def route_themes(
     ValueError
         If a required column is missing, or an override names an owner not in
         :data:`ROUTES` (the message names the theme and the allowed owners).
+
+    Examples
+    --------
+    >>> themes = pd.DataFrame({"theme_id": [0, 1], "top_terms": [["training", "courses"], ["parking", "canteen"]]})
+    >>> route_themes(themes)[["theme_id", "owner", "owner_source"]]
+       theme_id  owner owner_source
+    0         0    clo         auto
+    1         1  other         auto
     """
     missing = [c for c in ("theme_id", "top_terms") if c not in themes_table.columns]
     if missing:

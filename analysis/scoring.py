@@ -90,6 +90,17 @@ def keyed_likert(
     ValueError
         A Likert column is missing or holds something other than a scale
         point; the message names the response and the item.
+
+    Examples
+    --------
+    >>> from analysis.instrument import load_instrument
+    >>> instrument = load_instrument("instruments/strategy-pulse.toml")
+    >>> answers = pd.DataFrame({"st_understand": [5, 2], "st_line_of_sight": [4, 3],
+    ...                         "st_priorities_shift": [2, 5]}, index=["r1", "r2"])
+    >>> keyed_likert(answers, instrument, "strategy")  # st_priorities_shift is reverse-keyed
+        st_understand  st_line_of_sight  st_priorities_shift
+    r1            5.0               4.0                  4.0
+    r2            2.0               3.0                  1.0
     """
     if construct is not None:
         instrument.construct(construct)  # KeyError naming the construct if unknown
@@ -103,7 +114,14 @@ def keyed_likert(
 
 
 def rescale(values, points: int):
-    """Map scale points 1..points onto 0..100: ``(x - 1) / (points - 1) * 100``."""
+    """Map scale points 1..points onto 0..100: ``(x - 1) / (points - 1) * 100``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rescale(np.array([1, 3, 5]), 5)
+    array([  0.,  50., 100.])
+    """
     return (values - 1.0) / (points - 1) * 100.0
 
 

@@ -105,6 +105,12 @@ def load_lexicon(path: str | Path | None = None) -> dict[str, float]:
     ValueError
         Naming the file and line of a malformed entry, a valence outside
         [-4, 4], or a term listed twice.
+
+    Examples
+    --------
+    >>> workplace = load_lexicon()  # the packaged workplace lexicon
+    >>> workplace["understaffed"], workplace["micromanaged"]
+    (-1.8, -1.9)
     """
     path = WORKPLACE_LEXICON_PATH if path is None else Path(path)
     source = str(path)
@@ -410,7 +416,13 @@ def score(text: object) -> float:
 
 
 def score_many(texts: Iterable[object]) -> np.ndarray:
-    """Compound sentiment of many comments with the default scorer."""
+    """Compound sentiment of many comments with the default scorer.
+
+    Examples
+    --------
+    >>> score_many(["Great team", "Too many meetings", None])
+    array([0.6249, 0.    ,    nan])
+    """
     return _default_scorer().score_many(texts)
 
 
@@ -446,7 +458,13 @@ def label(compound: float) -> str:
 
 
 def labels(compounds: Iterable[float]) -> np.ndarray:
-    """Vectorised :func:`label`: an object array, None where the score is NaN."""
+    """Vectorised :func:`label`: an object array, None where the score is NaN.
+
+    Examples
+    --------
+    >>> labels([0.6, 0.0, -0.3, float("nan")])
+    array(['positive', 'neutral', 'negative', None], dtype=object)
+    """
     values = np.asarray(list(compounds) if not hasattr(compounds, "__array__") else compounds, dtype=np.float64)
     out = np.full(values.shape, None, dtype=object)
     out[values >= POSITIVE_THRESHOLD] = "positive"

@@ -41,6 +41,23 @@ class CustomerFigure:
 
 @dataclass(frozen=True)
 class Strategy:
+    """This quarter's strategy statement, the knowledge checks' answer key.
+
+    Examples
+    --------
+    >>> strategy = Strategy.from_dict({
+    ...     "goals": ["Cut delivery time to 48 hours", "Open the Rotterdam hub"],
+    ...     "brand_promise": "On time, every time",
+    ...     "customer_figures": {"nps": {"label": "NPS", "value": 32, "min": -100, "max": 100}},
+    ... })
+    >>> strategy.part("goals")
+    ('Cut delivery time to 48 hours', 'Open the Rotterdam hub')
+    >>> strategy.part("brand_promise"), strategy.part("factors")
+    (('On time, every time',), ())
+    >>> strategy.customer_figures["nps"].value
+    32.0
+    """
+
     goals: tuple[str, ...] = ()
     factors: tuple[str, ...] = ()
     brand_promise: str = ""

@@ -12,6 +12,10 @@ of themes itself. Then the demo pulse (``bench/data/themes_demo.tsv``, the
 themes. "words only" is ThemeClusterer with ``concepts=None`` (the
 ablation of the built-in workplace concept lexicon).
 
+The public labelled corpora, with the baseline exactly as issue 9 defines
+it, are in ``bench/themes_benchmark.py``; this script keeps the workplace sets
+over several seeds and the demo pulse.
+
 Run: .venv/bin/python bench/themes_quality.py
 """
 

@@ -57,6 +57,27 @@ def test_welch_without_spread_has_no_p_value():
     assert (diff, lo, hi) == (0.0, 0.0, 0.0) and np.isnan(p)
 
 
+def test_welch_between_two_groups_without_spread_is_no_test():
+    """Everyone in one team answered 4, everyone in the other 3: scipy says
+    p = 0 (and warns); for a reader that would be a "significant" gap backed
+    by no evidence about noise at all, so there is no p-value."""
+    diff, lo, hi, p = welch(np.full(5, 4.0), np.full(5, 3.0))
+    assert (diff, lo, hi) == (1.0, 1.0, 1.0) and np.isnan(p)
+
+
+def test_welch_with_one_group_without_spread_is_the_usual_test():
+    """A team that agrees is common; the other group's spread makes the test
+    well defined, and no warning escapes (pytest would turn it into an error).
+    By hand: b has mean 3 and variance 4/5, so se = sqrt(0.8 / 6); a adds
+    nothing to se or to Welch's df, which is then b's n - 1 = 5."""
+    diff, lo, hi, p = welch(np.full(5, 4.0), np.array([2.0, 3, 4, 2, 3, 4]))
+    se = np.sqrt(0.8 / 6)
+    assert diff == 1.0
+    assert p == pytest.approx(2 * stats.t.sf(1 / se, 5), rel=1e-12)
+    half = stats.t.ppf(0.975, 5) * se
+    assert (lo, hi) == pytest.approx((1 - half, 1 + half), rel=1e-12)
+
+
 def test_holm_by_hand():
     # sorted: 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, 0.04*1 -> 0.06 (monotone)
     adjusted = holm([0.01, 0.04, 0.03, 0.005, np.nan])

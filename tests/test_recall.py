@@ -356,3 +356,39 @@ def test_editing_a_result_does_not_change_the_next_grade():
     again = score_recall("48h delivery", GOALS)
     assert again.matched == [0]
     assert "nonsense" not in again.evidence[0]
+
+
+# --- Credit values, pinned ------------------------------------------------------
+#
+# The graded cases check only the matched set, so they cannot see the credit
+# weights. These values are worked out by hand from the rules in
+# docs/recall.md with GENERIC_WEIGHT = 0.25 and DOMINANCE_RATIO = 0.5; the
+# goals' weights (a concept in one goal only, so no sharing):
+#   goal 0 "Cut average delivery time to 48 hours": cut, average, time generic
+#     0.25 each; delivery 1; hours 1; 48 a number 0.5  -> total 3.25
+#   goal 1 "Grow recurring revenue from business customers by 15%": grow,
+#     revenue, percent generic 0.25 each; recurring 1; "business customers" is
+#     the phrase b2b, 1; 15 a number 0.5  -> total 3.25
+#   goal 2 "Launch self-service tracking in the customer portal": launch,
+#     customer generic 0.25 each; self-service, tracking, portal 1 each -> 3.5
+# Credit = present weight / (FULL_CREDIT_SHARE 0.6 x total), at most 1.
+
+@pytest.mark.parametrize(
+    ("answer", "credits", "why"),
+    [
+        # 1 / (0.6 x 3.25) = 0.5128; a generic weight of 0 or 1 changes the total.
+        ("delivery", (1 / 1.95, 0.0, 0.0), "one distinctive word of goal 0"),
+        # (1 + 0.25) / 1.95 = 0.6410: the generic "revenue" earns its quarter.
+        ("recurring revenue", (0.0, 1.25 / 1.95, 0.0), "a distinctive and a generic word"),
+        # Line 2 is mostly goal 0 (mass 1), but "15" gives goal 1 mass 0.5, which
+        # is DOMINANCE_RATIO x 1: credited, so goal 1 has 1 + 0.25 + 0.5 + 0.25
+        # = 2.0 >= 1.95 -> full credit; line 2 gives goal 0 1 / 1.95.
+        ("recurring revenue\ndelivery by 15%", (1 / 1.95, 1.0, 0.0), "a second goal at the ratio"),
+        # One line: goal 0 mass 1 + 0.5 + 1 = 2.5, goal 2 ("portal") 1 < 0.5 x 2.5,
+        # so goal 2 gets nothing from this line.
+        ("delivery time to 48 hours via the customer portal", (1.0, 0.0, 0.0), "a second goal below the ratio"),
+    ],
+)
+def test_credit_values(answer, credits, why):
+    """The credit each goal earns, not only which goals match (see above)."""
+    assert score_recall(answer, GOALS).credits == pytest.approx(credits, abs=1e-9), why

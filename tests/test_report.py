@@ -153,3 +153,38 @@ def test_leaders_too_few_to_compare_hide_the_perception_gap():
 def test_unknown_breakdown_is_refused(segment):
     with pytest.raises(ValueError, match=f"unknown segment {segment}"):
         build_score_report(pulse(20), by=[segment])
+
+
+# --- misconceptions are people's words: the comment rules apply ------------------
+
+def _with_recall_answers(n: int, answered: int, answer: str) -> PulseData:
+    """``pulse(n)`` whose recall item ``kv`` holds ``answer`` for ``answered``
+    respondents and is blank for the others."""
+    data = pulse(n)
+    data.responses["kv"] = [answer] * answered + [np.nan] * (n - answered)
+    return data
+
+
+def test_misconceptions_need_as_many_writers_as_comments_do():
+    """9 people share a wrong belief: enough for a statistic (min_group 5) but
+    not for their words to be shown (min_comments 10); 10 are."""
+    wrong = "close the Madrid warehouse"
+    hidden = build_score_report(_with_recall_answers(20, 9, wrong), n_boot=20)
+    assert hidden.visible
+    assert hidden.misconceptions.empty
+    shown = build_score_report(_with_recall_answers(20, 10, wrong), n_boot=20)
+    assert list(shown.misconceptions["belief"]) == ["close the madrid warehouse"]
+    assert shown.misconceptions["count"].tolist() == [10]
+
+
+def test_misconceptions_are_scrubbed_before_they_are_shown():
+    report = build_score_report(
+        _with_recall_answers(20, 12, "ask Jane.Doe@ACME.COM, see https://intranet.acme.com/goals"),
+        n_boot=20,
+    )
+    table = report.misconceptions
+    assert not table.empty  # the wrong beliefs are shown, as placeholders
+    shown = " ".join(table["belief"]) + " " + " ".join(w for v in table["variants"] for w in v)
+    assert "email" in shown
+    for detail in ("jane", "doe", "acme", "intranet"):
+        assert detail not in shown, table

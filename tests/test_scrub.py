@@ -79,6 +79,9 @@ def test_phone_in_brackets_keeps_sentence_bracket(scrubber):
         ("mail jane.doe@acme.co.uk now", "mail [email] now"),
         ("J_Smith+hr@mail.example.com.", "[email]."),
         ("<ops-team@acme.io>", "<[email]>"),
+        # Upper case is how many people type a domain; a case-sensitive
+        # pattern would let this one through.
+        ("write to Jane.Doe@ACME.COM today", "write to [email] today"),
     ],
 )
 def test_emails(text, expected):

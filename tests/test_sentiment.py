@@ -201,3 +201,69 @@ def test_extra_lexicon():
 
 def test_default_scorer_is_cached():
     assert sentiment._default_scorer() is sentiment._default_scorer()
+
+
+# --- the pinned VADER -----------------------------------------------------------
+#
+# analysis/sentiment.py overrides private methods of vaderSentiment's analyser
+# (tokenisation, the negation and idiom checks), so pyproject.toml pins the
+# release exactly. These tests fail if the installed release, or our fork of
+# it, scores differently: upgrade on purpose, then re-check and re-pin.
+
+#: The demo sentences of the vaderSentiment README (3.3.2) with the compound
+#: scores it prints (github.com/cjhutto/vaderSentiment, "Python Code Example").
+README_COMPOUNDS = {
+    "VADER is smart, handsome, and funny.": 0.8316,
+    "VADER is smart, handsome, and funny!": 0.8439,
+    "VADER is very smart, handsome, and funny.": 0.8545,
+    "VADER is VERY SMART, handsome, and FUNNY.": 0.9227,
+    "VADER is VERY SMART, handsome, and FUNNY!!!": 0.9342,
+    "VADER is VERY SMART, uber handsome, and FRIGGIN FUNNY!!!": 0.9469,
+    "VADER is not smart, handsome, nor funny.": -0.7424,
+    "The book was good.": 0.4404,
+    "At least it isn't a horrible book.": 0.431,
+    "The book was only kind of good.": 0.3832,
+    "The plot was good, but the characters are uncompelling and the dialog is not great.": -0.7042,
+    "Today SUX!": -0.5461,
+    "Today only kinda sux! But I'll get by, lol": 0.5249,
+    "Make sure you :) or :D today!": 0.8633,
+    "Catch utf-8 emoji such as such as \U0001F498 and \U0001F48B and \U0001F601": 0.875,
+    "Not bad at all": 0.431,
+}
+
+#: Our scorer (workplace lexicon on) on comments that go through every part we
+#: changed or added: short words with punctuation ("No!", "ok."), negation and
+#: "never so" / "without a doubt", "kind of", the idioms, the emoji words, the
+#: workplace lexicon. Computed once with vaderSentiment 3.3.2 and
+#: analysis/sentiment.py as of this test's commit; a change is a regression
+#: until someone has read why.
+WORKPLACE_COMPOUNDS = {
+    "No! Not ok.": -0.2107,
+    "The new tool is not so bad, kind of useful": 0.7568,
+    "Never so happy to leave on time": 0.646,
+    "Without a doubt the best manager I have had": 0.7438,
+    "We are understaffed and micromanaged, the culture is toxic": -0.8481,
+    "Training was the bomb, but the rota is a real pain": -0.4497,
+    "\U0001F44D\U0001F44D": 0.7003,
+    "\U0001F494 since the reorg": -0.6486,
+    "I feel overwhelmed": -0.3818,
+    "ha! no way THIS is fair": 0.4199,
+    "yeah right, great planning :(": 0.5267,
+}
+
+
+def test_the_installed_vader_is_the_pinned_one():
+    from importlib.metadata import version
+
+    assert version("vaderSentiment") == "3.3.2", "re-check analysis/sentiment.py's overrides, then re-pin"
+
+
+@pytest.mark.parametrize(("text", "compound"), README_COMPOUNDS.items())
+def test_vader_and_our_plain_mode_give_the_readme_scores(text, compound):
+    assert PLAIN_VADER.polarity_scores(text)["compound"] == compound
+    assert SentimentScorer(workplace=False).score(text) == compound
+
+
+@pytest.mark.parametrize(("text", "compound"), WORKPLACE_COMPOUNDS.items())
+def test_our_scores_are_the_pinned_ones(text, compound):
+    assert score(text) == compound

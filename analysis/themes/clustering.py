@@ -1,0 +1,219 @@
+"""Cluster unit vectors into themes: spherical k-means, the number of themes, "Other".
+
+Works on the output of :class:`analysis.themes.space.CommentSpace` and knows
+nothing about text. The rules and their measurements are in
+``docs/themes.md`` ("Number of themes", "Small themes and Other").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score
+from sklearn.preprocessing import normalize
+
+__all__ = [
+    "DEFAULT_THEMES",
+    "SMALL_PULSE",
+    "STABLE_ARI",
+    "OTHER",
+    "apply_other",
+    "choose_k",
+    "distinct_points",
+    "prune",
+    "spherical_kmeans",
+    "stability",
+]
+
+#: Id of "Other" in assignments (:data:`analysis.themes.OTHER_THEME_ID`).
+OTHER = -2
+#: A partition whose split-half agreement (ARI) reaches this is "stable".
+STABLE_ARI = 0.85
+#: Themes when no partition into 3 or more is stable: a handful a leader can read.
+DEFAULT_THEMES = 7
+#: Below this many comments, a stable split in two counts too (see :func:`choose_k`).
+SMALL_PULSE = 60
+#: Pairs of subsamples per candidate k, and the share of the sample in each.
+_STABILITY_PAIRS = 4
+_STABILITY_FRACTION = 0.8
+#: Among stable k, those within this of the most stable count as tied; the
+#: smallest of them is taken.
+_STABILITY_TIE = 0.03
+
+
+def spherical_kmeans(Z, k, weights, seed, n_init):
+    """k-means on unit vectors with unit-length centres (cosine k-means).
+
+    Returns labels and the unit centres. With rows of unit length, the
+    Euclidean k-means objective is 2 - 2 cos, so scikit-learn's Lloyd steps
+    find cosine clusters; only the centres need renormalising.
+    """
+    model = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(Z, sample_weight=weights)
+    return model.labels_, normalize(model.cluster_centers_).astype(np.float32)
+
+
+def distinct_points(Z) -> int:
+    """Number of distinct vectors: k-means cannot find more clusters than that."""
+    return len(np.unique(np.round(Z, 5), axis=0)) if len(Z) else 0
+
+
+def stability(Z, weights, k, rng, n_init=2) -> float:
+    """Mean agreement (ARI) of k-means fitted on two random 80 % subsamples.
+
+    Each pair of fits labels the whole sample by nearest centre and the two
+    labellings are compared with the adjusted Rand index, which is 0 for
+    agreement by chance whatever k is (Ben-Hur, Elisseeff & Guyon 2002, "A
+    stability based method for discovering structure in clustered data";
+    Lange, Roth, Braun & Buhmann 2004, "Stability-based validation of
+    clustering solutions").
+    """
+    n = len(Z)
+    size = max(k + 1, int(round(_STABILITY_FRACTION * n)))
+    scores = []
+    for _ in range(_STABILITY_PAIRS):
+        labels = []
+        for _side in range(2):
+            rows = np.sort(rng.choice(n, size=size, replace=False))
+            if distinct_points(Z[rows]) < k:
+                return 0.0
+            _, centres = spherical_kmeans(Z[rows], k, weights[rows], rng.randint(2**31 - 1), n_init)
+            labels.append(np.argmax(Z @ centres.T, axis=1))
+        scores.append(adjusted_rand_score(labels[0], labels[1]))
+    return float(np.mean(scores))
+
+
+def choose_k(Z, weights, k_max, rng, default=DEFAULT_THEMES, n_content=None):
+    """Number of themes: the most stable k >= 3 if one is stable, else ``default``.
+
+    Returns ``(k, scores)`` with the stability of every candidate k in
+    ``2 .. k_max``. k = 2 is measured but never chosen by stability: the
+    first split of a corpus is stable on nearly every corpus (0.88-0.99 on
+    short newsgroup and newswire texts with 8-10 topics), so it says nothing
+    about the number of topics; in a pulse of fewer than :data:`SMALL_PULSE`
+    comments (``n_content``) it is the structure there is, and counts like any
+    other k. Among k >= 3 whose stability reaches
+    :data:`STABLE_ARI`, the smallest within :data:`_STABILITY_TIE` of the
+    best is taken. When none does (short texts: their k-means partitions are
+    never reproduced that well, ``docs/themes.md``), ``default`` themes,
+    capped at ``k_max``, are returned: never one theme for a pulse that can
+    hold two.
+    """
+    scores = {k: stability(Z, weights, k, rng) for k in range(2, k_max + 1)}
+    smallest = 2 if n_content is not None and n_content < SMALL_PULSE else 3
+    stable = {k: s for k, s in scores.items() if k >= smallest and s >= STABLE_ARI}
+    if stable:
+        best = max(stable.values())
+        return min(k for k, s in stable.items() if s >= best - _STABILITY_TIE), scores
+    return max(min(default, k_max), min(2, k_max)), scores
+
+
+def _means(Z, w, assign, C):
+    """Unit-length weighted mean of each cluster's members (old centre if empty)."""
+    out = C.copy()
+    for c in range(len(C)):
+        members = assign == c
+        if members.any():
+            centre = (Z[members] * w[members, None]).sum(axis=0)
+            norm = np.linalg.norm(centre)
+            if norm > 0:
+                out[c] = centre / norm
+    return out
+
+
+def prune(Z, w, centers, min_share, merge_similarity=1.0):
+    """Dissolve clusters under ``min_share`` of the comments; lump near-identical centres.
+
+    As in ISODATA (Ball & Hall 1965), the smallest cluster under the minimum
+    is dissolved (its members go to the nearest remaining centre) and the
+    centres are recomputed, until none is under it; then two centres whose
+    cosine is at least ``merge_similarity`` are lumped, closest pair first
+    (off at the default 1.0: lumping at cosine 0.4 merged every topic into
+    one on real corpora whose topics share vocabulary). A few Lloyd steps
+    end it.
+
+    Returns
+    -------
+    kept : ndarray of bool, shape (k,)
+        False for original clusters that were dissolved (not merged).
+    centers : ndarray
+        The remaining centres, unit length.
+    """
+    live = np.flatnonzero(np.abs(Z).sum(axis=1) > 0)
+    Z, w = Z[live], w[live]
+    total = w.sum()
+    owner = np.arange(len(centers))
+    C = np.asarray(centers, dtype=np.float64)
+    while len(C) > 1:
+        assign = np.argmax(Z @ C.T, axis=1)
+        sizes = np.bincount(assign, weights=w, minlength=len(C))
+        C = _means(Z, w, assign, C)
+        smallest = int(np.argmin(sizes))
+        if sizes[smallest] < min_share * total:
+            owner = np.where(owner == smallest, -1, owner - (owner > smallest))
+            C = np.delete(C, smallest, axis=0)
+            continue
+        S = C @ C.T
+        np.fill_diagonal(S, -np.inf)
+        i, j = np.unravel_index(int(np.argmax(S)), S.shape)
+        if S[i, j] < merge_similarity:
+            break
+        i, j = min(i, j), max(i, j)
+        assign = np.where(assign == j, i, assign)
+        assign = assign - (assign > j)
+        owner = np.where(owner == j, i, owner)
+        owner = np.where(owner > j, owner - 1, owner)
+        C = _means(Z, w, assign, np.delete(C, j, axis=0))
+    for _ in range(10):
+        assign = np.argmax(Z @ C.T, axis=1)
+        new = _means(Z, w, assign, C)
+        if np.allclose(new, C, atol=1e-7):
+            break
+        C = new
+    return owner >= 0, C.astype(np.float32)
+
+
+def apply_other(sims, counts, n_content, k, min_size, orphans, max_other_share):
+    """Assign each distinct comment to a theme or to "Other".
+
+    Candidates for "Other" are comments whose own cluster was dissolved
+    as too small (``orphans``), members of themes still smaller than
+    ``min_size``, and comments sharing no vocabulary with the fitted space
+    (zero vector). The least typical candidates (lowest cosine to the
+    nearest theme) go to "Other" until it would exceed ``max_other_share``
+    of the comments with content; remaining members of tiny themes join
+    their nearest surviving theme. Moving one-offs to "Other" can leave a
+    theme below the minimum in turn; then it is dropped as well and the
+    assignment redone.
+    """
+    first = np.argmax(sims, axis=1)
+    if k <= 1:
+        return first
+    best_sim = sims[np.arange(len(first)), first]
+    cap = np.floor(max_other_share * n_content)
+    dropped = np.zeros(k, dtype=bool)
+    assign = first
+    for _ in range(k):
+        assign = first.copy()
+        sizes = np.bincount(assign, weights=counts, minlength=k)
+        tiny = dropped | (sizes < min_size)
+        if tiny.all():
+            tiny = dropped.copy() if not dropped.all() else np.zeros(k, dtype=bool)
+        candidates = np.flatnonzero(tiny[assign] | orphans | (best_sim <= 1e-6))
+        if len(candidates) == 0:
+            return assign
+        order = candidates[np.lexsort((candidates, best_sim[candidates]))]
+        to_other = order[np.cumsum(counts[order]) <= cap]
+        leftover = np.setdiff1d(candidates, to_other)
+        leftover = leftover[tiny[assign[leftover]]]
+        if len(leftover):
+            masked = sims[leftover].copy()
+            masked[:, tiny] = -np.inf
+            assign[leftover] = np.argmax(masked, axis=1)
+        assign[to_other] = OTHER
+        kept = assign >= 0
+        sizes = np.bincount(assign[kept], weights=counts[kept], minlength=k)
+        shrunk = (sizes > 0) & (sizes < min_size) & ~tiny
+        if not shrunk.any() or (tiny | shrunk).all():
+            return assign
+        dropped = tiny | shrunk
+    return assign

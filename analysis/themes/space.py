@@ -1,0 +1,189 @@
+"""Vectorise and reduce: comments -> unit vectors in which cosine means "same topic".
+
+Two steps that a streaming path can replace one at a time (``docs/themes.md``,
+"Method"):
+
+1. **Vectorise** (:class:`CommentSpace`): sublinear TF-IDF of each comment's
+   stems, with document-frequency limits (a stem must occur in 2 comments and
+   in at most half of them, once the sample is large enough for the limits to
+   mean anything), L2-normalised; optionally joined by a block of workplace
+   *concepts* (:mod:`analysis.themes.lexicon`) weighted by how much of the
+   corpus's wording the lexicon covers.
+2. **Reduce**: truncated SVD (LSA) of that matrix, rows normalised to unit
+   length, so k-means in this space is spherical k-means (cosine).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from analysis.text import content_tokens, drop_places, is_missing, is_no_content, surface_words
+from analysis.themes.lexicon import concept_index, concepts_of, lexicon_share, lexicon_weight
+
+__all__ = ["CommentSpace", "Corpus", "MIN_DF_SAMPLE", "MAX_DF_SAMPLE", "deduplicate"]
+
+#: From this many fitted comments on, a stem must occur in at least 2 of them
+#: (a word used once cannot bring two comments together, it only adds noise).
+MIN_DF_SAMPLE = 50
+#: From this many fitted comments on, a stem in more than half of them is
+#: dropped (it is the corpus's subject, not a theme's).
+MAX_DF_SAMPLE = 20
+_MAX_DF = 0.5
+
+
+def _identity(tokens):
+    # Top-level (picklable) analyzer for pre-tokenised documents.
+    return tokens
+
+
+class Corpus:
+    """The distinct comments of a fit, tokenised once.
+
+    Attributes
+    ----------
+    distinct : list of str
+        Distinct texts with content, in order of first appearance.
+    inverse : ndarray of int64
+        For each input text, its index in ``distinct`` (-1: no content).
+    tokens : list of list of str
+        Stems of each distinct text (:func:`analysis.text.content_tokens`).
+    concept_docs : list of list of str
+        Concepts signalled by each distinct text (empty without a lexicon).
+    surface : list of list of str
+        Surface words of each distinct text (for the lexicon's coverage).
+    counts : ndarray of float64
+        Multiplicity of each distinct text.
+    """
+
+    def __init__(self, distinct, inverse, tokens, concept_docs, surface, counts):
+        self.distinct = distinct
+        self.inverse = inverse
+        self.tokens = tokens
+        self.concept_docs = concept_docs
+        self.surface = surface
+        self.counts = counts
+
+
+def features(text: str, concept_key) -> tuple[list[str], list[str], list[str]]:
+    """Stems, concepts and surface words of one comment, built alike in fit and transform.
+
+    Why: where a comment is ("in the kitchen") is not what it is about, so
+    place phrases are dropped before reading concepts; the word block keeps
+    them ("three days in the office" is about the office).
+    """
+    words = surface_words(drop_places(text))
+    if concept_key is None:
+        return content_tokens(text), [], words
+    index = concept_index(concept_key)
+    return content_tokens(text), [c for w in words for c in concepts_of(w, index)], words
+
+
+def deduplicate(texts: list, concept_key) -> Corpus:
+    """Deduplicate, flag no content, tokenise each distinct text once.
+
+    A missing value is keyed as "" (no content), not as "nan": else a NaN
+    would make a later typed "nan" no content too.
+    """
+    inverse = np.full(len(texts), -1, dtype=np.int64)
+    first_of: dict[str, int] = {}
+    distinct, tokens, concept_docs, surface, counts = [], [], [], [], []
+    for i, text in enumerate(texts):
+        key = text if isinstance(text, str) else ("" if is_missing(text) else str(text))
+        j = first_of.get(key)
+        if j is None:
+            if is_no_content(key):
+                first_of[key] = -1
+                continue
+            j = len(distinct)
+            first_of[key] = j
+            distinct.append(key)
+            words, signals, surf = features(key, concept_key)
+            tokens.append(words)
+            concept_docs.append(signals)
+            surface.append(surf)
+            counts.append(0)
+        elif j < 0:
+            continue
+        inverse[i] = j
+        counts[j] += 1
+    return Corpus(distinct, inverse, tokens, concept_docs, surface, np.asarray(counts, dtype=np.float64))
+
+
+class CommentSpace:
+    """Fitted vectorisers and SVD; :meth:`embed` maps token lists to unit vectors.
+
+    Parameters
+    ----------
+    n_components : int
+        Upper bound on the LSA dimensions (also bounded by the data).
+    concept_key : tuple or None
+        The lexicon (:func:`analysis.themes.lexicon.concepts_key`).
+    concept_weight : float
+        Weight of the concept block when the lexicon covers the corpus fully.
+    """
+
+    def __init__(self, n_components, concept_key, concept_weight):
+        self.n_components = n_components
+        self.concept_key = concept_key
+        self.concept_weight = concept_weight
+
+    def fit(self, tokens, concept_docs, surface, random_state):
+        """Fit on the sample's distinct comments; ``self`` for chaining."""
+        n = len(tokens)
+        self.words_ = TfidfVectorizer(
+            analyzer=_identity,
+            sublinear_tf=True,
+            min_df=2 if n >= MIN_DF_SAMPLE else 1,
+            max_df=_MAX_DF if n >= MAX_DF_SAMPLE else 1.0,
+            dtype=np.float32,
+        )
+        try:
+            self.words_.fit(tokens)
+        except ValueError:
+            # The limits left no stem (a pulse of near-identical comments):
+            # without them every stem counts.
+            self.words_ = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float32)
+            self.words_.fit(tokens)
+        self.lexicon_share_ = 0.0
+        self.concept_weight_ = 0.0
+        self.concepts_ = None
+        if self.concept_key is not None and any(concept_docs):
+            index = concept_index(self.concept_key)
+            self.lexicon_share_ = lexicon_share(surface, index)
+            self.concept_weight_ = lexicon_weight(self.lexicon_share_, self.concept_weight)
+            if self.concept_weight_ > 0:
+                self.concepts_ = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float32)
+                self.concepts_.fit(concept_docs)
+        X = self._blocks(tokens, concept_docs)
+        n_comp = min(self.n_components, X.shape[1] - 1, n - 1)
+        self.svd_ = TruncatedSVD(n_comp, random_state=random_state).fit(X) if n_comp >= 1 else None
+        return self
+
+    @property
+    def width(self) -> int:
+        """Dimensions of the embedded vectors."""
+        if self.svd_ is not None:
+            return self.svd_.n_components
+        return self._blocks([[]], [[]]).shape[1]
+
+    def _blocks(self, tokens, concept_docs):
+        words = normalize(self.words_.transform(tokens))
+        if self.concepts_ is None:
+            return words
+        concepts = normalize(self.concepts_.transform(concept_docs))
+        return sp.hstack([words, concepts * np.float32(self.concept_weight_)]).tocsr()
+
+    def embed(self, tokens, concept_docs, chunk=20000) -> np.ndarray:
+        """Unit-length LSA vectors (all-zero rows for comments sharing no vocabulary)."""
+        parts = []
+        for start in range(0, len(tokens), chunk):
+            X = self._blocks(tokens[start : start + chunk], concept_docs[start : start + chunk])
+            Z = self.svd_.transform(X) if self.svd_ is not None else X.toarray()
+            parts.append(normalize(np.asarray(Z, dtype=np.float32)))
+        if not parts:
+            return np.zeros((0, self.width), dtype=np.float32)
+        return np.vstack(parts)

