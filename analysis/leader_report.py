@@ -179,6 +179,11 @@ def favourable_bands(values: pd.Series, points: int) -> tuple[float, float, floa
 
     On a 5-point scale: 4-5 favourable, 3 neutral, 1-2 unfavourable; on an
     even scale there is no neutral point.
+
+    Examples
+    --------
+    >>> favourable_bands(pd.Series([5, 4, 3, 2, None]), 5)
+    (50.0, 25.0, 25.0)
     """
     answered = values.dropna()
     if answered.empty:
@@ -200,6 +205,13 @@ def merged_bins(values: Sequence[float], low: float, high: float, *, bins: int, 
     ``min_count - 1`` guesses is merged into its right neighbour (the last
     into its left one), so no bar of the chart counts fewer than
     ``min_count`` people.
+
+    Examples
+    --------
+    >>> [(b["low"], b["high"], b["count"]) for b in merged_bins([1, 2, 6, 7, 8, 9, 9], 0, 10, bins=2, min_count=5)]
+    [(0.0, 10.0, 7)]
+    >>> [b["count"] for b in merged_bins([1, 1, 1, 1, 1, 9, 9, 9, 9, 9], 0, 10, bins=2, min_count=5)]
+    [5, 5]
     """
     if not high > low:
         raise ValueError(f"the range of the bins is empty: {low}..{high}")
@@ -238,6 +250,13 @@ def pick_focus_and_strengths(measures: Mapping[str, dict], own: Sequence[str],
     first). When the role's own measures cannot fill both lists, ``others``
     (the measures the other executives own) fill them, by the same rule.
     Hidden measures are skipped.
+
+    Examples
+    --------
+    >>> m = {"a": {"score": 40, "impact": 2.0}, "b": {"score": 30, "impact": 0.5},
+    ...      "c": {"score": 80, "impact": 1.0}, "d": {"score": None, "impact": 1.0}}
+    >>> pick_focus_and_strengths(m, ["a", "b", "c", "d"], count=1)
+    (['a'], ['c'])
     """
     def ranked(keys, key):
         return sorted((k for k in keys if measures.get(k, {}).get("score") is not None), key=key)
@@ -364,8 +383,8 @@ def build_leader_report(
     }
     if not company.visible:
         return report
-    score_report = build_score_report(data, previous=previous, policy=policy, n_boot=n_boot,
-                                      random_state=random_state)
+    score_report = build_score_report(data, by=["department"], previous=previous, policy=policy,
+                                      n_boot=n_boot, random_state=random_state)
     table, meta = _measure_table(data)
     columns = _measure_columns(meta)
     decided = {None: protect(_union_groups(table, None, data.leadership_levels), policy)}
@@ -496,6 +515,7 @@ def build_leader_report(
     report["misconceptions"] = _records(score_report.misconceptions)
     report["estimate_misconceptions"] = _records(score_report.estimate_misconceptions)
     report["notes"] = list(score_report.notes)
+    report["score_tables"] = _score_tables(score_report, visible, gap_ok)
 
     # Where training did not land: departments that agree they were trained
     # (training item above the company) but know less than the company.
@@ -569,6 +589,25 @@ def build_leader_report(
     return report
 
 
+def _score_tables(score_report, visible, gap_ok: bool) -> dict[str, list[dict]]:
+    """The tables of ``python -m analysis scores`` for the analyst's page,
+    each group row kept only where the one decision for all pages lets the
+    group's statistic through (a row hidden there shows no figure and no n)."""
+    tables = {}
+    for name, frame in score_report.tables().items():
+        rows = _records(frame)
+        if name in ("groups", "change_since_previous"):
+            for row in rows:
+                if row.get("visible") and not visible(row["measure"], "department", row.get("department")):
+                    row.update({k: None for k in row if k not in ("measure", "department", "reason")})
+                    row.update(visible=False, reason="withheld so that no page's figures can be combined "
+                                                     "to single out a small group")
+        if name == "perception_gap" and not gap_ok:
+            rows = []
+        tables[name] = rows
+    return tables
+
+
 # --- after the build: moves, action plans ----------------------------------------------
 
 
@@ -579,7 +618,15 @@ def _jaccard(a: Sequence[str], b: Sequence[str]) -> float:
 
 def match_theme(themes: Sequence[dict], terms: Sequence[str]) -> dict | None:
     """The theme whose top terms best match ``terms`` (Jaccard, at least
-    :data:`THEME_MATCH_MIN`; ties go to the larger theme), or None."""
+    :data:`THEME_MATCH_MIN`; ties go to the larger theme), or None.
+
+    Examples
+    --------
+    >>> themes = [{"top_terms": ["pay", "salary"], "size": 9}, {"top_terms": ["training"], "size": 4}]
+    >>> match_theme(themes, ["salary", "pay", "wages"])["size"]
+    9
+    >>> match_theme(themes, ["parking"]) is None
+    True"""
     best, best_score = None, THEME_MATCH_MIN
     for theme in themes:
         score = _jaccard(theme.get("top_terms") or [], terms)
@@ -595,6 +642,12 @@ def apply_theme_moves(themes: Sequence[dict], moves: Sequence[Mapping]) -> list[
     Each move has ``terms`` (the defining terms of the theme when it was
     moved) and ``owner``; it applies to :func:`match_theme`'s theme, so it
     survives a refit that renumbers or relabels the themes.
+
+    Examples
+    --------
+    >>> themes = [{"top_terms": ["training", "courses"], "size": 5, "owner": "ceo"}]
+    >>> apply_theme_moves(themes, [{"terms": ["training", "courses", "coaching"], "owner": "clo"}])[0]["owner"]
+    'clo'
     """
     out = [dict(t, moved=False) for t in themes]
     for move in moves:
@@ -608,7 +661,14 @@ def apply_theme_moves(themes: Sequence[dict], moves: Sequence[Mapping]) -> list[
 def measure_change(then: Mapping, now: Mapping, measure: str, department: str | None = None) -> float | None:
     """The change of a measure from one report to the next, or None when
     either side withholds it. ``measure`` may be ``theme:<terms>`` (the
-    theme's negative share, matched by terms)."""
+    theme's negative share, matched by terms).
+
+    Examples
+    --------
+    >>> then = {"measures": {"knowledge": {"score": 50.0}}}
+    >>> now = {"measures": {"knowledge": {"score": 58.5}}}
+    >>> measure_change(then, now, "knowledge")
+    8.5"""
     if measure.startswith("theme:"):
         terms = measure[len("theme:"):].split(",")
         source = (lambda r: r.get("comments", {}).get("themes", [])) if department is None else \

@@ -84,3 +84,10 @@ def with_moves(report: dict) -> dict:
             name: dict(block, themes=apply_theme_moves(block["themes"], moves))
             for name, block in report.get("department_comments", {}).items()}
     return out
+
+
+def analyst_tables(slug: str, report: dict) -> dict:
+    """The analyst's page: the score tables stored with the report."""
+    return {"survey": report["survey"], "title": report["title"], "period": report["period"],
+            "n": report["n"], "visible": report["visible"], "reason": report["reason"],
+            "tables": report.get("score_tables", {})}
