@@ -81,10 +81,14 @@ def _public(module) -> list[str]:
     without one, what a top-level module defines without a leading
     underscore. A package's own modules are reached through its ``__all__``."""
     names = getattr(module, "__all__", None)
+    if module.__name__.count(".") > 1:
+        # Inside a package, a module's __all__ may list building blocks for
+        # its sibling modules; users are promised what the package exports.
+        package = importlib.import_module(module.__name__.rpartition(".")[0])
+        promised = set(getattr(package, "__all__", ()))
+        return [n for n in (names or ()) if n in promised]
     if names is not None:
         return list(names)
-    if module.__name__.count(".") > 1:
-        return []
     return [n for n, obj in vars(module).items()
             if not n.startswith("_") and getattr(obj, "__module__", None) == module.__name__]
 

@@ -223,3 +223,19 @@ def test_duplicate_response_id_names_its_line(export):
     _rewrite(csv_path, duplicate)
     with pytest.raises(LoadError, match=r"responses.csv: line \d+ \(response_id '[0-9a-f]+'\): duplicate response_id"):
         load_from_export(csv_path, json_path)
+
+
+def test_the_app_and_the_loader_read_the_same_strategy_statement(app, db, make_pulse, strategy):
+    """Both sides read pulse_strategy on their own (the loader never imports the
+    app): every part must come out the same, a promise stored in parts too."""
+    make_pulse("q4", period="2026-Q4")
+    # A brand promise stored in two rows (as an older writer or a hand edit
+    # might leave it) is read whole by both.
+    db.execute("INSERT INTO pulse_strategy (pulse_slug, part, position, text) "
+               "VALUES ('q4', 'brand_promise', 1, 'and no surprises')")
+    from_app = storage.get_pulse(db, "q4").strategy
+    from_loader = load_from_db(app.config["DATABASE"], "q4").strategy
+    for part in ("goals", "factors", "brand_promise", "customer_figures", "previous_goals"):
+        assert getattr(from_app, part) == getattr(from_loader, part), part
+    assert from_app.brand_promise.endswith("and no surprises")
+    assert from_app.part("brand_promise") == from_loader.part("brand_promise")
