@@ -311,13 +311,21 @@ def _quoted(meta: dict) -> str:
 # --- the builder ------------------------------------------------------------------------
 
 
-def _comment_texts(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
-    texts = []
+def _comment_texts(data: PulseData, columns: Sequence[str]) -> tuple[pd.Series, pd.Series]:
+    """Every comment with content, and beside it its writer's department
+    (None for the comments kept apart from their rows: their group is small)."""
+    texts, departments = [], []
     for column in columns:
-        if column in frame:
-            values = frame[column].dropna().astype(str)
-            texts.extend(v for v in values if v.strip())
-    return pd.Series(texts, dtype=object)
+        if column in data.responses:
+            values = data.responses[column]
+            keep = values.notna() & values.astype(str).str.strip().ne("")
+            texts.extend(values[keep].astype(str))
+            departments.extend(data.responses.loc[keep, "department"].astype(object))
+    if "text" in data.comments:
+        apart = data.comments["text"].dropna().astype(str)
+        texts.extend(apart)
+        departments.extend([None] * len(apart))
+    return pd.Series(texts, dtype=object), pd.Series(departments, dtype=object)
 
 
 def _commenters(frame: pd.DataFrame, columns: Sequence[str]) -> int:
@@ -328,27 +336,34 @@ def _commenters(frame: pd.DataFrame, columns: Sequence[str]) -> int:
     return int(has.any(axis=1).sum())
 
 
-def _themes(texts: pd.Series, data: PulseData, policy: PrivacyPolicy, random_state: int) -> list[dict]:
-    result = analyse_comments(texts, instrument=data.instrument, strategy=data.strategy,
-                              random_state=random_state, policy=policy)
+def _theme_rows(result, rng) -> list[dict]:
     themes = []
-    rng = np.random.default_rng(random_state)
     for row in _records(result.themes):
-        if row["theme_id"] < 0 and row["label"] is None:
-            continue
         representatives = list(row.get("representatives") or [])
         rng.shuffle(representatives)  # shown in random order, never by date
         themes.append({
-            "theme_id": int(row["theme_id"]),
-            "label": row["label"],
-            "top_terms": list(row.get("top_terms") or []),
-            "size": int(row["size"]),
-            "mean_sentiment": row["mean_sentiment"],
-            "negative_share": row["negative_share"],
-            "owner": row["owner"],
-            "routed_owner": row["owner"],
-            "representatives": representatives,
+            "theme_id": int(row["theme_id"]), "label": row["label"],
+            "top_terms": list(row.get("top_terms") or []), "size": int(row["size"]),
+            "mean_sentiment": row["mean_sentiment"], "negative_share": row["negative_share"],
+            "owner": row["owner"], "routed_owner": row["owner"], "representatives": representatives,
         })
+    return themes
+
+
+def _department_themes(result, departments: pd.Series, name: str, company: list[dict], rng) -> list[dict]:
+    """The company's themes as one department's comments fill them: the same
+    fit (so the same theme names and owners), its own counts and examples."""
+    mine = result.comments[(departments == name).to_numpy() & ~result.comments["no_content"].to_numpy()]
+    themes = []
+    for theme in company:
+        rows = mine[mine["theme_id"] == theme["theme_id"]]
+        if rows.empty:
+            continue
+        texts = rows["text"].tolist()
+        rng.shuffle(texts)
+        themes.append(dict(theme, size=int(len(rows)), mean_sentiment=_num(rows["sentiment"].mean()),
+                           negative_share=float((rows["sentiment_label"] == "negative").mean()),
+                           representatives=texts[:3]))
     return themes
 
 
@@ -407,6 +422,18 @@ def build_leader_report(
     before_table = None
     if previous is not None and len(previous.responses):
         before_table, _ = _measure_table(previous)
+    # Change since the previous pulse, in one call for the company and one
+    # for the departments (each measure one family of tests, as in the
+    # score report).
+    company_change: dict = {}
+    dept_change: dict = {}
+    compared = [k for k in columns if before_table is not None and k in before_table]
+    if compared:
+        frame = group_stats.change_since_previous(table, before_table, value=compared, policy=policy)
+        company_change = {row["measure"]: row for _, row in frame.iterrows()}
+        frame = group_stats.change_since_previous(table, before_table, value=compared, by="department",
+                                                  policy=policy)
+        dept_change = {(row["measure"], row["department"]): row for _, row in frame.iterrows()}
     measures: dict[str, dict] = {}
     for key in columns:
         values = table[key]
@@ -415,13 +442,10 @@ def build_leader_report(
         if visible(key, "company"):
             m["score"] = float(values.mean())
             m["n"] = int(values.notna().sum())
-        if m["score"] is not None and before_table is not None and key in before_table:
-            change = group_stats.change_since_previous(table[[key]], before_table[[key]], value=key,
-                                                       policy=policy)
-            row = change.iloc[0]
-            if bool(row["visible"]):
-                m["previous"] = _num(row["previous_mean"])
-                m["change"] = _num(row["change"])
+        row = company_change.get(key)
+        if m["score"] is not None and row is not None and bool(row["visible"]):
+            m["previous"] = _num(row["previous_mean"])
+            m["change"] = _num(row["change"])
         if meta[key]["kind"] == "item" and m["score"] is not None and m["n"] >= policy.min_comments:
             item = data.instrument.item(meta[key]["item"])
             keyed = keyed_likert(data.responses, data.instrument)[item.id]
@@ -450,14 +474,9 @@ def build_leader_report(
                 keyed = keyed_likert(data.responses.loc[inside.to_numpy()], data.instrument)[item.id]
                 fav, neu, unf = favourable_bands(keyed, item.scale.points)
                 cell["bands"] = {"favourable": fav, "neutral": neu, "unfavourable": unf}
-            if before_table is not None and key in before_table:
-                change = group_stats.change_since_previous(
-                    table.loc[inside, [key]].assign(department=name),
-                    before_table.loc[before_table["department"].astype(object) == name, [key]].assign(department=name),
-                    value=key, by="department", policy=policy)
-                row = change.iloc[0] if len(change) else None
-                if row is not None and bool(row["visible"]):
-                    cell["change"] = _num(row["change"])
+            row = dept_change.get((key, name))
+            if row is not None and bool(row["visible"]):
+                cell["change"] = _num(row["change"])
             cells[key] = cell
         shown = [c for c in cells.values() if c["visible"]]
         dept_report[name] = {"name": name, "n": max((c["n"] for c in shown), default=None),
@@ -565,26 +584,30 @@ def build_leader_report(
                                  if k in past and past[k].notna().sum() >= policy.min_group}})
     report["trend"] = trend
 
-    # Comments: the company's themes, and a department's own when both it
-    # and the rest of the company have enough commenters.
+    # Comments: the company's themes, fitted once; a department's comments
+    # are shown in those themes when both it and the rest of the company
+    # have enough commenters (so neither can be read off the other).
     comment_items = [i.id for i in data.instrument.answer_items if i.type == "comment"]
-    texts = pd.concat([_comment_texts(data.responses, comment_items),
-                       data.comments["text"].dropna().astype(str) if "text" in data.comments else
-                       pd.Series([], dtype=object)], ignore_index=True)
-    apart = data.comments["text"].notna().sum() if "text" in data.comments else 0
-    commenters = _commenters(data.responses, comment_items) + int(math.ceil(apart / max(len(comment_items), 1)))
+    texts, writers = _comment_texts(data, comment_items)
+    apart = int((writers.isna()).sum())
+    in_rows = _commenters(data.responses, comment_items)
+    commenters = in_rows + int(math.ceil(apart / max(len(comment_items), 1)))
     shown = comments_visible(commenters, policy)
-    report["comments"] = {"visible": shown.visible, "reason": shown.reason,
-                          "themes": _themes(texts, data, policy, random_state) if shown.visible else []}
+    rng = np.random.default_rng(random_state)
+    result = analyse_comments(texts, instrument=data.instrument, strategy=data.strategy,
+                              random_state=random_state, policy=policy) if shown.visible else None
+    company_themes = _theme_rows(result, rng) if result is not None else []
+    report["comments"] = {"visible": bool(company_themes) or shown.visible, "reason": shown.reason,
+                          "themes": company_themes}
     dept_comments = {}
     for name in departments:
         rows = data.responses[data.responses["department"].astype(object) == name]
         mine = _commenters(rows, comment_items)
-        rest = _commenters(data.responses, comment_items) - mine
-        ok = comments_visible(mine, policy).visible and (rest == 0 or rest >= policy.min_comments)
-        dept_comments[name] = {"visible": ok,
-                               "themes": _themes(_comment_texts(rows, comment_items), data, policy,
-                                                 random_state) if ok else []}
+        rest = in_rows - mine
+        ok = (result is not None and comments_visible(mine, policy).visible
+              and (rest == 0 or rest >= policy.min_comments))
+        dept_comments[name] = {"visible": ok, "themes": _department_themes(
+            result, writers, name, company_themes, rng) if ok else []}
     report["department_comments"] = dept_comments
     return report
 

@@ -54,7 +54,7 @@ def executive_view(report: dict, page: str) -> dict:
         "themes": [t for t in themes if t["owner"] == page],
         "comments_visible": report["comments"]["visible"],
         "comments_reason": report["comments"]["reason"],
-        "items": _items(report, None if page == "ceo" else page),
+        "statements": _items(report, None if page == "ceo" else page),
         "notes": report.get("notes", []),
     }
     if page == "ceo":
@@ -118,7 +118,7 @@ def csv_rows(view: dict) -> list[list]:
         for kind in ("strengths", "focus", "attention"):
             for h in view["headlines"][kind]:
                 rows.append([kind, h.get("department", "company"), h["measure"], h["sentence"], ""])
-        for m in view["items"]:
+        for m in view["statements"]:
             rows.append(["item", "company", m["key"], m["label"], m["score"]])
             for band, share in (m.get("bands") or {}).items():
                 rows.append([f"item {band} %", "company", m["key"], m["label"], share])
