@@ -256,7 +256,9 @@ def stem(word: str) -> str:
         return _STEM_CACHE[word]
     except KeyError:
         pass
-    stemmed = _STEMMER.stem(word)
+    # Snowball lower-cases with str.lower(); casefold again so a stem stays
+    # equal to its casefolded self (Cherokee letters casefold to upper case).
+    stemmed = _STEMMER.stem(word).casefold()
     if len(_STEM_CACHE) < _STEM_CACHE_LIMIT:
         _STEM_CACHE[word] = stemmed
     return stemmed

@@ -34,9 +34,20 @@ def create_app(test_config=None):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
 
+    from survey_app.auth.passwords import below_minimum
+
+    weak = below_minimum(app.config["PASSWORD_HASH_PARAMS"])
+    if weak and not app.testing:
+        raise RuntimeError(
+            f"PASSWORD_HASH_PARAMS below OWASP's minimum for argon2id: {', '.join(weak)}"
+        )
+
     db.init_app(app)
 
+    from survey_app import auth, reports
     from survey_app.survey import bp as survey_bp
 
     app.register_blueprint(survey_bp)
+    auth.init_app(app)
+    app.register_blueprint(reports.bp)
     return app

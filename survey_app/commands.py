@@ -297,5 +297,7 @@ COMMANDS = (
 
 def register_commands(app) -> None:
     """Attach every command to ``app.cli``."""
-    for command in COMMANDS:
+    from survey_app.auth.commands import ACCOUNT_COMMANDS
+
+    for command in COMMANDS + ACCOUNT_COMMANDS:
         app.cli.add_command(command)

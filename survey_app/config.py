@@ -20,6 +20,18 @@ SECRET_KEY_FILE = "secret_key"
 DEFAULT_DATABASE_FILE = "trinity.sqlite3"
 
 
+def _env_number(name: str, default, kind=int):
+    """``$name`` as a number, ``default`` when unset; a clear error when it is not one."""
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a {'whole ' if kind is int else ''}number, "
+                           f"got {value!r}") from None
+
+
 class Config:
     """Defaults, each overridable by an environment variable.
 
@@ -33,6 +45,14 @@ class Config:
     TRINITY_SECURE_COOKIES
         ``1`` when the app is served over HTTPS: cookies are then sent over
         HTTPS only. Off by default so the app works on http://127.0.0.1.
+    TRINITY_ARGON2_MEMORY_KIB, TRINITY_ARGON2_TIME_COST, TRINITY_ARGON2_PARALLELISM
+        The cost of argon2id password hashes; default OWASP's minimum
+        (19456 KiB, 2, 1). Lower values are refused outside tests; raising
+        them rehashes each password at its owner's next login.
+    TRINITY_LOGIN_FREE_FAILURES, TRINITY_LOGIN_BASE_DELAY, TRINITY_LOGIN_MAX_DELAY
+        Login throttling per (account, address) pair: failures before the
+        first delay (5), the first delay in seconds (1, doubled at each
+        further failure) and its cap in seconds (300).
     """
 
     SECRET_KEY = os.environ.get("TRINITY_SECRET_KEY") or None
@@ -48,6 +68,20 @@ class Config:
     # The longest form (two 2000-character comments, a few recall answers)
     # is a few kilobytes; anything far bigger is not a survey answer.
     MAX_CONTENT_LENGTH = 256 * 1024
+
+    # Accounts (docs/accounts.md). Flask-Login drops a session used from
+    # another address or browser ("strong" session protection).
+    SESSION_PROTECTION = "strong"
+    PASSWORD_HASH_PARAMS = {
+        "memory_cost": _env_number("TRINITY_ARGON2_MEMORY_KIB", 19456),
+        "time_cost": _env_number("TRINITY_ARGON2_TIME_COST", 2),
+        "parallelism": _env_number("TRINITY_ARGON2_PARALLELISM", 1),
+    }
+    LOGIN_THROTTLE_FREE_FAILURES = _env_number("TRINITY_LOGIN_FREE_FAILURES", 5)
+    LOGIN_THROTTLE_BASE_DELAY = _env_number("TRINITY_LOGIN_BASE_DELAY", 1.0, float)
+    LOGIN_THROTTLE_MAX_DELAY = _env_number("TRINITY_LOGIN_MAX_DELAY", 300.0, float)
+    #: A pair whose last failure is older than this (seconds) starts afresh.
+    LOGIN_THROTTLE_FORGET_AFTER = 24 * 3600.0
 
 
 def load_or_create_secret_key(instance_path: str | os.PathLike) -> str:

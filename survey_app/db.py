@@ -72,11 +72,32 @@ def connect(path: str | os.PathLike) -> sqlite_utils.Database:
 # --------------------------------------------------------------------------
 
 
+def _run_script(db: sqlite_utils.Database, script: str) -> None:
+    """Run a migration's SQL one statement at a time, inside its transaction.
+
+    Not ``executescript()``: Python's sqlite3 commits any open transaction
+    before running a script, which would end :func:`migrate`'s
+    ``BEGIN IMMEDIATE`` and lose its all-or-nothing. Statements are cut where
+    SQLite says one is complete, so comments and quoted text are safe.
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in statement.splitlines()
+    ):
+        raise ValueError(f"incomplete SQL statement in a migration: {statement.strip()[:80]}")
+
+
 def _m001_initial(db: sqlite_utils.Database) -> None:
     # WITHOUT ROWID on responses/answers/invitations: a rowid would record the
     # order in which people answered, which together with the roster could
     # tell who answered what. Primary keys are random strings instead.
-    db.executescript(
+    _run_script(
+        db,
         """
         CREATE TABLE instruments (
             id TEXT NOT NULL,
@@ -155,11 +176,66 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+#: Roles an account can have; the CHECK below and
+#: :data:`survey_app.storage.users.ROLES` must name the same ones.
+_ROLES_SQL = "'admin', 'ceo', 'clo', 'cmo', 'analyst', 'manager'"
+
+
+def _m002_accounts(db: sqlite_utils.Database) -> None:
+    # One statement per execute(): executescript() would COMMIT the
+    # migration's BEGIN IMMEDIATE first and lose its all-or-nothing.
+    # Tables about accounts may keep times (a login, a password change, an
+    # audited action); nothing here refers to a response or an answer.
+    db.execute(
+        f"""
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            role TEXT NOT NULL CHECK (role IN ({_ROLES_SQL})),
+            department TEXT,
+            password_hash TEXT NOT NULL,
+            session_token TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+            created_at TEXT NOT NULL,
+            password_changed_at TEXT NOT NULL,
+            last_login_at TEXT,
+            CHECK ((role = 'manager') = (department IS NOT NULL))
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor_id INTEGER REFERENCES users (id),
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT ''
+        )
+        """
+    )
+    db.execute("CREATE INDEX audit_log_at ON audit_log (at)")
+    # Keyed by a keyed hash of (account typed, client address): the address
+    # itself is never stored, and one pair's failures never slow another.
+    db.execute(
+        """
+        CREATE TABLE login_attempts (
+            key_hash TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL CHECK (failures > 0),
+            last_failure_at REAL NOT NULL
+        ) WITHOUT ROWID
+        """
+    )
+
+
 def _m003_reporting_groups(db: sqlite_utils.Database) -> None:
     # Reporting breakdowns per pulse: a response keeps only these values.
     # Pulses from before this step stored all four segments, so they keep
     # all four as their breakdowns (nothing stored is rewritten).
-    db.executescript(
+    _run_script(
+        db,
         """
         ALTER TABLE pulses ADD COLUMN breakdowns TEXT NOT NULL
             DEFAULT 'department,team,tenure_band,role_level';
@@ -259,6 +335,7 @@ def _m004_reports(db: sqlite_utils.Database) -> None:
 #: edit or reorder a released step, add a new one instead.
 MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite_utils.Database], None]], ...] = (
     (1, "initial schema", _m001_initial),
+    (2, "accounts and audit log", _m002_accounts),
     (3, "reporting groups, roster contacts, snapshots, no dates on responses", _m003_reporting_groups),
     (4, "report cache, action plans, theme moves", _m004_reports),
 )

@@ -13,6 +13,10 @@ Other test modules build on these:
   and invitations; ``open_pulse`` - an open one, ready to answer.
 - ``survey_answers`` - a complete, valid form post for the default instrument.
 - ``html`` - parse a response into a small element tree for markup checks.
+- ``auth_app`` / ``auth_client`` - the app with a cheap argon2 cost
+  (:data:`FAST_PASSWORD_HASH`), for tests that sign in many times;
+  ``people`` - one account per role there (the manager's department is
+  :data:`MANAGER_DEPARTMENT`); ``login`` - sign a client in.
 """
 
 from __future__ import annotations
@@ -70,6 +74,13 @@ SAMPLE_ROSTER = tuple(
 
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
 
+#: argon2id at its cheapest, so that tests signing in a hundred times stay
+#: fast. Only tests that ask for it (``auth_app``) get it; the default
+#: settings meet OWASP's minimum, which tests/test_auth.py checks.
+FAST_PASSWORD_HASH = {"memory_cost": 8, "time_cost": 1, "parallelism": 1}
+#: The department of the ``people`` fixture's manager.
+MANAGER_DEPARTMENT = "Sales"
+
 
 @dataclass(frozen=True)
 class PulseFixture:
@@ -121,6 +132,51 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@dataclass(frozen=True)
+class Person:
+    """An account a test can sign in with."""
+
+    email: str
+    role: str
+    password: str
+
+
+@pytest.fixture
+def auth_app(make_app):
+    return make_app(PASSWORD_HASH_PARAMS=FAST_PASSWORD_HASH)
+
+
+@pytest.fixture
+def auth_client(auth_app):
+    return auth_app.test_client()
+
+
+@pytest.fixture
+def people(auth_app):
+    """One account per role (the demo's), keyed by role."""
+    from survey_app.auth import create_demo_accounts
+    from survey_app.db import get_db
+
+    with auth_app.app_context():
+        created = create_demo_accounts(get_db(), MANAGER_DEPARTMENT)
+    return {role: Person(email, role, password) for email, role, password in created}
+
+
+@pytest.fixture
+def login():
+    """``login(client, person_or_email, password=None, next=None, addr=None)`` -> response."""
+
+    def sign_in(client, who, password=None, *, next=None, addr=None):
+        email = who.email if isinstance(who, Person) else who
+        password = who.password if password is None and isinstance(who, Person) else password
+        url = "/login" if next is None else f"/login?next={next}"
+        environ = {"REMOTE_ADDR": addr} if addr else {}
+        return client.post(url, data={"email": email, "password": password},
+                           environ_base=environ)
+
+    return sign_in
 
 
 @pytest.fixture

@@ -129,7 +129,19 @@ def new_page(browser, *, viewport=PHONE, javascript=True):
 
 
 def shot(page, name: str) -> None:
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    """Save a screenshot of the step (for docs/screenshots and for debugging).
+
+    One retry: on a loaded machine Chromium occasionally answers
+    "Unable to capture screenshot" for a page that is fine; the picture is a
+    by-product, never what a test checks.
+    """
+    from playwright.sync_api import Error
+
+    try:
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    except Error:
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 def audit(page, name: str) -> dict[str, int]:

@@ -20,6 +20,9 @@ TABLES = {
     "invitations",
     "responses",
     "answers",
+    "users",
+    "audit_log",
+    "login_attempts",
 }
 
 
@@ -84,7 +87,8 @@ def test_a_failing_migration_leaves_the_database_as_it_was(tmp_path, monkeypatch
         d.execute("CREATE TABLE half (x INTEGER)")
         d.execute("INSERT INTO nowhere VALUES (1)")  # fails: no such table
 
-    monkeypatch.setattr(dbmod, "MIGRATIONS", dbmod.MIGRATIONS + ((99, "broken", half_done),))
+    broken = dbmod.SCHEMA_VERSION + 1
+    monkeypatch.setattr(dbmod, "MIGRATIONS", dbmod.MIGRATIONS + ((broken, "broken", half_done),))
     with pytest.raises(sqlite3.OperationalError, match="nowhere"):
         dbmod.migrate(db)
     assert "half" not in db.table_names()

@@ -2,7 +2,7 @@
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from analysis.text import (
@@ -136,6 +136,7 @@ def test_is_no_content_long_punctuation_only():
     assert is_no_content("- " * 100)
 
 
+@example("AᎠ")  # Snowball lower-cases, Cherokee casefolds to upper: found by this test
 @given(st.text(max_size=200))
 def test_text_functions_never_crash_and_are_consistent(text):
     norm = normalise(text)
