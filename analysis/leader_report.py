@@ -468,7 +468,7 @@ def build_leader_report(
             values = table.loc[inside, key].dropna()
             score = float(values.mean())
             cell = {"visible": True, "score": score, "diff": score - measures[key]["score"],
-                    "n": int(len(values))}
+                    "n": int(len(values)), "change": None}
             if meta[key]["kind"] == "item" and len(values) >= policy.min_comments:
                 item = data.instrument.item(meta[key]["item"])
                 keyed = keyed_likert(data.responses.loc[inside.to_numpy()], data.instrument)[item.id]

@@ -87,6 +87,7 @@ def department_view(report: dict, name: str) -> dict:
     dept = report.get("departments", {}).get(name)
     if not report.get("visible") or dept is None:
         view["visible"] = False
+        view["n"] = None  # the company's count is not this department's
         view["reason"] = view.get("reason") or "No results can be shown for this department."
         return view
     rows = []
