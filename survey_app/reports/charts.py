@@ -44,6 +44,17 @@ def _text(x, y, text, *, anchor="start", size=13, fill=INK, weight="normal") -> 
             f'text-anchor="{anchor}" font-family="sans-serif">{escape(text)}</text>')
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    """Words on lines of at most ``width`` characters (a longer word keeps its line)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
 def diff_colour(diff: float) -> tuple[str, str]:
     """Fill and text colour of a heatmap cell: by sign, and by size (under 3,
     3 to 8, over 8 points from the company)."""
@@ -58,10 +69,14 @@ def diff_colour(diff: float) -> tuple[str, str]:
 def heatmap(rows: list[tuple[str, list[float | None]]], columns: list[str], title: str) -> Markup:
     """Departments (rows) by measures (columns), each cell the difference from
     the company, ``None`` for a cell the privacy rules withhold."""
-    left, top, cw, ch = 150, 48, 120, 34
+    left, top, cw, ch = 150, 58, 130, 34
     width, height = left + cw * len(columns) + 10, top + ch * len(rows) + 10
-    body = [_text(left + cw * j + cw / 2, top - 10, c, anchor="middle", size=12, weight="bold")
-            for j, c in enumerate(columns)]
+    body = []
+    for j, c in enumerate(columns):
+        lines = _wrap(c, 18)[-3:]
+        for k, line in enumerate(lines):
+            y = top - 8 - 15 * (len(lines) - 1 - k)
+            body.append(_text(left + cw * j + cw / 2, y, line, anchor="middle", size=12, weight="bold"))
     words = []
     for i, (name, cells) in enumerate(rows):
         y = top + ch * i
@@ -126,7 +141,7 @@ def bars(values: list[tuple[str, float]], title: str, *, unit: str = "", maximum
 def trend(points: list[tuple[str, dict[str, float]]], series: list[tuple[str, str]], title: str) -> Markup:
     """One line per measure across the pulses of a series (0-100 scale)."""
     left, top, w, h = 50, 20, 440, 180
-    width, height = left + w + 190, top + h + 40
+    width, height = left + w + 40, top + h + 40 + 18 * len(series)
     n = len(points)
     step = w / max(n - 1, 1)
     colours = ("#1f5f9e", "#b4490f", "#2e7d32", "#6a1b9a", "#1a1a1a")
@@ -149,7 +164,10 @@ def trend(points: list[tuple[str, dict[str, float]]], series: list[tuple[str, st
         for x, y, v in coords:
             body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>')
         x, y, v = coords[-1]
-        body.append(_text(left + w + 10, y + 4, f"{label} {v:.0f}", size=11, fill=colour))
+        legend_y = top + h + 40 + 18 * len(words)
+        body.append(f'<rect x="{left}" y="{legend_y - 10}" width="12" height="12" fill="{colour}"/>')
+        body.append(_text(left + 18, legend_y, f"{label}: {v:.0f} in {points[-1][0] if key in points[-1][1] else ''}",
+                          size=12))
         words.append(f"{label}: " + ", ".join(f"{p} {s[key]:.0f}" for p, s in points if key in s))
     return _svg(width, height, title, "; ".join(words) or "No pulse of the series can be shown.", body)
 
