@@ -18,11 +18,10 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import threading
 
 import pytest
 
-from tests.test_browser import LAPTOP, SCREENSHOTS, audit, browser, new_page, require, shot  # noqa: F401
+from tests.test_browser import LAPTOP, SCREENSHOTS, audit, browser, new_page, serving  # noqa: F401
 
 #: (name, role, path): the pages audited and shot.
 REPORT_PAGES = (
@@ -38,17 +37,8 @@ REPORT_PAGES = (
 @pytest.fixture(scope="module")
 def served(demo_site):
     """The demo site over HTTP on a free port."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, demo_site.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", demo_site
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
+    with serving(demo_site.app) as base_url:
+        yield base_url, demo_site
 
 
 def signed_in_page(browser, base: str, person, *, javascript=True):  # noqa: F811
