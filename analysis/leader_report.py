@@ -479,7 +479,8 @@ def build_leader_report(
                 cell["change"] = _num(row["change"])
             cells[key] = cell
         shown = [c for c in cells.values() if c["visible"]]
-        dept_report[name] = {"name": name, "n": max((c["n"] for c in shown), default=None),
+        base = decided[None][("department", name)]
+        dept_report[name] = {"name": name, "n": int(inside.sum()) if base.visible and shown else None,
                              "measures": cells}
     report["departments"] = dept_report
     report["heatmap_columns"] = [f"index_{c.id}" for c in data.instrument.constructs] + ["knowledge"]

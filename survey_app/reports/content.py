@@ -28,13 +28,20 @@ PAGE_MEASURES = {
 }
 
 
+def _without_counts(measure: dict) -> dict:
+    """A measure without its count of answers: only the groups' respondent
+    counts leave, since two counts of the same group (everyone, and those who
+    answered one item) would differ by the few who left the item blank."""
+    return {k: v for k, v in measure.items() if k != "n"}
+
+
 def _base(report: dict) -> dict:
     return {k: report.get(k) for k in ("survey", "title", "period", "n", "visible", "reason",
                                        "min_group", "min_comments")}
 
 
 def _items(report: dict, owner: str | None) -> list[dict]:
-    return [m for m in report.get("measures", {}).values()
+    return [_without_counts(m) for m in report.get("measures", {}).values()
             if m["kind"] == "item" and (owner is None or m["owner"] == owner)]
 
 
@@ -45,12 +52,12 @@ def executive_view(report: dict, page: str) -> dict:
         return view
     measures = report["measures"]
     head = report["headlines"][page]
-    key = measures[head["key_index"]]
+    key = _without_counts(measures[head["key_index"]])
     themes = report["comments"]["themes"]
     view |= {
         "key": key,
         "headlines": head,
-        "measures": {k: measures[k] for k in PAGE_MEASURES[page] if k in measures},
+        "measures": {k: _without_counts(measures[k]) for k in PAGE_MEASURES[page] if k in measures},
         "themes": [t for t in themes if t["owner"] == page],
         "comments_visible": report["comments"]["visible"],
         "comments_reason": report["comments"]["reason"],
@@ -75,7 +82,8 @@ def executive_view(report: dict, page: str) -> dict:
     if page == "cmo":
         view["estimates"] = report["estimates"]
         view["estimate_misconceptions"] = report["estimate_misconceptions"]
-        view["checks"] = [m for m in measures.values() if m["kind"] == "check" and m["owner"] == "cmo"]
+        view["checks"] = [_without_counts(m) for m in measures.values()
+                          if m["kind"] == "check" and m["owner"] == "cmo"]
     return view
 
 
@@ -94,9 +102,10 @@ def department_view(report: dict, name: str) -> dict:
     for key, cell in dept["measures"].items():
         company = report["measures"][key]
         rows.append({"key": key, "label": company["label"], "kind": company["kind"],
-                     "company": company["score"], **cell})
+                     "company": company["score"], **_without_counts(cell)})
     block = report["department_comments"].get(name, {"visible": False, "themes": []})
-    view |= {"n": dept["n"] if any(r["visible"] for r in rows) else None, "rows": rows,
+    view |= {"n": dept["n"] if any(r["visible"] for r in rows) and dept["n"] is not None else None,
+             "rows": rows,
              "themes": block["themes"], "comments_visible": block["visible"]}
     if view["n"] is None:
         view["visible"] = False
