@@ -204,6 +204,63 @@ def _unused_links(db, links_csv: Path) -> list[list[str]]:
     return kept
 
 
+def _demo_accounts_csv() -> Path:
+    """Where the demo keeps its accounts' passwords: beside its links file."""
+    links = _demo_links_csv()
+    return links.with_name(links.name.replace("invitations", "accounts"))
+
+
+#: The department the demo's manager account looks after (the largest).
+DEMO_MANAGER_DEPARTMENT = "Operations"
+
+
+def _write_demo_accounts(path: Path, accounts) -> None:
+    """The demo's accounts and passwords, readable by their owner only.
+
+    Only hashes are stored, so this file is how a second ``make run`` can
+    print them again; a real company creates its accounts with
+    ``create-user`` and never has such a file.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["email", "role", "password"])
+        writer.writerows(accounts)
+
+
+def _print_accounts(base_url: str, path: Path) -> None:
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8", newline="") as fh:
+        accounts = list(csv.DictReader(fh))
+    click.echo(f"Sign in at {base_url.rstrip('/')}/login with one of the demo accounts:")
+    for account in accounts:
+        click.echo(f"  {account['role']:<8} {account['email']}  password: {account['password']}")
+    click.echo(f"(kept in {path}, readable by you only)")
+
+
+def _demo_outbox(db, links_csv: Path) -> tuple[Path, int]:
+    """Write the open demo pulse's invitation mails into its outbox folder.
+
+    The same mails an admin's "send" writes when no SMTP server is set, so a
+    newcomer sees what employees receive. Always the outbox, never SMTP:
+    the demo's addresses are made up.
+    """
+    from survey_app.mail import MailSettings, outbox_folder, send_links
+
+    rows = _unused_links(db, links_csv)
+    token = rows[0][0].rsplit("/s/", 1)[-1] if rows else ""
+    found = storage.find_invitation(db, token)
+    if found is None:
+        return Path(current_app.instance_path) / "outbox", 0
+    pulse = storage.get_pulse(db, found.pulse_slug)
+    outbox = outbox_folder(current_app.instance_path, pulse.slug)
+    sender = current_app.config.get("MAIL_FROM") or "pulse@localhost"
+    report = send_links(MailSettings(host=None, sender=sender), pulse_title=pulse.title,
+                        links=[(email, url) for url, email in rows], outbox=outbox)
+    return outbox, report.sent
+
+
 def _print_start_here(db, base_url: str, sample_tokens=(), links_csv: Path | None = None):
     base = base_url.rstrip("/")
     open_pulses = [p for p in storage.list_pulses(db) if p.status == "open" and p.open_token]
@@ -247,7 +304,9 @@ def demo_command(if_empty: bool, seed: int, base_url: str):
     links (full URLs, from --base-url) to a CSV beside the database:
     instance/demo-invitations.csv for the default database,
     <name>-demo-invitations.csv beside any other. Only their hashes are
-    stored, so that file is the only copy. Prints the links to try.
+    stored, so that file is the only copy. Creates one account per role
+    (the manager for Operations) with generated passwords, kept in
+    demo-accounts.csv beside it (mode 0600). Prints the links and accounts.
 
     Example:
 
@@ -263,6 +322,7 @@ def demo_command(if_empty: bool, seed: int, base_url: str):
         if if_empty and not storage.is_empty(db):
             click.echo("The database already has surveys; nothing seeded.")
             _print_start_here(db, base_url, links_csv=links_csv)
+            _print_accounts(base_url, _demo_accounts_csv())
             return
         # Imported here: the demo's phrase banks are not needed by other commands.
         from survey_app.demo import generate_demo
@@ -275,13 +335,21 @@ def demo_command(if_empty: bool, seed: int, base_url: str):
                 f"cannot seed the demo: {exc} (use --if-empty, or point TRINITY_DATABASE "
                 "at a new file)"
             ) from None
+        from survey_app.auth import create_demo_accounts
+
+        accounts_csv = _demo_accounts_csv()
+        _write_demo_accounts(accounts_csv, create_demo_accounts(db, DEMO_MANAGER_DEPARTMENT))
+        outbox, mailed = _demo_outbox(db, result.invitation_links_csv)
         click.echo(result.summary)
+        click.echo(f"Invitation mails for the {mailed} unused links are in {outbox} "
+                   "(the outbox used when no TRINITY_SMTP_HOST is set).")
         _print_start_here(
             db,
             base_url,
             sample_tokens=result.sample_tokens[:5],
             links_csv=result.invitation_links_csv,
         )
+        _print_accounts(base_url, accounts_csv)
     finally:
         db.close()
 
@@ -297,7 +365,8 @@ COMMANDS = (
 
 def register_commands(app) -> None:
     """Attach every command to ``app.cli``."""
+    from survey_app.admin.commands import COMMANDS as ADMIN_COMMANDS
     from survey_app.auth.commands import ACCOUNT_COMMANDS
 
-    for command in COMMANDS + ACCOUNT_COMMANDS:
+    for command in COMMANDS + ACCOUNT_COMMANDS + ADMIN_COMMANDS:
         app.cli.add_command(command)

@@ -72,32 +72,14 @@ def connect(path: str | os.PathLike) -> sqlite_utils.Database:
 # --------------------------------------------------------------------------
 
 
-def _run_script(db: sqlite_utils.Database, script: str) -> None:
-    """Run a migration's SQL one statement at a time, inside its transaction.
-
-    Not ``executescript()``: Python's sqlite3 commits any open transaction
-    before running a script, which would end :func:`migrate`'s
-    ``BEGIN IMMEDIATE`` and lose its all-or-nothing. Statements are cut where
-    SQLite says one is complete, so comments and quoted text are safe.
-    """
-    statement = ""
-    for line in script.splitlines(keepends=True):
-        statement += line
-        if sqlite3.complete_statement(statement):
-            db.execute(statement)
-            statement = ""
-    if statement.strip() and not all(
-        part.strip().startswith("--") or not part.strip() for part in statement.splitlines()
-    ):
-        raise ValueError(f"incomplete SQL statement in a migration: {statement.strip()[:80]}")
-
-
 def _m001_initial(db: sqlite_utils.Database) -> None:
     # WITHOUT ROWID on responses/answers/invitations: a rowid would record the
     # order in which people answered, which together with the roster could
     # tell who answered what. Primary keys are random strings instead.
-    _run_script(
-        db,
+    # sqlite-utils runs a script statement by statement inside an open
+    # transaction (plain sqlite3 would commit migrate()'s BEGIN IMMEDIATE
+    # first), so a failing step leaves nothing behind.
+    db.executescript(
         """
         CREATE TABLE instruments (
             id TEXT NOT NULL,
@@ -182,8 +164,6 @@ _ROLES_SQL = "'admin', 'ceo', 'clo', 'cmo', 'analyst', 'manager'"
 
 
 def _m002_accounts(db: sqlite_utils.Database) -> None:
-    # One statement per execute(): executescript() would COMMIT the
-    # migration's BEGIN IMMEDIATE first and lose its all-or-nothing.
     # Tables about accounts may keep times (a login, a password change, an
     # audited action); nothing here refers to a response or an answer.
     db.execute(
@@ -234,8 +214,10 @@ def _m003_reporting_groups(db: sqlite_utils.Database) -> None:
     # Reporting breakdowns per pulse: a response keeps only these values.
     # Pulses from before this step stored all four segments, so they keep
     # all four as their breakdowns (nothing stored is rewritten).
-    _run_script(
-        db,
+    # sqlite-utils runs a script statement by statement inside an open
+    # transaction (plain sqlite3 would commit migrate()'s BEGIN IMMEDIATE
+    # first), so a failing step leaves nothing behind.
+    db.executescript(
         """
         ALTER TABLE pulses ADD COLUMN breakdowns TEXT NOT NULL
             DEFAULT 'department,team,tenure_band,role_level';

@@ -202,3 +202,59 @@ def test_demo_refuses_a_bad_base_url(runner, db):
     assert result.exit_code == 2
     assert "--base-url must start with http://" in result.output
     assert storage.is_empty(db)
+
+
+ACCOUNT_LINE = re.compile(r"^\s+(\w+)\s+(\S+@\S+)\s+password: (\S+)$", re.MULTILINE)
+
+
+def test_demo_prints_one_account_per_role_that_can_sign_in(app, runner, client):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:5000/login" in result.output
+    accounts = ACCOUNT_LINE.findall(result.output)
+    assert sorted(role for role, _, _ in accounts) == sorted(storage.ROLES)
+    kept = Path(app.config["DATABASE"]).with_name("demo-accounts.csv")
+    assert kept.stat().st_mode & 0o777 == 0o600  # passwords: the owner's only
+    role, email, password = next(a for a in accounts if a[0] == "manager")
+    signed_in = client.post("/login", data={"email": email, "password": password})
+    assert signed_in.status_code in (302, 303)
+    assert "/department/Operations" in client.get("/home").headers["Location"]
+
+
+def test_a_second_demo_run_prints_only_links_still_unused(app, runner, client, db, survey_answers):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    links_csv = Path(app.config["DATABASE"]).with_name("demo-invitations.csv")
+    printed = [t for _, kind, t in URL.findall(first.output) if kind == "s"]
+    # A newcomer answers the first printed link...
+    answered = client.post(f"/s/{printed[0]}", data=survey_answers)
+    assert answered.status_code == 303
+    again = runner.invoke(args=["demo", "--if-empty"])
+    assert again.exit_code == 0, again.output
+    reprinted = [t for _, kind, t in URL.findall(again.output) if kind == "s"]
+    # ...so the next run prints five links that still work, never that one,
+    # and the links file no longer lists it.
+    assert len(reprinted) == 5 and printed[0] not in reprinted
+    assert all(not storage.find_invitation(db, t).used for t in reprinted)
+    with links_csv.open(encoding="utf-8", newline="") as fh:
+        urls = [row["url"] for row in csv.DictReader(fh)]
+    assert len(urls) == 99 and not any(u.endswith(printed[0]) for u in urls)
+    assert ACCOUNT_LINE.findall(again.output) == ACCOUNT_LINE.findall(first.output)
+
+
+def test_demo_writes_the_invitation_mails_into_the_outbox(app, runner, db):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    outbox = Path(app.instance_path) / "outbox" / "demo-2026-q4"
+    assert f"Invitation mails for the 100 unused links are in {outbox}" in result.output
+    mails = sorted(outbox.glob("*.eml"))
+    assert len(mails) == 100
+    import email
+    from email import policy
+
+    message = email.message_from_bytes(mails[0].read_bytes(), policy=policy.default)
+    body = message.get_body(("plain",)).get_content()
+    token = URL.search(body).group(3)
+    assert storage.find_invitation(db, token) is not None and not storage.find_invitation(db, token).used
+    assert message["To"].endswith("@northwind.example")
+    assert all(m.stat().st_mode & 0o777 == 0o600 for m in mails)

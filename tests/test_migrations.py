@@ -162,3 +162,26 @@ def test_docs_schema_describes_every_table_column_and_migration(tmp_path):
         assert not missing, f"docs/schema.md, table {table}: undocumented column(s) {missing}"
     for version, name, _ in dbmod.MIGRATIONS:
         assert re.search(rf"^\| {version} \| {re.escape(name)} \|", doc, re.MULTILINE), name
+
+
+def test_a_step_written_as_a_script_is_still_all_or_nothing(tmp_path, monkeypatch):
+    """Migrations run SQL scripts through sqlite-utils, which executes them
+    statement by statement inside the open transaction; plain sqlite3's
+    executescript() would commit migrate()'s transaction first and leave the
+    first table of a failing step behind."""
+    db = dbmod.connect(tmp_path / "script.db")
+    dbmod.migrate(db)
+
+    def scripted(d):
+        d.executescript("""
+            -- a comment; with a semicolon
+            CREATE TABLE first_half (x TEXT DEFAULT 'a;b');
+            INSERT INTO nowhere VALUES (1);
+        """)
+
+    broken = dbmod.SCHEMA_VERSION + 1
+    monkeypatch.setattr(dbmod, "MIGRATIONS", dbmod.MIGRATIONS + ((broken, "scripted", scripted),))
+    with pytest.raises(sqlite3.OperationalError, match="nowhere"):
+        dbmod.migrate(db)
+    assert "first_half" not in db.table_names()
+    assert dbmod.schema_version(db) == dbmod.SCHEMA_VERSION
