@@ -8,6 +8,7 @@ user got wrong ends with one clear line on stderr and exit code 2.
 from __future__ import annotations
 
 import csv
+import getpass
 import os
 from pathlib import Path
 
@@ -20,6 +21,15 @@ from survey_app import storage
 from survey_app.config import DEFAULT_DATABASE_FILE
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
+
+def command_actor() -> str:
+    """Who ran a command, for the audit log: the operating-system user."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = os.environ.get("USER") or "unknown"
+    return f"command line ({name})"
 
 
 class BadInput(click.ClickException):
@@ -116,6 +126,7 @@ def export_command(slug: str, out_dir: Path):
         except storage.UnknownPulse:
             raise _unknown_survey(db, slug) from None
         count = storage.count_responses(db, slug)
+        storage.audit(db, command_actor(), "export", slug, f"to {out_dir}")
     finally:
         db.close()
     click.echo(f"Exported {count} response(s) of '{slug}':")
@@ -141,6 +152,7 @@ def pulse_status_command(slug: str, status: str):
     db = _open_database()
     try:
         storage.set_pulse_status(db, slug, status)
+        storage.audit(db, command_actor(), f"pulse {status}", slug)
     except storage.UnknownPulse:
         raise _unknown_survey(db, slug) from None
     finally:

@@ -2,9 +2,12 @@
 
 A pulse of the default instrument with the example strategy file, a roster
 of 40 people in departments of 1 to 12, the links by outbox and by download,
-and everyone answering through them with the test client. The lead adds the
-anonymity assertions (no combination shown or stored for fewer than 5, no
-token stored or exported) on top of the state this flow leaves.
+and everyone answering through them with the test client; then, as someone
+who knows the roster: no combination exported (open and closed) or stored is
+shared by fewer than 5 responses (10 with a comment), participation shows
+"fewer than 5" rather than a count, and nothing stored about answers or
+exported equals, contains, or is a prefix or suffix of a link's token or of a
+standard hash of it.
 
 The admin is created with ``create-user`` (password on standard input, as a
 script would give it) and downloads the second round of links from the admin
@@ -96,3 +99,38 @@ def test_a_new_user_runs_a_pulse_with_commands_only(app, runner, client, db, tmp
     assert storage.count_responses(db, "strategy-2027-q1") == 40
     assert invitation_count(db, "strategy-2027-q1") == 40
     assert all(n >= 5 for n in storage.stored_combinations(db, "strategy-2027-q1").values())
+
+    # --- what leaves the app, read as someone who knows the roster ---------
+    from collections import Counter
+
+    from tests.test_anonymity_attacks import token_forms
+
+    tokens = [path_of(link).rsplit("/", 1)[-1] for link in list(mailed.values()) + list(downloaded.values())]
+    forms = set().union(*(token_forms(t) for t in tokens))
+
+    def check_export(out):
+        flask(runner, "export", "--survey", "strategy-2027-q1", "--out", out)
+        with (out / "responses.csv").open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        combos = Counter((r["department"], r["role_level"]) for r in rows)
+        assert rows and min(combos.values()) >= 5, combos
+        commented = {(r["department"], r["role_level"]) for r in rows
+                     if r["c_clarity"] or r["c_other"]}
+        assert all(combos[c] >= 10 for c in commented), (combos, commented)
+        texts = [(out / name).read_text(encoding="utf-8")
+                 for name in ("responses.csv", "comments.csv", "pulse.json")]
+        for value in {v for t in texts for v in t.replace(",", "\n").split() if len(v) >= 8}:
+            assert not any(f in value or f.startswith(value) or f.endswith(value) for f in forms)
+
+    check_export(tmp_path / "open")
+    page = admin.get("/admin/pulses/strategy-2027-q1/participation").get_data(as_text=True)
+    assert "fewer than 5" in page  # Security and the board office answered, but alone
+    flask(runner, "pulse-status", "strategy-2027-q1", "closed")
+    check_export(tmp_path / "closed")
+    stored = Counter((r["department"], r["role_level"]) for r in db["responses"].rows)
+    assert min(stored.values()) >= 5, stored
+    for table in ("responses", "answers", "snapshots"):
+        for row in db[table].rows:
+            for value in (str(v) for v in row.values() if v is not None):
+                assert not any(f in value or (len(value) >= 8 and (f.startswith(value) or f.endswith(value)))
+                               for f in forms), (table, value)

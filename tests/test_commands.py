@@ -258,3 +258,12 @@ def test_demo_writes_the_invitation_mails_into_the_outbox(app, runner, db):
     assert storage.find_invitation(db, token) is not None and not storage.find_invitation(db, token).used
     assert message["To"].endswith("@northwind.example")
     assert all(m.stat().st_mode & 0o777 == 0o600 for m in mails)
+
+
+def test_exports_and_status_changes_are_audited(runner, db, make_pulse, tmp_path):
+    pulse = make_pulse()
+    assert runner.invoke(args=["pulse-status", pulse.slug, "closed"]).exit_code == 0
+    assert runner.invoke(args=["export", "--survey", pulse.slug, "--out", str(tmp_path)]).exit_code == 0
+    actions = [(e.action, e.subject) for e in storage.list_audit(db, 10, 0)]
+    assert ("export", pulse.slug) in actions and ("pulse closed", pulse.slug) in actions
+    assert all(e.actor.startswith("command line (") for e in storage.list_audit(db, 10, 0))

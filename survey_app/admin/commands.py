@@ -10,7 +10,6 @@ user as actor.
 
 from __future__ import annotations
 
-import getpass
 import os
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +25,13 @@ from survey_app.admin import pending
 from survey_app.admin.forms import check_close_on
 from survey_app.admin.instruments import read_instrument
 from survey_app.admin.links import invitation_urls, links_csv
-from survey_app.commands import DEFAULT_BASE_URL, BadInput, _open_database, _unknown_survey
+from survey_app.commands import (
+    DEFAULT_BASE_URL,
+    BadInput,
+    _open_database,
+    _unknown_survey,
+    command_actor,
+)
 
 LINKS_FILE_WARNING = (
     "Whoever holds this file can learn who has answered (a link that still opens the "
@@ -41,11 +46,7 @@ base_url_option = click.option(
 
 def _actor() -> str:
     """Who ran the command, for the audit log."""
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):
-        name = os.environ.get("USER") or "unknown"
-    return f"command line ({name})"
+    return command_actor()
 
 
 def _pulse(db, slug: str) -> storage.Pulse:
