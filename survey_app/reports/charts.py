@@ -183,7 +183,7 @@ def histogram(bins: list[dict], actual: float, title: str, *, unit: str = "") ->
     for b in bins:
         x0 = left + w * (b["low"] - low) / span
         x1 = left + w * (b["high"] - low) / span
-        bh = h * b["count"] / tallest
+        bh = (h - 18) * b["count"] / tallest  # room above the tallest bar for its count
         if b["count"]:
             body.append(f'<rect x="{x0 + 1:.1f}" y="{top + h - bh:.1f}" width="{max(x1 - x0 - 2, 1):.1f}" '
                         f'height="{bh:.1f}" fill="#7fb0dc" stroke="#1f5f9e"/>')
@@ -191,7 +191,7 @@ def histogram(bins: list[dict], actual: float, title: str, *, unit: str = "") ->
     for v in (low, high):
         body.append(_text(left + w * (v - low) / span, top + h + 16, f"{v:.0f}{unit}", anchor="middle", size=11))
     xa = left + w * (min(max(actual, low), high) - low) / span
-    body.append(f'<line x1="{xa:.1f}" y1="{top - 6}" x2="{xa:.1f}" y2="{top + h}" stroke="{INK}" '
+    body.append(f'<line x1="{xa:.1f}" y1="{top}" x2="{xa:.1f}" y2="{top + h}" stroke="{INK}" '
                 f'stroke-width="2" stroke-dasharray="5 3"/>')
     body.append(_text(xa, top + h + 32, f"true value {actual:.0f}{unit}", anchor="middle", size=12, weight="bold"))
     desc = (f"True value {actual:.0f}{unit}. Guesses: "
