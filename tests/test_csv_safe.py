@@ -251,3 +251,25 @@ def test_the_admin_links_file_round_trips_through_the_one_guard():
     assert written[0] == ["email", "link"]
     assert not any(_unsafe(cell) for row in written for cell in row)
     assert [tuple(csv_safe.unguard(c) for c in row) for row in written[1:]] == rows
+
+
+def test_the_reports_csv_guards_text_and_keeps_figures_numbers():
+    """The reports' CSV downloads (survey_app.reports.content.to_csv) use the
+    same guard: a theme's comment comes back exactly, a difference of -12 is
+    the number -12.00."""
+    from survey_app.reports.content import to_csv
+
+    view = {
+        "visible": True, "n": 14, "department": "Sales",
+        "rows": [{"key": "index_strategy", "label": "Strategy", "score": 55.5, "visible": True,
+                  "diff": -12.0}],
+        "themes": [{"top_terms": ["rota", "late"], "label": "-rota, late", "size": 11,
+                    "negative_share": 0.25, "representatives": list(PAYLOADS)}],
+    }
+    rows = list(csv.reader(io.StringIO(to_csv(view))))
+    cells = [cell for row in rows for cell in row]
+    assert not any(_unsafe(cell) for cell in cells)
+    assert ["difference from company", "Sales", "index_strategy", "Strategy", "-12.00"] in rows
+    comments = [csv_safe.unguard(r[4]) for r in rows if r[0] == "comment"]
+    assert comments == list(PAYLOADS)
+    assert csv_safe.unguard(next(r[3] for r in rows if r[0] == "theme")) == "-rota, late"
