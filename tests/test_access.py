@@ -32,16 +32,16 @@ MATRIX = {
     "auth.home": ALL,
     "auth.change_password": ALL,
     "reports.overview": COMPANY_WIDE,
-    "reports.ceo": ADMIN | EXECUTIVES,
-    "reports.clo": ADMIN | EXECUTIVES,
-    "reports.cmo": ADMIN | EXECUTIVES,
+    "reports.ceo": COMPANY_WIDE,
+    "reports.clo": COMPANY_WIDE,
+    "reports.cmo": COMPANY_WIDE,
     "reports.analyst": frozenset({"admin", "analyst"}),
     # The manager's own department (another department: OTHER_DEPARTMENT).
     "reports.department": ALL,
     # Each report's downloads (PDF, JSON, CSV) go with its page.
-    "reports.ceo_download": ADMIN | EXECUTIVES,
-    "reports.clo_download": ADMIN | EXECUTIVES,
-    "reports.cmo_download": ADMIN | EXECUTIVES,
+    "reports.ceo_download": COMPANY_WIDE,
+    "reports.clo_download": COMPANY_WIDE,
+    "reports.cmo_download": COMPANY_WIDE,
     "reports.department_download": ALL,
     "reports.analyst_export": frozenset({"admin", "analyst"}),
     # Commitments: the executives' and a manager's (their department only);

@@ -294,6 +294,19 @@ def test_the_pdf_fetcher_reads_only_static_files(demo_site):
             fetcher.resolve(url)
 
 
+def test_the_analyst_reads_the_executives_reports_but_plans_nothing(demo_site):
+    # Issue 7's matrix: the analyst sees all report data; the commitments and
+    # theme moves are the executives' (and a manager's for their department).
+    analyst = sign_in(demo_site.app, demo_site.people["analyst"])
+    ceo = sign_in(demo_site.app, demo_site.people["ceo"])
+    for page in EXECUTIVE_PAGES:
+        seen = analyst.get(f"/reports/{page}")
+        assert seen.status_code == 200
+        assert 'action="/reports/plans"' not in seen.get_data(as_text=True)
+        assert analyst.get(f"/reports/{page}/report.json").status_code == 200
+    assert 'action="/reports/plans"' in ceo.get("/reports/ceo").get_data(as_text=True)
+
+
 def test_the_analyst_sees_the_score_tables_and_the_exports(demo_site):
     client = sign_in(demo_site.app, demo_site.people["analyst"])
     page = client.get("/reports/analyst").get_data(as_text=True)

@@ -85,8 +85,11 @@ def _executive(page: str):
         return _page("reports/empty.html", None, None, page_title=content.TITLES[page])
     report = data.with_moves(data.report_for(pulse.slug))
     view = content.executive_view(report, page)
+    acts = current_user.role in EXECUTIVES  # the analyst reads, never commits or moves
     return _page("reports/executive.html", view, pulse, plans=_plans_beside(pulse.slug, report, owner=page),
-                 plan_form=PlanForm(), move_form=ThemeMoveForm(), status_form=PlanStatusForm())
+                 plan_form=PlanForm() if acts else None,
+                 move_form=ThemeMoveForm() if acts else None,
+                 status_form=PlanStatusForm() if acts else None)
 
 
 def _download(view: dict, pulse, fmt: str, template: str, name: str):
@@ -117,16 +120,18 @@ def _executive_download(page: str, fmt: str):
 
 
 def _register_executive(page: str) -> None:
-    @roles_required(*EXECUTIVES)
+    # The analyst sees all report data (issue 7's role matrix), so the three
+    # executives' pages too; only the executives act on them (plans, moves).
+    @roles_required(*COMPANY_WIDE)
     def view():
         return _executive(page)
 
-    @roles_required(*EXECUTIVES)
+    @roles_required(*COMPANY_WIDE)
     def download(fmt: str):
         return _executive_download(page, fmt)
 
     view.__name__, download.__name__ = page, f"{page}_download"
-    view.__doc__ = f"{content.TITLES[page]} (admin and the three executives)."
+    view.__doc__ = f"{content.TITLES[page]} (admin, the three executives and the analyst)."
     download.__doc__ = f"{content.TITLES[page]} as PDF, JSON or CSV."
     bp.add_url_rule(f"/{page}", endpoint=page, view_func=view)
     bp.add_url_rule(f"/{page}/report.<fmt>", endpoint=f"{page}_download", view_func=download)
@@ -166,7 +171,9 @@ def department(name: str):
     view = content.department_view(report, name)
     return _page("reports/department.html", view, pulse,
                  plans=_plans_beside(pulse.slug, report, department=name),
-                 plan_form=PlanForm(), status_form=PlanStatusForm(), move_form=None)
+                 plan_form=PlanForm() if current_user.role in PLANNERS else None,
+                 status_form=PlanStatusForm() if current_user.role in PLANNERS else None,
+                 move_form=None)
 
 
 @bp.get("/department/<name>/report.<fmt>")
