@@ -53,6 +53,19 @@ class Config:
         Login throttling per (account, address) pair: failures before the
         first delay (5), the first delay in seconds (1, doubled at each
         further failure) and its cap in seconds (300).
+    TRINITY_TRUSTED_PROXIES
+        How many proxies stand in front of the app (0, the default: none).
+        Their ``X-Forwarded-For``/``-Proto``/``-Host`` headers are believed for
+        that many hops, so HTTPS (Secure cookies, HSTS) and the client's
+        address (rate limits, throttling) are seen behind a TLS proxy.
+    TRINITY_TRUSTED_HOSTS
+        Comma-separated host names the app answers to (Flask's
+        ``TRUSTED_HOSTS``; ``.example.org`` matches subdomains). Unset: any.
+    TRINITY_OPEN_LINK_RATE, TRINITY_LOGIN_RATE
+        Per-address rate limits as ``HITS/SECONDS`` (defaults ``60/60`` and
+        ``100/60``; see survey_app/ratelimit.py for the reasoning).
+    TRINITY_RATELIMIT_DATABASE
+        The rate limits' own SQLite file (``<instance>/ratelimit.sqlite3``).
     """
 
     SECRET_KEY = os.environ.get("TRINITY_SECRET_KEY") or None
@@ -67,7 +80,22 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("TRINITY_SECURE_COOKIES") == "1"
     # The longest form (two 2000-character comments, a few recall answers)
     # is a few kilobytes; anything far bigger is not a survey answer.
+    # Enforced by werkzeug while the body is read, so a chunked body without
+    # a Content-Length is cut off at the limit too (413).
     MAX_CONTENT_LENGTH = 256 * 1024
+    # The longest form has a few dozen fields; werkzeug refuses more parts
+    # (413) before parsing them all.
+    MAX_FORM_PARTS = 1000
+    MAX_FORM_MEMORY_SIZE = 256 * 1024
+
+    # Web hardening (survey_app/security.py, survey_app/ratelimit.py).
+    TRUSTED_PROXIES = _env_number("TRINITY_TRUSTED_PROXIES", 0)
+    TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRINITY_TRUSTED_HOSTS", "").split(",")
+                     if h.strip()] or None
+    OPEN_LINK_RATE = os.environ.get("TRINITY_OPEN_LINK_RATE") or "60/60"
+    LOGIN_RATE = os.environ.get("TRINITY_LOGIN_RATE") or "100/60"
+    RATELIMIT_DATABASE = os.environ.get("TRINITY_RATELIMIT_DATABASE") or None
+    RATELIMIT_ENABLED = True
 
     # Accounts (docs/accounts.md). Flask-Login drops a session used from
     # another address or browser ("strong" session protection).

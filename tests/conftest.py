@@ -3,8 +3,9 @@
 Other test modules build on these:
 
 - ``app`` - the app on a fresh database file under ``tmp_path`` (``init-db``
-  already run), ``TESTING`` on, CSRF off so form posts stay short. Need CSRF?
-  Use ``make_app(WTF_CSRF_ENABLED=True)``.
+  already run), ``TESTING`` on, CSRF off so form posts stay short, rate
+  limits off. Need CSRF? Use ``make_app(WTF_CSRF_ENABLED=True)``; limits:
+  ``RATELIMIT_ENABLED=True``.
 - ``client`` / ``runner`` - Flask's test client and CLI runner for ``app``.
 - ``db`` - a :class:`sqlite_utils.Database` on the same file (closed after).
 - ``store`` - a migrated database of its own at ``store_path``, no app.
@@ -106,6 +107,10 @@ def make_app(tmp_path):
             "DATABASE": str(tmp_path / "trinity.sqlite3"),
             "SECRET_KEY": TEST_SECRET_KEY,
             "WTF_CSRF_ENABLED": False,
+            # Walks sign in a hundred times from one address; the rate-limit
+            # tests turn the limits on (tests/test_limits.py).
+            "RATELIMIT_ENABLED": False,
+            "RATELIMIT_DATABASE": str(tmp_path / "ratelimit.sqlite3"),
         }
         config.update(overrides)
         app = create_app(config)

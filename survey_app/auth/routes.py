@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from survey_app import storage
+from survey_app import ratelimit, storage
 from survey_app.auth import bp, passwords, throttle
 from survey_app.auth.access import Account, home_url, login_required, safe_next, signed_in
 from survey_app.auth.accounts import change_own_password
@@ -63,6 +63,7 @@ def _start_session(user: storage.User) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@ratelimit.limit_posts("login", "LOGIN_RATE")
 def login():
     """Sign in; then go to ``?next=`` (a path on this site) or the role's home."""
     if signed_in():

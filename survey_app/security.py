@@ -1,0 +1,144 @@
+"""The web layer's defences that sit around every view: headers, proxies, bodies.
+
+Kept apart from the views so that every response gets them, whichever
+blueprint made it (an error page, a static file, a page added later):
+
+- **Headers** (:func:`set_security_headers`): a Content-Security-Policy that
+  allows no inline script, so a payload that slipped past escaping still
+  cannot run (a page that needs a script gives it the request's nonce,
+  ``csp_nonce()`` in templates); ``nosniff``; ``no-referrer``, so a survey
+  token in the address never travels in a Referer header; HSTS only over
+  HTTPS (over plain HTTP the header means nothing and would only confuse a
+  local run); and no server version.
+- **Proxies** (:func:`init_app`): behind a TLS-terminating proxy the app sees
+  plain HTTP from the proxy's address. ``TRINITY_TRUSTED_PROXIES`` (the number
+  of proxies in front) makes werkzeug's ``ProxyFix`` believe that many
+  ``X-Forwarded-*`` hops, so HTTPS is detected (Secure cookies, HSTS) and
+  per-address limits see the client, not the proxy. Unset, the headers are
+  ignored: a client could otherwise forge its address and its scheme.
+- **Bodies** (:func:`refuse_unexpected_bodies`): every POST in this app is a
+  form. A JSON body used to reach Flask-WTF, which reads JSON as form data and
+  handed an ``int`` to a text field (a 500); any other content type is now a
+  415 before a view runs.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import abort, current_app, g, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.serving import WSGIRequestHandler
+
+#: Body types a POST may carry: the two a browser's form sends.
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+#: Methods that carry a body.
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: A year, the usual HSTS lifetime; subdomains are left alone (the company may
+#: serve other things on them over plain HTTP).
+HSTS = "max-age=31536000"
+#: What the dev server says instead of its name, version and Python's.
+SERVER_NAME_HEADER = "Trinity Pulse"
+
+
+def csp_nonce() -> str:
+    """This request's CSP nonce (made on first use), for ``<script nonce=...>``."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def content_security_policy(nonce: str | None = None) -> str:
+    """The policy: our own files only, no inline script unless it has ``nonce``.
+
+    ``base-uri 'none'`` stops an injected ``<base>`` from sending relative
+    links elsewhere; ``form-action 'self'`` stops an injected form posting
+    answers to another site; ``frame-ancestors 'none'`` refuses framing.
+    """
+    script = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
+    return "; ".join((
+        "default-src 'self'",
+        f"script-src {script}",
+        "style-src 'self'",
+        "img-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ))
+
+
+def set_security_headers(response):
+    """Add the headers every response carries (see the module's docstring)."""
+    headers = response.headers
+    headers["Content-Security-Policy"] = content_security_policy(g.get("csp_nonce"))
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers.setdefault("X-Frame-Options", "DENY")
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = HSTS
+    else:
+        headers.pop("Strict-Transport-Security", None)
+    headers["Server"] = SERVER_NAME_HEADER
+    return response
+
+
+def refuse_unexpected_bodies():
+    """415 for a body that is not a form, 400 for a JSON one, before any view.
+
+    A view may opt in to other types by setting ``accepts_body_types`` on
+    its function (a set of mimetypes), for a JSON endpoint to come.
+    """
+    if request.method not in BODY_METHODS:
+        return None
+    has_body = bool(request.content_length) or "chunked" in (
+        request.headers.get("Transfer-Encoding", "").lower())
+    if not has_body and not request.mimetype:
+        return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    allowed = FORM_TYPES | set(getattr(view, "accepts_body_types", ()))
+    if request.mimetype in allowed:
+        return None
+    if request.mimetype == "application/json" or request.mimetype.endswith("+json"):
+        abort(400, "This address takes a form, not JSON.")
+    abort(415, "This address takes a form sent by a browser.")
+
+
+class ProxyAwareSessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over HTTPS.
+
+    ``SESSION_COOKIE_SECURE`` (``TRINITY_SECURE_COOKIES=1``) still forces it;
+    behind a TLS proxy with ``TRINITY_TRUSTED_PROXIES`` set, HTTPS is seen and
+    the flag follows without a second setting.
+    """
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+def _quiet_version_string(self) -> str:
+    return SERVER_NAME_HEADER
+
+
+def init_app(app) -> None:
+    """Install the proxy fix, the header and body hooks, the session interface."""
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies < 0:
+        raise RuntimeError("TRINITY_TRUSTED_PROXIES must be 0 or more")
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,
+                                x_host=proxies, x_port=proxies, x_prefix=proxies)
+    # ``//s/<token>`` would be redirected to ``/s/<token>``, echoing the token
+    # in a Location header and logging a second spelling of it: a doubled
+    # slash is simply a page that does not exist.
+    app.url_map.merge_slashes = False
+    app.session_interface = ProxyAwareSessionInterface()
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.before_request(refuse_unexpected_bodies)
+    app.after_request(set_security_headers)
+    # werkzeug's development server (``make run``) writes its own Server
+    # header, "Werkzeug/x.y Python/x.y", after the app has answered; only its
+    # request handler can change that. Production servers have their own
+    # setting (docs/security.md).
+    WSGIRequestHandler.version_string = _quiet_version_string
