@@ -80,7 +80,8 @@ def set_security_headers(response):
         headers["Strict-Transport-Security"] = HSTS
     else:
         headers.pop("Strict-Transport-Security", None)
-    headers["Server"] = SERVER_NAME_HEADER
+    # The server adds its own Server header (see init_app); the app adds none.
+    headers.pop("Server", None)
     return response
 
 

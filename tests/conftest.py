@@ -13,6 +13,7 @@ Other test modules build on these:
 - ``make_pulse`` - factory: a pulse in any status, with or without an open link
   and invitations; ``open_pulse`` - an open one, ready to answer.
 - ``survey_answers`` - a complete, valid form post for the default instrument.
+- ``serve(app)`` - a context manager serving an app on 127.0.0.1 for real.
 - ``html`` - parse a response into a small element tree for markup checks.
 - ``auth_app`` / ``auth_client`` - the app with a cheap argon2 cost
   (:data:`FAST_PASSWORD_HASH`), for tests that sign in many times;
@@ -22,6 +23,8 @@ Other test modules build on these:
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -122,6 +125,22 @@ def make_app(tmp_path):
         return app
 
     return make
+
+
+@contextmanager
+def serve(app):
+    """Serve ``app`` for real (werkzeug, threaded) on 127.0.0.1; yield its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
 
 
 @pytest.fixture

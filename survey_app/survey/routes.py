@@ -28,6 +28,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.globals import request_ctx
 from flask.logging import default_handler
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.exceptions import HTTPException
@@ -367,7 +368,13 @@ def thanks():
 
 @bp.app_errorhandler(HTTPException)
 def http_error(exc: HTTPException):
-    """Every HTTP error as a readable page in the site's layout."""
+    """Every HTTP error as a readable page in the site's layout.
+
+    A request for a host outside ``TRUSTED_HOSTS`` has no URL adapter, so no
+    page of the site can be built for it: it gets the error in plain text.
+    """
+    if request_ctx.url_adapter is None:
+        return f"{exc.code} {exc.name}\n", exc.code or 400, {"Content-Type": "text/plain; charset=utf-8"}
     if exc.code == 404:
         return status_page("not_found", code=404, title="Page not found",
                            message="There is no page at this address. "
