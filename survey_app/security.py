@@ -24,6 +24,7 @@ blueprint made it (an error page, a static file, a page added later):
 
 from __future__ import annotations
 
+import io
 import secrets
 
 from flask import abort, current_app, g, request
@@ -38,6 +39,8 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: A year, the usual HSTS lifetime; subdomains are left alone (the company may
 #: serve other things on them over plain HTTP).
 HSTS = "max-age=31536000"
+#: Set in the WSGI environ when a chunked body went past the size limit.
+TOO_LARGE = "trinity.body_too_large"
 #: What the dev server says instead of its name, version and Python's.
 SERVER_NAME_HEADER = "Trinity Pulse"
 
@@ -85,14 +88,51 @@ def set_security_headers(response):
     return response
 
 
-def refuse_unexpected_bodies():
-    """415 for a body that is not a form, 400 for a JSON one, before any view.
+class BufferChunkedBodies:
+    """WSGI middleware: a chunked body is read up to the size limit, then kept.
 
+    werkzeug checks ``MAX_CONTENT_LENGTH`` against a declared Content-Length
+    only; a chunked body has none, and the form parser then reads it to the
+    end, however long. Here at most ``limit + 1`` bytes are read: past the
+    limit the request is marked and :func:`refuse_unexpected_bodies` answers
+    413 (the body is never parsed); within it, the body is handed on with its
+    length, so every later limit applies as to any other request.
+    """
+
+    def __init__(self, wsgi_app, limit: int):
+        self.wsgi_app = wsgi_app
+        self.limit = limit
+
+    def __call__(self, environ, start_response):
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not environ.get("CONTENT_LENGTH"):
+            body = environ["wsgi.input"].read(self.limit + 1)
+            if len(body) > self.limit:
+                environ[TOO_LARGE] = True
+                body = b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        return self.wsgi_app(environ, start_response)
+
+
+def refuse_unexpected_bodies():
+    """413 for a body too large or of too many parts; 415 for a body that is
+    not a form, 400 for a JSON one; all before any view.
+
+    werkzeug counts ``MAX_FORM_PARTS`` in multipart bodies only; an
+    urlencoded body is counted here (it is at most ``MAX_CONTENT_LENGTH``).
     A view may opt in to other types by setting ``accepts_body_types`` on
     its function (a set of mimetypes), for a JSON endpoint to come.
     """
+    if request.environ.get(TOO_LARGE):
+        abort(413)
     if request.method not in BODY_METHODS:
         return None
+    if request.mimetype == "application/x-www-form-urlencoded":
+        parts = current_app.config.get("MAX_FORM_PARTS")
+        body = request.get_data(cache=True, parse_form_data=False)
+        if parts is not None and body and body.count(b"&") + 1 > parts:
+            abort(413)
     has_body = bool(request.content_length) or "chunked" in (
         request.headers.get("Transfer-Encoding", "").lower())
     if not has_body and not request.mimetype:
@@ -127,6 +167,7 @@ def init_app(app) -> None:
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies < 0:
         raise RuntimeError("TRINITY_TRUSTED_PROXIES must be 0 or more")
+    app.wsgi_app = BufferChunkedBodies(app.wsgi_app, int(app.config["MAX_CONTENT_LENGTH"]))
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,
                                 x_host=proxies, x_port=proxies, x_prefix=proxies)

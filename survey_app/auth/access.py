@@ -206,4 +206,8 @@ def nav_context() -> dict:
     account = signed_in()
     if account is None:
         return {"nav_user": None}
-    return {"nav_user": account, "nav_links": nav_links(account), "logout_form": EmptyForm()}
+    # formdata=None: the nav's form is only drawn, never read from this
+    # request (Flask-WTF would otherwise parse a posted body, JSON included,
+    # while an error page is being rendered).
+    return {"nav_user": account, "nav_links": nav_links(account),
+            "logout_form": EmptyForm(formdata=None)}

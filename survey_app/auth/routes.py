@@ -42,17 +42,16 @@ def _check_password(db, key: str, password_hash: str | None, password: str) -> t
     """``(right, seconds to wait)`` for one throttled password check.
 
     While the pair must wait, the password is not looked at (``(False,
-    wait)``). Otherwise a wrong password counts a failure for the pair and a
-    right one clears it.
+    wait)``). Otherwise the attempt is counted as a failure before the
+    password is checked (in one transaction with the check of the wait, so
+    parallel guesses cannot slip past it) and cleared when it is right.
     """
-    wait = throttle.seconds_to_wait(db, key)
+    wait = throttle.claim_attempt(db, key)
     if wait > 0:
         return False, wait
     right = passwords.verify_password(password_hash, password)
     if right:
         throttle.clear(db, key)
-    else:
-        throttle.record_failure(db, key)
     return right, 0.0
 
 

@@ -384,6 +384,36 @@ def record_login_failure(
     return login_failures(db, key_hash)[0]
 
 
+def claim_login_attempt(
+    db: sqlite_utils.Database, key_hash: str, now: float, forget_before: float, delay_after
+) -> float:
+    """Check and count an attempt of a pair in one write transaction.
+
+    Returns the seconds the pair must still wait (the attempt is then neither
+    allowed nor counted), or 0: the attempt may go on and is counted as a
+    failure already, to be cleared if its password is right. Reading the
+    wait and counting the failure apart let parallel guesses all read "no
+    wait" before any was counted; ``BEGIN IMMEDIATE`` lets one at a time in.
+    ``delay_after(failures)`` is the throttle's rule.
+    """
+    with write_transaction(db):
+        row = next(db.query(
+            "SELECT failures, last_failure_at FROM login_attempts WHERE key_hash = ?", [key_hash]
+        ), None)
+        if row and row["last_failure_at"] >= forget_before:
+            wait = row["last_failure_at"] + delay_after(row["failures"]) - now
+            if wait > 0:
+                return wait
+        db.execute("DELETE FROM login_attempts WHERE last_failure_at < ?", [forget_before])
+        db.execute(
+            "INSERT INTO login_attempts (key_hash, failures, last_failure_at) VALUES (?, 1, ?) "
+            "ON CONFLICT (key_hash) DO UPDATE SET failures = failures + 1, "
+            "last_failure_at = excluded.last_failure_at",
+            [key_hash, now],
+        )
+    return 0.0
+
+
 def clear_login_failures(db: sqlite_utils.Database, key_hash: str) -> None:
     """Forget a pair's failures (after a successful login)."""
     with write_transaction(db):
