@@ -365,6 +365,17 @@ def login_failures(db: sqlite_utils.Database, key_hash: str) -> tuple[int, float
     return (row["failures"], row["last_failure_at"]) if row else (0, 0.0)
 
 
+def _count_failure(db, key_hash: str, now: float, forget_before: float) -> None:
+    """One more failure for the pair (inside the caller's write transaction)."""
+    db.execute("DELETE FROM login_attempts WHERE last_failure_at < ?", [forget_before])
+    db.execute(
+        "INSERT INTO login_attempts (key_hash, failures, last_failure_at) VALUES (?, 1, ?) "
+        "ON CONFLICT (key_hash) DO UPDATE SET failures = failures + 1, "
+        "last_failure_at = excluded.last_failure_at",
+        [key_hash, now],
+    )
+
+
 def record_login_failure(
     db: sqlite_utils.Database, key_hash: str, now: float, forget_before: float
 ) -> int:
@@ -374,13 +385,7 @@ def record_login_failure(
     the same transaction, so the table holds only recent trouble.
     """
     with write_transaction(db):
-        db.execute("DELETE FROM login_attempts WHERE last_failure_at < ?", [forget_before])
-        db.execute(
-            "INSERT INTO login_attempts (key_hash, failures, last_failure_at) VALUES (?, 1, ?) "
-            "ON CONFLICT (key_hash) DO UPDATE SET failures = failures + 1, "
-            "last_failure_at = excluded.last_failure_at",
-            [key_hash, now],
-        )
+        _count_failure(db, key_hash, now, forget_before)
     return login_failures(db, key_hash)[0]
 
 
@@ -404,13 +409,7 @@ def claim_login_attempt(
             wait = row["last_failure_at"] + delay_after(row["failures"]) - now
             if wait > 0:
                 return wait
-        db.execute("DELETE FROM login_attempts WHERE last_failure_at < ?", [forget_before])
-        db.execute(
-            "INSERT INTO login_attempts (key_hash, failures, last_failure_at) VALUES (?, 1, ?) "
-            "ON CONFLICT (key_hash) DO UPDATE SET failures = failures + 1, "
-            "last_failure_at = excluded.last_failure_at",
-            [key_hash, now],
-        )
+        _count_failure(db, key_hash, now, forget_before)
     return 0.0
 
 
