@@ -29,6 +29,7 @@ import secrets
 
 from flask import abort, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import WSGIRequestHandler
 
@@ -158,6 +159,16 @@ class ProxyAwareSessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
+def refused_token_page(exc):
+    """The 400 for a form posted without its valid CSRF token, in words."""
+    from survey_app.survey.routes import status_page
+
+    return status_page(
+        "csrf", code=400, title="This form had expired",
+        message="Reload the page and send the form again. (Its security token was "
+                "missing or out of date, so nothing was changed.)")
+
+
 def _quiet_version_string(self) -> str:
     return SERVER_NAME_HEADER
 
@@ -178,6 +189,14 @@ def init_app(app) -> None:
     app.session_interface = ProxyAwareSessionInterface()
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.before_request(refuse_unexpected_bodies)
+    # Every POST needs its CSRF token before any view runs (400 otherwise),
+    # whether or not the view remembers to check its form. The survey's own
+    # views are exempt only because their form checks the token itself and
+    # answers the 400 with the answers kept (survey/routes.py).
+    from survey_app.survey import bp as survey_bp
+
+    CSRFProtect(app).exempt(survey_bp)
+    app.register_error_handler(CSRFError, refused_token_page)
     app.after_request(set_security_headers)
     # werkzeug's development server (``make run``) writes its own Server
     # header, "Werkzeug/x.y Python/x.y", after the app has answered; only its
