@@ -10,7 +10,10 @@ analysis can recognise an out-of-date belief as such.
 from __future__ import annotations
 
 import math
+import re
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping
 
 PARTS = ("goals", "factors", "brand_promise")
@@ -133,3 +136,304 @@ class Strategy:
             customer_figures=figures,
             previous_goals=texts("previous_goals"),
         )
+
+
+# --------------------------------------------------------------------------
+# The strategy file (docs/strategy.md)
+# --------------------------------------------------------------------------
+
+#: Version of the strategy file format this module reads.
+STRATEGY_FORMAT = 1
+#: A strategy statement names exactly this many factors for excellence.
+FACTOR_COUNT = 3
+#: Longest goal, factor or promise accepted: a statement people are asked to
+#: recall is a sentence, not a paragraph.
+MAX_STATEMENT_LENGTH = 300
+#: At most this many goals (a quarter with more has no priorities).
+MAX_GOALS = 10
+#: Keys a figure table may hold.
+FIGURE_KEYS = ("label", "value", "unit", "min", "max")
+
+_FILE_KEYS = ("format", "goals", "factors", "brand_promise", "customer_figures", "previous_goals")
+_FIGURE_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+@dataclass(frozen=True)
+class StrategyProblem:
+    """One thing wrong in a strategy statement.
+
+    ``field`` is the key as written in the file (``goals``,
+    ``customer_figures.nps.value``); ``position`` the 1-based place in a list
+    (the third goal is position 3), ``line`` the file line when it is known.
+
+    Example
+    -------
+    >>> StrategyProblem("goals", "is empty", position=2, line=3).describe("q1.toml")
+    'q1.toml, line 3: goals #2: is empty'
+    """
+
+    field: str
+    problem: str
+    position: int | None = None
+    line: int | None = None
+
+    def describe(self, source: str) -> str:
+        where = source + (f", line {self.line}" if self.line else "")
+        what = self.field + (f" #{self.position}" if self.position else "")
+        return f"{where}: {what}: {self.problem}"
+
+
+class StrategyFileError(StrategyError):
+    """A strategy file (or form) with one or more problems, every one listed."""
+
+    def __init__(self, source: str, problems: list[StrategyProblem]):
+        self.source = source
+        self.problems = list(problems)
+        super().__init__("\n".join(p.describe(source) for p in self.problems))
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and math.isfinite(value)
+    )
+
+
+class _StrategyChecker:
+    """Collects every problem of one parsed statement instead of stopping at the first."""
+
+    def __init__(self, text: str | None):
+        self.lines = text.splitlines() if text is not None else []
+        self.problems: list[StrategyProblem] = []
+
+    def line_of(self, field_path: str) -> int | None:
+        """Where ``field_path`` is written in the file, when it can be found.
+
+        Top-level keys are found by ``key =``; a figure's key by the line of
+        ``key =`` inside its ``[customer_figures.<figure>]`` table, or the
+        table's header.
+        """
+        if not self.lines:
+            return None
+        parts = field_path.split(".")
+        if parts[0] != "customer_figures" or len(parts) == 1:
+            pattern = re.compile(rf"^\s*{re.escape(parts[0])}\s*=")
+            return next((n for n, line in enumerate(self.lines, 1) if pattern.match(line)), None)
+        header = re.compile(rf"^\s*\[\s*customer_figures\s*\.\s*\"?{re.escape(parts[1])}\"?\s*\]")
+        start = next((n for n, line in enumerate(self.lines, 1) if header.match(line)), None)
+        if start is None or len(parts) == 2:
+            return start
+        key = re.compile(rf"^\s*{re.escape(parts[2])}\s*=")
+        for n in range(start + 1, len(self.lines) + 1):
+            line = self.lines[n - 1]
+            if line.lstrip().startswith("["):
+                break
+            if key.match(line):
+                return n
+        return start
+
+    def add(self, field_path: str, problem: str, position: int | None = None) -> None:
+        self.problems.append(
+            StrategyProblem(field_path, problem, position, self.line_of(field_path))
+        )
+
+    def statements(self, data: Mapping[str, Any], key: str, *, required: bool,
+                   exactly: int | None = None, at_most: int | None = None) -> tuple[str, ...]:
+        value = data.get(key)
+        if value is None:
+            if required:
+                expected = f"a list of {exactly}" if exactly else "a list of one or more"
+                self.add(key, f"missing (expected {expected} statements)")
+            return ()
+        if not isinstance(value, list):
+            self.add(key, f"expected a list of strings, got {type(value).__name__}")
+            return ()
+        found = []
+        for position, entry in enumerate(value, 1):
+            if not isinstance(entry, str):
+                self.add(key, f"expected a string, got {entry!r}", position)
+            elif not entry.strip():
+                self.add(key, "is empty (expected a statement; remove the entry instead)", position)
+            elif len(entry.strip()) > MAX_STATEMENT_LENGTH:
+                self.add(key, f"is {len(entry.strip())} characters long (expected at most "
+                              f"{MAX_STATEMENT_LENGTH})", position)
+            else:
+                found.append(entry.strip())
+        if exactly is not None and len(value) != exactly:
+            self.add(key, f"has {len(value)} entries (expected exactly {exactly})")
+        elif required and not value:
+            self.add(key, "is empty (expected at least one statement)")
+        elif at_most is not None and len(value) > at_most:
+            self.add(key, f"has {len(value)} entries (expected at most {at_most})")
+        return tuple(found)
+
+    def promise(self, data: Mapping[str, Any]) -> str:
+        value = data.get("brand_promise")
+        if value is None:
+            self.add("brand_promise", "missing (expected one sentence)")
+        elif not isinstance(value, str) or not value.strip():
+            self.add("brand_promise", f"expected a non-empty string, got {value!r}")
+        elif len(value.strip()) > MAX_STATEMENT_LENGTH:
+            self.add("brand_promise", f"is {len(value.strip())} characters long (expected at "
+                                      f"most {MAX_STATEMENT_LENGTH})")
+        else:
+            return value.strip()
+        return ""
+
+    def figure(self, key: Any, raw: Any) -> CustomerFigure | None:
+        where = f"customer_figures.{key}"
+        if not isinstance(key, str) or not _FIGURE_KEY_RE.match(key):
+            self.add(where, "bad figure key (expected lower-case letters, digits and '_', "
+                            "starting with a letter, as an instrument's 'figure' names it)")
+            return None
+        if not isinstance(raw, Mapping):
+            self.add(where, f"expected a table with at least 'value', got {raw!r}")
+            return None
+        unknown = sorted(set(raw) - set(FIGURE_KEYS))
+        if unknown:
+            self.add(where, f"unknown key(s) {', '.join(unknown)} (allowed: "
+                            f"{', '.join(FIGURE_KEYS)})")
+        ok = True
+        for name in ("label", "unit"):
+            if name in raw and not isinstance(raw[name], str):
+                self.add(f"{where}.{name}", f"expected a string, got {raw[name]!r}")
+                ok = False
+        value = raw.get("value")
+        if value is None:
+            self.add(f"{where}.value", "missing (expected the figure's current value, a number)")
+            ok = False
+        elif not _is_number(value):
+            self.add(f"{where}.value", f"expected a number, got {value!r}")
+            ok = False
+        bounds = {}
+        for name in ("min", "max"):
+            bound = raw.get(name)
+            if bound is not None and not _is_number(bound):
+                self.add(f"{where}.{name}", f"expected a number, got {bound!r}")
+                ok = False
+            bounds[name] = bound
+        low, high = bounds["min"], bounds["max"]
+        if ok and (low is None) != (high is None):
+            missing = "max" if high is None else "min"
+            self.add(f"{where}.{missing}", "missing (a scale needs both min and max)")
+            ok = False
+        if ok and low is not None and low >= high:
+            self.add(f"{where}.max", f"{high:g} is not above min {low:g} (expected min < max)")
+            ok = False
+        if ok and low is not None and not low <= value <= high:
+            self.add(f"{where}.value", f"{value:g} is outside the scale [{low:g}, {high:g}]")
+            ok = False
+        if not ok:
+            return None
+        label = raw.get("label", "").strip() or key.upper()
+        return CustomerFigure(
+            key=key,
+            label=label,
+            value=float(value),
+            unit=raw.get("unit", "").strip(),
+            min=None if low is None else float(low),
+            max=None if high is None else float(high),
+        )
+
+
+def parse_strategy(data: Mapping[str, Any], source: str = "<strategy>",
+                   text: str | None = None) -> Strategy:
+    """Validate a parsed strategy file (or a form's fields) and build the statement.
+
+    Every problem is collected, then all are raised together as one
+    :class:`StrategyFileError`, so the author fixes the file in one go.
+    ``text`` (the file's text) lets each problem name its line.
+
+    Example
+    -------
+    >>> s = parse_strategy({"format": 1, "goals": ["Ship the portal"],
+    ...                     "factors": ["Care", "Speed", "Candour"],
+    ...                     "brand_promise": "On time, every time"})
+    >>> s.goals, len(s.factors)
+    (('Ship the portal',), 3)
+    >>> parse_strategy({"format": 1, "goals": [], "factors": ["Care"],
+    ...                 "brand_promise": "x"}, source="q1.toml")
+    Traceback (most recent call last):
+    ...
+    analysis.strategy.StrategyFileError: q1.toml: goals: is empty (expected at least one statement)
+    q1.toml: factors: has 1 entries (expected exactly 3)
+    """
+    check = _StrategyChecker(text)
+    if not isinstance(data, Mapping):
+        raise StrategyFileError(source, [StrategyProblem("the file", "expected a table")])
+    unknown = sorted(set(data) - set(_FILE_KEYS))
+    for key in unknown:
+        check.add(key, f"unknown key (allowed: {', '.join(_FILE_KEYS)})")
+    if data.get("format") != STRATEGY_FORMAT:
+        check.add("format", f"expected {STRATEGY_FORMAT} (the strategy file format this "
+                            f"version reads), got {data.get('format')!r}")
+    goals = check.statements(data, "goals", required=True, at_most=MAX_GOALS)
+    factors = check.statements(data, "factors", required=True, exactly=FACTOR_COUNT)
+    promise = check.promise(data)
+    previous = check.statements(data, "previous_goals", required=False, at_most=MAX_GOALS)
+    raw_figures = data.get("customer_figures", {})
+    figures: dict[str, CustomerFigure] = {}
+    if not isinstance(raw_figures, Mapping):
+        check.add("customer_figures", "expected tables [customer_figures.<key>], got "
+                                      f"{type(raw_figures).__name__}")
+    else:
+        for key, raw in raw_figures.items():
+            found = check.figure(key, raw)
+            if found is not None:
+                figures[key] = found
+    if check.problems:
+        raise StrategyFileError(source, check.problems)
+    return Strategy(goals=goals, factors=factors, brand_promise=promise,
+                    customer_figures=figures, previous_goals=previous)
+
+
+def parse_strategy_text(text: str, source: str = "<strategy>") -> Strategy:
+    """Parse a strategy file's TOML text; a syntax error names its line.
+
+    Example
+    -------
+    >>> parse_strategy_text('format = 1\\ngoals = "Grow\\n', source="q1.toml")
+    Traceback (most recent call last):
+    ...
+    analysis.strategy.StrategyFileError: q1.toml, line 2: the file: not valid TOML: ...
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # Python 3.14 gives the line as an attribute; earlier versions only
+        # write it into the message ("... (at line 2, column 14)").
+        line = getattr(exc, "lineno", None)
+        if line is None:
+            found = re.search(r"at line (\d+)", str(exc))
+            line = int(found.group(1)) if found else None
+        raise StrategyFileError(
+            source, [StrategyProblem("the file", f"not valid TOML: {exc}", line=line)]
+        ) from exc
+    return parse_strategy(data, source=source, text=text)
+
+
+def load_strategy(path: str | Path) -> Strategy:
+    """Read and validate a strategy file (``docs/strategy.md``); errors name the file.
+
+    Example
+    -------
+    >>> s = load_strategy("instruments/strategy-example.toml")
+    >>> sorted(s.customer_figures), len(s.factors)
+    (['csat', 'nps'], 3)
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise StrategyFileError(
+            str(path), [StrategyProblem("the file", f"cannot read it ({exc.strerror})")]
+        ) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StrategyFileError(
+            str(path), [StrategyProblem("the file", f"not UTF-8 text ({exc.reason} at byte "
+                                                    f"{exc.start})")]
+        ) from exc
+    return parse_strategy_text(text, source=str(path))

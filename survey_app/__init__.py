@@ -15,6 +15,7 @@ def create_app(test_config=None):
     test_config : mapping, optional
         Settings that override :class:`survey_app.config.Config` and the
         environment (tests pass ``TESTING``, ``DATABASE``, ``SECRET_KEY``...).
+        ``INSTANCE_PATH`` (absolute) moves the instance folder.
     """
     from survey_app import db
     from survey_app.config import (
@@ -23,7 +24,10 @@ def create_app(test_config=None):
         load_or_create_secret_key,
     )
 
-    app = Flask(__name__, instance_relative_config=True)
+    # Tests keep the instance folder (secret key, outbox, checked rosters)
+    # under their own temporary folder instead of the checkout's.
+    instance_path = (test_config or {}).get("INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.from_object(Config)
     if test_config is not None:
         app.config.from_mapping(test_config)
@@ -54,4 +58,8 @@ def create_app(test_config=None):
     app.register_blueprint(survey_bp)
     auth.init_app(app)
     app.register_blueprint(reports.bp)
+
+    from survey_app.admin import bp as admin_bp
+
+    app.register_blueprint(admin_bp)
     return app

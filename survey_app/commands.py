@@ -8,6 +8,7 @@ user got wrong ends with one clear line on stderr and exit code 2.
 from __future__ import annotations
 
 import csv
+import getpass
 import os
 from pathlib import Path
 
@@ -20,6 +21,15 @@ from survey_app import storage
 from survey_app.config import DEFAULT_DATABASE_FILE
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
+
+def command_actor() -> str:
+    """Who ran a command, for the audit log: the operating-system user."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = os.environ.get("USER") or "unknown"
+    return f"command line ({name})"
 
 
 class BadInput(click.ClickException):
@@ -116,6 +126,7 @@ def export_command(slug: str, out_dir: Path):
         except storage.UnknownPulse:
             raise _unknown_survey(db, slug) from None
         count = storage.count_responses(db, slug)
+        storage.audit(db, command_actor(), "export", slug, f"to {out_dir}")
     finally:
         db.close()
     click.echo(f"Exported {count} response(s) of '{slug}':")
@@ -141,6 +152,7 @@ def pulse_status_command(slug: str, status: str):
     db = _open_database()
     try:
         storage.set_pulse_status(db, slug, status)
+        storage.audit(db, command_actor(), f"pulse {status}", slug)
     except storage.UnknownPulse:
         raise _unknown_survey(db, slug) from None
     finally:
@@ -239,6 +251,28 @@ def _print_accounts(base_url: str, path: Path) -> None:
     click.echo(f"(kept in {path}, readable by you only)")
 
 
+def _demo_outbox(db, links_csv: Path) -> tuple[Path, int]:
+    """Write the open demo pulse's invitation mails into its outbox folder.
+
+    The same mails an admin's "send" writes when no SMTP server is set, so a
+    newcomer sees what employees receive. Always the outbox, never SMTP:
+    the demo's addresses are made up.
+    """
+    from survey_app.mail import MailSettings, outbox_folder, send_links
+
+    rows = _unused_links(db, links_csv)
+    token = rows[0][0].rsplit("/s/", 1)[-1] if rows else ""
+    found = storage.find_invitation(db, token)
+    if found is None:
+        return Path(current_app.instance_path) / "outbox", 0
+    pulse = storage.get_pulse(db, found.pulse_slug)
+    outbox = outbox_folder(current_app.instance_path, pulse.slug)
+    sender = current_app.config.get("MAIL_FROM") or "pulse@localhost"
+    report = send_links(MailSettings(host=None, sender=sender), pulse_title=pulse.title,
+                        links=[(email, url) for url, email in rows], outbox=outbox)
+    return outbox, report.sent
+
+
 def _print_start_here(db, base_url: str, sample_tokens=(), links_csv: Path | None = None):
     base = base_url.rstrip("/")
     open_pulses = [p for p in storage.list_pulses(db) if p.status == "open" and p.open_token]
@@ -317,7 +351,10 @@ def demo_command(if_empty: bool, seed: int, base_url: str):
 
         accounts_csv = _demo_accounts_csv()
         _write_demo_accounts(accounts_csv, create_demo_accounts(db, DEMO_MANAGER_DEPARTMENT))
+        outbox, mailed = _demo_outbox(db, result.invitation_links_csv)
         click.echo(result.summary)
+        click.echo(f"Invitation mails for the {mailed} unused links are in {outbox} "
+                   "(the outbox used when no TRINITY_SMTP_HOST is set).")
         _print_start_here(
             db,
             base_url,
@@ -340,7 +377,8 @@ COMMANDS = (
 
 def register_commands(app) -> None:
     """Attach every command to ``app.cli``."""
+    from survey_app.admin.commands import COMMANDS as ADMIN_COMMANDS
     from survey_app.auth.commands import ACCOUNT_COMMANDS
 
-    for command in COMMANDS + ACCOUNT_COMMANDS:
+    for command in COMMANDS + ACCOUNT_COMMANDS + ADMIN_COMMANDS:
         app.cli.add_command(command)

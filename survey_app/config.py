@@ -32,6 +32,14 @@ def _env_number(name: str, default, kind=int):
                            f"got {value!r}") from None
 
 
+def _port_from_environment(name: str, default: int) -> int:
+    """A TCP port from the environment; a typo stops the app with the variable named."""
+    port = _env_number(name, default)
+    if not 0 < port < 65536:
+        raise RuntimeError(f"{name} must be a port number from 1 to 65535, got {port}")
+    return port
+
+
 class Config:
     """Defaults, each overridable by an environment variable.
 
@@ -45,6 +53,16 @@ class Config:
     TRINITY_SECURE_COOKIES
         ``1`` when the app is served over HTTPS: cookies are then sent over
         HTTPS only. Off by default so the app works on http://127.0.0.1.
+    TRINITY_SMTP_HOST, TRINITY_SMTP_PORT, TRINITY_SMTP_USER, TRINITY_SMTP_PASSWORD
+        The mail server that sends invitation links. Without a host, each
+        mail is written as an ``.eml`` file to ``<instance>/outbox/<pulse>/``
+        instead (the demo and local runs). Port 587 by default; 465 means
+        TLS from the first byte.
+    TRINITY_SMTP_STARTTLS
+        ``0`` turns off STARTTLS (only for a relay on localhost); on by default,
+        so passwords and links never cross the network in clear.
+    TRINITY_MAIL_FROM
+        The sender address of invitation mails.
     TRINITY_ARGON2_MEMORY_KIB, TRINITY_ARGON2_TIME_COST, TRINITY_ARGON2_PARALLELISM
         The cost of argon2id password hashes; default OWASP's minimum
         (19456 KiB, 2, 1). Lower values are refused outside tests; raising
@@ -83,6 +101,13 @@ class Config:
     # Enforced by werkzeug while the body is read, so a chunked body without
     # a Content-Length is cut off at the limit too (413).
     MAX_CONTENT_LENGTH = 256 * 1024
+    SMTP_HOST = os.environ.get("TRINITY_SMTP_HOST") or None
+    SMTP_PORT = _port_from_environment("TRINITY_SMTP_PORT", 587)
+    SMTP_USER = os.environ.get("TRINITY_SMTP_USER") or None
+    SMTP_PASSWORD = os.environ.get("TRINITY_SMTP_PASSWORD") or None
+    SMTP_STARTTLS = os.environ.get("TRINITY_SMTP_STARTTLS", "1") != "0"
+    MAIL_FROM = os.environ.get("TRINITY_MAIL_FROM") or "pulse@localhost"
+
     # The longest form has a few dozen fields; werkzeug refuses more parts
     # (413) before parsing them all.
     MAX_FORM_PARTS = 1000

@@ -19,13 +19,25 @@ Other test modules build on these:
   (:data:`FAST_PASSWORD_HASH`), for tests that sign in many times;
   ``people`` - one account per role there (the manager's department is
   :data:`MANAGER_DEPARTMENT`); ``login`` - sign a client in.
+- ``admin_app`` / ``admin_client`` - the app and a client signed in as an
+  ``admin``; ``make_admin_app(role, **config)`` for another role or settings
+  (CSRF on, SMTP), ``sign_in`` to sign a client in through the login page.
+- ``roster_text`` - a roster CSV's text from (department, count) pairs;
+  ``write_roster`` writes one to a file under ``tmp_path``.
+- ``smtp_server`` - a real SMTP server on localhost that keeps what it receives;
+  ``unused_port`` - a port nothing listens on.
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
+import re
+import socket
+import socketserver
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -101,13 +113,15 @@ class PulseFixture:
 def make_app(tmp_path):
     """Factory: an app on ``tmp_path/trinity.sqlite3`` with config overrides.
 
-    Every app it makes shares the one database file, with ``init-db`` run.
+    Every app it makes shares the one database file, with ``init-db`` run,
+    and the instance folder ``tmp_path/instance`` (outbox, checked rosters).
     """
 
     def make(**overrides):
         config = {
             "TESTING": True,
             "DATABASE": str(tmp_path / "trinity.sqlite3"),
+            "INSTANCE_PATH": str(tmp_path / "instance"),
             "SECRET_KEY": TEST_SECRET_KEY,
             "WTF_CSRF_ENABLED": False,
             # Walks sign in a hundred times from one address; the rate-limit
@@ -303,6 +317,107 @@ def survey_answers(instrument):
     return data
 
 
+#: The roster file's header row (issue 7).
+ROSTER_HEADER = "email,department,team,tenure_band,role_level"
+#: The password of the accounts ``make_admin_app`` signs in with.
+ADMIN_TEST_PASSWORD = "admin test password 1"
+
+
+def roster_text(groups, *, start=0, domain="example.com", managers=False):
+    """A valid roster: ``groups`` is [(department, people), ...].
+
+    People are numbered from ``start`` so two rosters (a roster and its late
+    joiners) never share an address. Everyone is staff, so each department is
+    one reporting group; with ``managers`` the first of each department is
+    its manager (a group of one, to be merged).
+    """
+    lines = [ROSTER_HEADER]
+    n = start
+    for department, people in groups:
+        for i in range(people):
+            n += 1
+            tenure = ("lt1", "1to2", "3to5", "6plus")[n % 4]
+            role = "manager" if managers and i == 0 else "staff"
+            lines.append(f"person{n}@{domain},{department},{department} team,{tenure},{role}")
+    return "\n".join(lines) + "\n"
+
+
+def outbox_links(app, slug) -> dict[str, str]:
+    """email -> link, read back from the pulse's outbox files as a mail client would."""
+    from survey_app.mail import outbox_folder
+
+    links = {}
+    for path in outbox_folder(app.instance_path, slug).glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        found = re.search(r"https?://\S+/s/\S+", message.get_content())
+        links[message["To"]] = found.group(0)
+    return links
+
+
+def invitation_count(db, slug) -> int:
+    """How many invitations a pulse holds (every stored reporting group)."""
+    from survey_app.storage import stored_combinations
+
+    return sum(stored_combinations(db, slug).values())
+
+
+@pytest.fixture
+def write_roster(tmp_path):
+    """``write_roster(text, name="roster.csv")`` -> the path of a roster file."""
+
+    def write(text, name="roster.csv"):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+def sign_in(client, email, password=ADMIN_TEST_PASSWORD):
+    """Sign ``client`` in through the login page (its CSRF token too, when on)."""
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page)
+    data = {"email": email, "password": password}
+    if token:
+        data["csrf_token"] = token.group(1)
+    response = client.post("/login", data=data)
+    assert response.status_code in (302, 303), response.get_data(as_text=True)
+    return client
+
+
+@pytest.fixture
+def make_admin_app(make_app):
+    """Factory: ``make_admin_app(role="admin", **config)`` -> (app, signed-in client).
+
+    The account ``<role>@example.com`` is created once per database (every
+    app of a test shares it); a manager belongs to :data:`MANAGER_DEPARTMENT`.
+    """
+    from survey_app.auth import create_account
+    from survey_app.db import get_db
+    from survey_app.storage import get_user_by_email
+
+    def make(role="admin", **overrides):
+        app = make_app(PASSWORD_HASH_PARAMS=FAST_PASSWORD_HASH, **overrides)
+        email = f"{role}@example.com"
+        with app.app_context():
+            if get_user_by_email(get_db(), email) is None:
+                create_account(get_db(), email, role, ADMIN_TEST_PASSWORD,
+                               MANAGER_DEPARTMENT if role == "manager" else None)
+        return app, sign_in(app.test_client(), email)
+
+    return make
+
+
+@pytest.fixture
+def admin_app(make_admin_app):
+    return make_admin_app()[0]
+
+
+@pytest.fixture
+def admin_client(make_admin_app):
+    return make_admin_app()[1]
+
+
 # --------------------------------------------------------------------------
 # A tiny HTML tree, so markup tests can ask structural questions (is this
 # input inside a fieldset? which label points at it?) with the stdlib only.
@@ -405,3 +520,89 @@ def html():
         return parse_html(text)
 
     return parse
+
+
+# --------------------------------------------------------------------------
+# A small SMTP server (RFC 5321's commands smtplib uses, no TLS), so mail
+# tests see what really goes over the wire instead of a patched smtplib.
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class ReceivedMail:
+    sender: str
+    recipients: list[str]
+    message: email.message.EmailMessage
+
+
+@dataclass
+class SmtpSink:
+    port: int = 0
+    messages: list[ReceivedMail] = field(default_factory=list)
+    #: Addresses answered with 550 at RCPT TO.
+    refuse: set[str] = field(default_factory=set)
+
+
+def _smtp_handler(sink: SmtpSink):
+    class Handler(socketserver.StreamRequestHandler):
+        def reply(self, line: str) -> None:
+            self.wfile.write(line.encode("ascii") + b"\r\n")
+
+        def handle(self):
+            self.reply("220 localhost test SMTP")
+            sender, recipients = "", []
+            while True:
+                raw = self.rfile.readline()
+                if not raw:
+                    return
+                command = raw.decode("utf-8").rstrip("\r\n")
+                verb = command[:4].upper()
+                address = command.partition(":")[2].strip().strip("<>").split(">")[0]
+                if verb in ("EHLO", "HELO"):
+                    self.reply("250 localhost")
+                elif verb == "MAIL":
+                    sender, recipients = address, []
+                    self.reply("250 OK")
+                elif verb == "RCPT":
+                    if address in sink.refuse:
+                        self.reply("550 no such mailbox")
+                    else:
+                        recipients.append(address)
+                        self.reply("250 OK")
+                elif verb == "DATA":
+                    self.reply("354 end with .")
+                    lines = []
+                    while (line := self.rfile.readline()) not in (b".\r\n", b""):
+                        lines.append(line[1:] if line.startswith(b"..") else line)
+                    message = email.message_from_bytes(b"".join(lines),
+                                                       policy=email.policy.default)
+                    sink.messages.append(ReceivedMail(sender, recipients, message))
+                    self.reply("250 OK")
+                elif verb == "QUIT":
+                    self.reply("221 bye")
+                    return
+                else:  # RSET, NOOP
+                    self.reply("250 OK")
+
+    return Handler
+
+
+@pytest.fixture
+def smtp_server():
+    sink = SmtpSink()
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _smtp_handler(sink))
+    server.daemon_threads = True
+    sink.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield sink
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def unused_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -45,6 +45,13 @@ MATRIX = {
     "accounts.enable_user": ADMIN,
     "accounts.reset_password": ADMIN,
     "accounts.audit": ADMIN,
+    # The admin area: running pulses (survey_app/admin, docs/admin.md).
+    **{f"admin.{name}": ADMIN for name in (
+        "index", "new_pulse", "pulse", "open_pulse", "close_pulse", "reopen_pulse",
+        "delete_pulse", "strategy", "strategy_upload", "roster", "roster_confirm",
+        "roster_cancel", "invitations", "send_invitations", "download_links", "resend_link",
+        "add_people", "participation",
+    )},
 }
 #: A department other than the manager's: everyone who sees all departments.
 OTHER_DEPARTMENT = "Finance"
@@ -76,6 +83,8 @@ def _requests(app, target_id: int):
         "open_token": "not-an-open-token",
         "user_id": target_id,
         "name": MANAGER_DEPARTMENT,
+        # No such pulse: the walk checks who gets in, and changes nothing.
+        "slug": "no-such-pulse",
     }
     unclassified = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

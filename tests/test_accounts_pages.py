@@ -130,8 +130,8 @@ def test_the_audit_log_pages_through_many_rows(db, auth_app, admin):
 
 def test_the_nav_shows_each_role_its_links(auth_app, people, login, html):
     expected = {
-        "admin": {"Overview", "CEO report", "CLO report", "CMO report", "Analysis", "Users",
-                  "Audit log", "Change password"},
+        "admin": {"Admin", "Overview", "CEO report", "CLO report", "CMO report", "Analysis",
+                  "Users", "Audit log", "Change password"},
         "ceo": {"Overview", "CEO report", "CLO report", "CMO report", "Change password"},
         "analyst": {"Overview", "Analysis", "Change password"},
         "manager": {"My department", "Change password"},

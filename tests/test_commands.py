@@ -240,3 +240,30 @@ def test_a_second_demo_run_prints_only_links_still_unused(app, runner, client, d
         urls = [row["url"] for row in csv.DictReader(fh)]
     assert len(urls) == 99 and not any(u.endswith(printed[0]) for u in urls)
     assert ACCOUNT_LINE.findall(again.output) == ACCOUNT_LINE.findall(first.output)
+
+
+def test_demo_writes_the_invitation_mails_into_the_outbox(app, runner, db):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    outbox = Path(app.instance_path) / "outbox" / "demo-2026-q4"
+    assert f"Invitation mails for the 100 unused links are in {outbox}" in result.output
+    mails = sorted(outbox.glob("*.eml"))
+    assert len(mails) == 100
+    import email
+    from email import policy
+
+    message = email.message_from_bytes(mails[0].read_bytes(), policy=policy.default)
+    body = message.get_body(("plain",)).get_content()
+    token = URL.search(body).group(3)
+    assert storage.find_invitation(db, token) is not None and not storage.find_invitation(db, token).used
+    assert message["To"].endswith("@northwind.example")
+    assert all(m.stat().st_mode & 0o777 == 0o600 for m in mails)
+
+
+def test_exports_and_status_changes_are_audited(runner, db, make_pulse, tmp_path):
+    pulse = make_pulse()
+    assert runner.invoke(args=["pulse-status", pulse.slug, "closed"]).exit_code == 0
+    assert runner.invoke(args=["export", "--survey", pulse.slug, "--out", str(tmp_path)]).exit_code == 0
+    actions = [(e.action, e.subject) for e in storage.list_audit(db, 10, 0)]
+    assert ("export", pulse.slug) in actions and ("pulse closed", pulse.slug) in actions
+    assert all(e.actor.startswith("command line (") for e in storage.list_audit(db, 10, 0))

@@ -206,8 +206,7 @@ def nav_context() -> dict:
     account = signed_in()
     if account is None:
         return {"nav_user": None}
-    # formdata=None: the nav's form is only drawn, never read from this
-    # request (Flask-WTF would otherwise parse a posted body, JSON included,
-    # while an error page is being rendered).
+    # formdata=None: the nav's form only renders a token, and reading the
+    # request here would fail again on the page of a refused (413) upload.
     return {"nav_user": account, "nav_links": nav_links(account),
             "logout_form": EmptyForm(formdata=None)}
