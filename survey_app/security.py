@@ -164,9 +164,9 @@ def refused_token_page(exc):
     from survey_app.survey.routes import status_page
 
     return status_page(
-        "csrf", code=400, title="This form had expired",
-        message="Reload the page and send the form again. (Its security token was "
-                "missing or out of date, so nothing was changed.)")
+        "csrf", code=400, title="This form had expired or was sent from another site",
+        message="Nothing was changed. Reload the page and send the form again. (Its "
+                "security token was missing or out of date.)")
 
 
 def _quiet_version_string(self) -> str:

@@ -273,3 +273,19 @@ def test_login_throttle_holds_under_threads_and_locks_nobody_else_out(make_app):
     assert checked <= allowed, (checked, allowed, elapsed)
     assert guesses.count(429) >= 80 - allowed
     assert (victim, other) == (303, 303)
+
+
+def test_the_admin_sees_open_link_answers_beyond_the_headcount(auth_app, people, login, make_pulse, db, html):
+    """Six open-link answers to a pulse of five invitations: the pulse page warns."""
+    pulse = make_pulse(roster=[{"department": "Sales", "role_level": "staff"}] * 5)
+    admin = auth_app.test_client()
+    assert login(admin, people["admin"]).status_code == 303
+    url = f"/admin/pulses/{pulse.slug}"
+    for answered in range(1, 7):
+        storage.submit_response(db, pulse_slug=pulse.slug, answers={"enps": 5},
+                                segments={"department": "Sales", "role_level": "staff"})
+        warning = html(admin.get(url)).by_id("open-link-excess")
+        if answered <= 5:
+            assert warning is None, answered
+    assert warning is not None
+    assert "(6)" in warning.text() and "(5)" in warning.text()
