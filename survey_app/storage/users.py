@@ -217,7 +217,20 @@ def count_users(db: sqlite_utils.Database, role: str | None = None) -> int:
     )["n"]
 
 
+#: Every SET clause :func:`_update` may run: the only text it puts in SQL.
+_USER_UPDATES = frozenset({
+    "role = ?, department = ?, session_token = ?",
+    "disabled = ?, session_token = ?",
+    "password_hash = ?",
+    "password_hash = ?, password_changed_at = ?, session_token = ?",
+    "session_token = ?",
+    "last_login_at = ?",
+})
+
+
 def _update(db: sqlite_utils.Database, user_id: int, sql_set: str, params: list) -> User:
+    if sql_set not in _USER_UPDATES:
+        raise UserError(f"not an account update this module makes: {sql_set!r}")
     with write_transaction(db):
         cursor = db.execute(f"UPDATE users SET {sql_set} WHERE id = ?", params + [user_id])
         if cursor.rowcount == 0:
