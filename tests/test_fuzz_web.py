@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import FAST_PASSWORD_HASH
-from tests.test_access import _requests
+from tests.test_limits import post_paths
 
 FUZZ_EXAMPLES = int(os.environ.get("TRINITY_FUZZ_EXAMPLES", "200"))
 SETTINGS = settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=False,
@@ -172,21 +172,11 @@ def _json_values():
 
 @pytest.fixture
 def post_routes(auth_app, people, make_pulse, login):
-    from survey_app.auth import create_account
-    from survey_app.db import get_db
-
-    with auth_app.app_context():
-        target = create_account(get_db(), "target@example.org", "analyst", "target password 1")
-    pulse = make_pulse()
-    real = {"/s/not-a-token": f"/s/{pulse.tokens[0]}", "/o/not-an-open-token": f"/o/{pulse.open_token}"}
     client = auth_app.test_client()
     assert login(client, people["admin"]).status_code == 303
-    routes = []
-    for endpoint, _method, path, _roles in _requests(auth_app, target.id):
-        rule = next(r for r in auth_app.url_map.iter_rules() if r.endpoint == endpoint)
-        if "POST" in rule.methods:
-            accepts = getattr(auth_app.view_functions[endpoint], "accepts_body_types", ())
-            routes.append((real.get(path, path), "application/json" in accepts))
+    routes = [(path, "application/json" in getattr(auth_app.view_functions[endpoint],
+                                                     "accepts_body_types", ()))
+              for endpoint, path in post_paths(auth_app, make_pulse())]
     assert len(routes) >= 10
     return client, routes
 

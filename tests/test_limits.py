@@ -109,24 +109,30 @@ def test_overlong_login_fields_are_errors(auth_client):
     assert "characters" in page or "longer" in page
 
 
-def test_non_form_bodies_to_every_post_route_are_400_or_415(auth_app, people, login, make_pulse):
-    """Signed in as the admin (who may post everywhere), and anonymously."""
+def post_paths(app, pulse):
+    """``[(endpoint, path)]`` of every POST rule (test_access's walk), live links for the survey."""
     from survey_app.auth import create_account
     from survey_app.db import get_db
 
-    with auth_app.app_context():
+    with app.app_context():
         target = create_account(get_db(), "target@example.org", "analyst", "target password 1")
-    pulse = make_pulse()
     real = {"/s/not-a-token": f"/s/{pulse.tokens[0]}", "/o/not-an-open-token": f"/o/{pulse.open_token}"}
+    paths = []
+    for endpoint, _method, path, _roles in _requests(app, target.id):
+        rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+        if "POST" in rule.methods:
+            paths.append((endpoint, real.get(path, path)))
+    return paths
+
+
+def test_non_form_bodies_to_every_post_route_are_400_or_415(auth_app, people, login, make_pulse, db):
+    """Signed in as the admin (who may post everywhere), and anonymously."""
+    pulse = make_pulse()
     admin = auth_app.test_client()
     assert login(admin, people["admin"]).status_code == 303
     anonymous = auth_app.test_client()
     wrong, posted = [], 0
-    for endpoint, _method, path, _roles in _requests(auth_app, target.id):
-        rule = next(r for r in auth_app.url_map.iter_rules() if r.endpoint == endpoint)
-        if "POST" not in rule.methods:
-            continue
-        path = real.get(path, path)
+    for _endpoint, path in post_paths(auth_app, pulse):
         for client in (admin, anonymous):
             for content_type, body in NON_FORM_BODIES:
                 headers = {"Content-Type": content_type} if content_type else {}
@@ -138,13 +144,7 @@ def test_non_form_bodies_to_every_post_route_are_400_or_415(auth_app, people, lo
     assert not wrong, "\n".join(wrong)
     assert posted >= 2 * len(NON_FORM_BODIES) * 8
     # The survey is still answerable afterwards: nothing was stored or spent.
-    assert storage.find_invitation(get_db_for(auth_app), pulse.tokens[0]).used is False
-
-
-def get_db_for(app):
-    from survey_app.db import connect
-
-    return connect(app.config["DATABASE"])
+    assert storage.find_invitation(db, pulse.tokens[0]).used is False
 
 
 # -------------------------------------------------------------------------
