@@ -17,7 +17,8 @@ table (also written to ``bench/out/themes_benchmark.md``):
 Texts with no content count as their own label -1 in every method (the
 clusterer gives them -1 itself; "Other" is its own label -2).
 
-Run (development corpora):  .venv/bin/python bench/themes_benchmark.py
+Run (both tables, as in docs/benchmarks.md):  .venv/bin/python bench/themes_benchmark.py --all
+Development corpora only:   .venv/bin/python bench/themes_benchmark.py
 Held-out corpora only:      .venv/bin/python bench/themes_benchmark.py --held-out
 One corpus:                 .venv/bin/python bench/themes_benchmark.py 20ng-short
 """
@@ -110,18 +111,8 @@ def _verdict(ours, base, words, k_true):
     return " ".join("ok" if c else "FAIL" for c in checks)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpora", nargs="*", help="corpus names (default: the development set)")
-    parser.add_argument("--held-out", action="store_true", help="run the held-out corpora")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(run_one(*args.child)))
-        return
-    names = args.corpora or [
-        c for c, (_, held_out) in themes_corpora.CORPORA.items() if held_out == args.held_out
-    ]
+def _table(names: list[str], out_name: str) -> None:
+    """Run every method on ``names``, print the Markdown table, write it to ``bench/out``."""
     for name in names:  # download and read once, outside the timed children
         themes_corpora.load(name)
     header = ("| corpus | n | true k | ours k | ours NMI | ours ARI | baseline NMI | baseline ARI "
@@ -141,8 +132,32 @@ def main() -> None:
         lines.append(line)
         print(line, flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / out_name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpora", nargs="*", help="corpus names (default: the development set)")
+    parser.add_argument("--held-out", action="store_true", help="run the held-out corpora")
+    parser.add_argument("--all", action="store_true",
+                        help="development table, then held-out table")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_one(*args.child)))
+        return
+
+    def split(held_out):
+        return [c for c, (_, h) in themes_corpora.CORPORA.items() if h == held_out]
+
+    if args.all:
+        print("Development corpora\n", flush=True)
+        _table(split(False), "themes_benchmark_dev.md")
+        print("\nHeld-out corpora\n", flush=True)
+        _table(split(True), "themes_benchmark_heldout.md")
+        return
     suffix = "heldout" if args.held_out else "dev"
-    (OUT / f"themes_benchmark_{suffix}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _table(args.corpora or split(args.held_out), f"themes_benchmark_{suffix}.md")
 
 
 if __name__ == "__main__":

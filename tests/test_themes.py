@@ -165,7 +165,6 @@ def test_not_fitted():
         ({"concept_weight": -1}, "concept_weight"),
         ({"min_theme_share": 1.0}, "min_theme_share"),
         ({"merge_similarity": 0}, "merge_similarity"),
-        ({"default_themes": 0}, "default_themes"),
     ],
 )
 def test_bad_parameters_are_refused_in_fit(params, message):
@@ -184,6 +183,7 @@ def test_fixed_number_of_themes():
     model = ThemeClusterer(n_themes=2, random_state=0).fit(CORPUS)
     assert model.n_themes_ == 2
     assert model.stability_scores_ == {}
+    assert model.k_criterion_ == ""
 
 
 def test_custom_concepts_and_words_only():

@@ -19,7 +19,7 @@ from sklearn.metrics import normalized_mutual_info_score
 
 import analysis.themes
 from analysis.themes import WORKPLACE_CONCEPTS, ThemeClusterer
-from analysis.themes.clustering import DEFAULT_THEMES, STABLE_ARI, choose_k, stability
+from analysis.themes.clustering import STABLE_ARI, choose_k, consensus_k, stability
 from analysis.themes.lexicon import (
     CONCEPTS_PATH,
     FULL_WEIGHT_SHARE,
@@ -49,23 +49,36 @@ def _blobs(k, per, dim=12, spread=0.15, seed=0):
 # ----------------------------------------------------------- number of themes
 def test_clear_groups_are_found_by_stability():
     Z = _blobs(4, 60)
-    k, scores = choose_k(Z, np.ones(len(Z)), 12, np.random.RandomState(0))
-    assert k == 4
+    k, scores, criterion, centres = choose_k(Z, np.ones(len(Z)), 12, np.random.RandomState(0))
+    assert (k, criterion, centres) == (4, "stability", None)
     assert scores[4] > 0.95 >= STABLE_ARI
     assert set(scores) == set(range(2, 13))
 
 
-def test_no_structure_gives_the_handful_not_one_theme():
+@pytest.mark.parametrize("k_true", [3, 12])
+def test_the_consensus_count_finds_clear_groups(k_true):
+    # The majority vote of k-means partitions of log-uniform k (2..20)
+    # keeps a real group together whether there are 3 groups or 12.
+    Z = _blobs(k_true, 25, dim=16, spread=0.12)
+    k, centres = consensus_k(Z, np.ones(len(Z)), 20, np.random.RandomState(0), 0.05)
+    assert k_true / 1.5 <= k <= 1.5 * k_true
+    assert centres.shape == (k, Z.shape[1])
+    np.testing.assert_allclose(np.linalg.norm(centres, axis=1), 1.0, rtol=1e-5)
+
+
+def test_no_structure_gives_several_themes_not_one():
     # Points spread evenly over the sphere: no partition is reproduced, so
-    # the default handful is returned (never 1 for hundreds of comments).
+    # the consensus rule decides, and never gives 1 (or 2) themes for
+    # hundreds of comments ...
     rng = np.random.RandomState(1)
     Z = rng.randn(200, 10)
     Z = (Z / np.linalg.norm(Z, axis=1, keepdims=True)).astype(np.float32)
-    k, scores = choose_k(Z, np.ones(len(Z)), 10, np.random.RandomState(0))
+    k, scores, criterion, _ = choose_k(Z, np.ones(len(Z)), 10, np.random.RandomState(0), 200)
     assert max(s for kk, s in scores.items() if kk >= 3) < STABLE_ARI
-    assert k == DEFAULT_THEMES
+    assert criterion == "consensus"
+    assert 3 <= k <= 10
     # ... capped by what the pulse can hold.
-    assert choose_k(Z, np.ones(len(Z)), 4, np.random.RandomState(0))[0] == 4
+    assert choose_k(Z, np.ones(len(Z)), 2, np.random.RandomState(0), 200)[0] == 2
 
 
 def test_a_stable_split_in_two_counts_only_in_a_small_pulse():
@@ -109,6 +122,43 @@ def test_long_texts_sharing_most_words_are_not_lumped_into_one_theme():
     assert model.n_themes_ == 4
     assert model.stability_scores_[4] >= STABLE_ARI
     assert normalized_mutual_info_score(truth, model.labels_) > 0.95
+
+
+SYLLABLES = "ba ke lo mi nu pa re si to vu za de fi go hu".split()
+
+
+def _synthetic(k, per, topic_words=5, common_words=7, seed=0):
+    """Comments on k topics, each with its own invented words, plus shared words."""
+    rng = random.Random(seed)
+    vocab = [
+        [SYLLABLES[t % 15] + SYLLABLES[(t // 15 + j) % 15] + SYLLABLES[j % 15] + "x" for j in range(15)]
+        for t in range(k)
+    ]
+    texts, truth = [], []
+    for i in range(k * per):
+        t = i % k
+        words = rng.sample(vocab[t], topic_words) + rng.sample(COMMON, common_words)
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+        truth.append(t)
+    return texts, truth
+
+
+@pytest.mark.parametrize("k_true, per", [(3, 100), (12, 30)])
+def test_clear_topics_get_about_their_number_of_themes(k_true, per):
+    texts, truth = _synthetic(k_true, per)
+    model = ThemeClusterer(random_state=0).fit(texts)
+    assert k_true / 1.5 <= model.n_themes_ <= 1.5 * k_true
+    assert normalized_mutual_info_score(truth, model.labels_) > 0.8
+
+
+def test_weak_topics_in_short_comments_get_several_themes():
+    # Two topic words in nine: no partition is stable, the consensus rule
+    # decides; hundreds of comments on five topics are never one theme.
+    texts, truth = _synthetic(5, 80, topic_words=2, common_words=7, seed=1)
+    model = ThemeClusterer(random_state=0).fit(texts)
+    assert 3 <= model.n_themes_ <= 8
+    assert model.k_criterion_ in ("stability", "consensus")
 
 
 def test_hundreds_of_varied_comments_never_make_one_theme():

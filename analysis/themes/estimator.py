@@ -18,7 +18,6 @@ from threadpoolctl import threadpool_limits
 
 from analysis.text import is_no_content
 from analysis.themes.clustering import (
-    DEFAULT_THEMES,
     apply_other,
     choose_k,
     distinct_points,
@@ -51,8 +50,9 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     ----------
     n_themes : "auto" or int, default="auto"
         Number of themes (not counting "Other"). ``"auto"``: the most stable
-        number of 3 or more if one is stable, else ``default_themes``
-        (``docs/themes.md``, "Number of themes").
+        number of 3 or more if one is stable, else the number of groups that
+        most of many k-means partitions keep together (``docs/themes.md``,
+        "Number of themes").
     max_themes : int, default=20
         Upper end of the search range for ``"auto"``.
     min_theme_size : int, default=3
@@ -79,8 +79,6 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         whose wording the lexicon covers fully (see ``lexicon_weight``).
     n_components : int, default=30
         LSA dimensions (capped by the data).
-    default_themes : int, default=7
-        Themes for ``"auto"`` when no partition into 3 or more is stable.
     max_fit_samples : int, default=5000
         Distinct comments used to fit the vocabulary, SVD and centres; the
         rest are assigned to the nearest centre.
@@ -102,6 +100,9 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     stability_scores_ : dict of int to float
         Split-half stability (ARI) of each candidate k (empty unless chosen
         automatically).
+    k_criterion_ : str
+        Which rule chose the number of themes: "stability", "consensus", or
+        "" (not chosen automatically).
     lexicon_share_ : float
         Share of the fitted comments' words that the lexicon knows.
     concept_weight_ : float
@@ -139,7 +140,6 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         concepts="workplace",
         concept_weight=1.0,
         n_components=30,
-        default_themes=DEFAULT_THEMES,
         max_fit_samples=5000,
         n_init=4,
         random_state=0,
@@ -153,7 +153,6 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self.concepts = concepts
         self.concept_weight = concept_weight
         self.n_components = n_components
-        self.default_themes = default_themes
         self.max_fit_samples = max_fit_samples
         self.n_init = n_init
         self.random_state = random_state
@@ -167,7 +166,7 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
         if not (isinstance(self.n_themes, str) and self.n_themes == "auto"):
             positive_int("n_themes")
-        for name in ("max_themes", "min_theme_size", "n_components", "n_init", "default_themes"):
+        for name in ("max_themes", "min_theme_size", "n_components", "n_init"):
             positive_int(name)
         positive_int("max_fit_samples", 10)
         if not 0.0 <= float(self.min_theme_share) < 1.0:
@@ -216,6 +215,7 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self.n_themes_ = 0
         self.themes_ = []
         self.stability_scores_ = {}
+        self.k_criterion_ = ""
         self.lexicon_share_ = 0.0
         self.concept_weight_ = 0.0
         self.cluster_centers_ = np.zeros((0, 0), dtype=np.float32)
@@ -255,14 +255,20 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
         auto = self.n_themes == "auto"
         min_size = self._min_size(n_content) if auto else self.min_theme_size
-        k = self._choose_k(Z_fit, w_fit, n_content, rng)
+        k, start = self._choose_k(Z_fit, w_fit, n_content, rng)
         orphans = np.zeros(n_distinct, dtype=bool)
         if k <= 1:
             centre = np.average(Z_fit, axis=0, weights=w_fit)
             norm = np.linalg.norm(centre)
             centers = (centre / norm if norm > 0 else centre)[None, :].astype(np.float32)
         else:
-            _, first_centers = spherical_kmeans(Z_fit, k, w_fit, rng.randint(_SEED_MAX), self.n_init)
+            if start is None:
+                _, first_centers = spherical_kmeans(
+                    Z_fit, k, w_fit, rng.randint(_SEED_MAX), self.n_init
+                )
+            else:
+                # The consensus groups' centres (clustering.consensus_k).
+                first_centers = start
             centers = first_centers
             if auto:
                 kept, centers = prune(
@@ -314,7 +320,7 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         # low 2"): k-means cannot find more clusters than distinct points.
         n_points = distinct_points(Z[nonzero])
         if self.n_themes != "auto":
-            return int(min(self.n_themes, max(1, n_points)))
+            return int(min(self.n_themes, max(1, n_points))), None
         if len(nonzero) > _K_SEARCH_SAMPLES:
             sample = np.sort(rng.choice(nonzero, size=_K_SEARCH_SAMPLES, replace=False))
             n_points = distinct_points(Z[sample])
@@ -322,11 +328,11 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             sample = nonzero
         k_max = min(self.max_themes, n_content // self.min_theme_size, n_points, len(sample) - 1)
         if k_max < 2:
-            return 1
-        k, self.stability_scores_ = choose_k(
-            Z[sample], weights[sample], k_max, rng, self.default_themes, n_content
+            return 1, None
+        k, self.stability_scores_, self.k_criterion_, start = choose_k(
+            Z[sample], weights[sample], k_max, rng, n_content, self._min_size(n_content) / n_content
         )
-        return k
+        return k, start
 
     # ------------------------------------------------------- using the model
     def fit_predict(self, texts, y=None):
