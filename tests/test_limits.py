@@ -289,3 +289,20 @@ def test_the_admin_sees_open_link_answers_beyond_the_headcount(auth_app, people,
             assert warning is None, answered
     assert warning is not None
     assert "(6)" in warning.text() and "(5)" in warning.text()
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_behind_a_trusted_proxy_the_limit_counts_each_client(make_app, open_pulse, proxies):
+    """Through one proxy (one REMOTE_ADDR), two clients named by X-Forwarded-For."""
+    app = make_app(RATELIMIT_ENABLED=True, OPEN_LINK_RATE="2/60", TRUSTED_PROXIES=proxies)
+    url = f"/o/{open_pulse.open_token}"
+
+    def post(client_address):
+        return app.test_client().post(url, data={"enps": "5"}, headers={
+            "X-Forwarded-For": client_address, "X-Forwarded-Proto": "https"},
+            environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code
+
+    codes = [post("198.51.100.1"), post("198.51.100.1"), post("198.51.100.2")]
+    # Trusted: the second client has its own count. Not trusted: the header is
+    # ignored and both are the proxy, so the third post is over the limit.
+    assert codes == ([422, 422, 422] if proxies else [422, 422, 429])
