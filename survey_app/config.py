@@ -112,6 +112,10 @@ class Config:
     # (413) before parsing them all.
     MAX_FORM_PARTS = 1000
     MAX_FORM_MEMORY_SIZE = 256 * 1024
+    # A chunked body (no Content-Length) is read into memory up to this
+    # ceiling, the largest body any route takes (the admin's 4 MiB uploads
+    # and their form), then each route's own limit applies (security.py).
+    MAX_CHUNKED_BODY = 4 * 1024 * 1024 + 64 * 1024
 
     # Web hardening (survey_app/security.py, survey_app/ratelimit.py).
     TRUSTED_PROXIES = _env_number("TRINITY_TRUSTED_PROXIES", 0)

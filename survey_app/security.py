@@ -94,10 +94,13 @@ class BufferChunkedBodies:
 
     werkzeug checks ``MAX_CONTENT_LENGTH`` against a declared Content-Length
     only; a chunked body has none, and the form parser then reads it to the
-    end, however long. Here at most ``limit + 1`` bytes are read: past the
-    limit the request is marked and :func:`refuse_unexpected_bodies` answers
-    413 (the body is never parsed); within it, the body is handed on with its
-    length, so every later limit applies as to any other request.
+    end, however long. Here at most ``limit + 1`` bytes are read, ``limit``
+    being the largest any route allows (``MAX_CHUNKED_BODY``: the admin's
+    uploads): past it the request is marked and
+    :func:`refuse_unexpected_bodies` answers 413 (the body is never parsed);
+    within it, the body is handed on with its length, so each route's own
+    limit (``MAX_CONTENT_LENGTH``, or the admin's) applies as to any other
+    request.
     """
 
     def __init__(self, wsgi_app, limit: int):
@@ -113,6 +116,9 @@ class BufferChunkedBodies:
                 body = b""
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
+            # No longer chunked for the app: werkzeug ignores a length that
+            # comes with "Transfer-Encoding: chunked".
+            del environ["HTTP_TRANSFER_ENCODING"]
         return self.wsgi_app(environ, start_response)
 
 
@@ -178,7 +184,8 @@ def init_app(app) -> None:
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies < 0:
         raise RuntimeError("TRINITY_TRUSTED_PROXIES must be 0 or more")
-    app.wsgi_app = BufferChunkedBodies(app.wsgi_app, int(app.config["MAX_CONTENT_LENGTH"]))
+    ceiling = max(int(app.config["MAX_CONTENT_LENGTH"]), int(app.config.get("MAX_CHUNKED_BODY") or 0))
+    app.wsgi_app = BufferChunkedBodies(app.wsgi_app, ceiling)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,
                                 x_host=proxies, x_port=proxies, x_prefix=proxies)

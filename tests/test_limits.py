@@ -11,6 +11,7 @@ the address; and the login throttle under threads against a real server.
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import threading
@@ -306,3 +307,34 @@ def test_behind_a_trusted_proxy_the_limit_counts_each_client(make_app, open_puls
     # Trusted: the second client has its own count. Not trusted: the header is
     # ignored and both are the proxy, so the third post is over the limit.
     assert codes == ([422, 422, 422] if proxies else [422, 422, 429])
+
+
+def _chunked(client, url, body: bytes, content_type="application/x-www-form-urlencoded"):
+    """A body as werkzeug's server hands on a chunked request: no Content-Length,
+    the stream ended by the server (the test client would count the length)."""
+    return client.post(url, input_stream=io.BytesIO(body),
+                       headers={"Transfer-Encoding": "chunked", "Content-Type": content_type},
+                       environ_overrides={"CONTENT_LENGTH": "", "wsgi.input_terminated": True})
+
+
+def _roster_upload(size: int) -> tuple[bytes, str]:
+    boundary = "fuzzboundary"
+    rows = "email,department,team,tenure_band,role_level\n" + "".join(
+        f"p{i}@example.com,Ops,,,staff\n" for i in range(size // 28))
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\n"
+            f"Content-Type: text/csv\r\n\r\n{rows}\r\n--{boundary}--\r\n").encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def test_a_chunked_body_meets_each_routes_own_limit(make_admin_app):
+    """The survey's 256 KiB, the admin's 4 MiB uploads, and a ceiling above both."""
+    app, admin = make_admin_app()
+    assert admin.post("/admin/pulses/new", content_type="multipart/form-data", data={
+        "slug": "q1", "title": "Q", "period": "2027-Q1", "instrument_file": "strategy-pulse.toml",
+        "breakdowns": ["department"]}).status_code in (303, 422)
+    medium = b"email=" + b"a" * (300 * 1024)
+    assert _chunked(app.test_client(), "/login", medium).status_code == 413
+    roster, content_type = _roster_upload(300 * 1024)
+    assert _chunked(admin, "/admin/pulses/q1/roster", roster, content_type).status_code != 413
+    huge, content_type = _roster_upload(app.config["MAX_CHUNKED_BODY"])
+    assert _chunked(admin, "/admin/pulses/q1/roster", huge, content_type).status_code == 413
