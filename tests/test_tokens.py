@@ -171,3 +171,16 @@ def test_redaction_covers_every_spelling(line):
     text = line.format(t=token, h=f"{ord(token[0]):02X}", rest=token[1:])
     redacted = redact_tokens(text)
     assert token[1:] not in redacted and "<token>" in redacted
+
+
+def test_a_link_under_a_prefix_is_still_its_own_spelling(make_app, open_pulse):
+    """Mounted at /pulse by a proxy (X-Forwarded-Prefix) or by the WSGI server."""
+    app = make_app(TRUSTED_PROXIES=1)
+    client = app.test_client()
+    token = open_pulse.tokens[0]
+    stripped = client.get(f"/s/{token}", headers={"X-Forwarded-Prefix": "/pulse"})
+    assert stripped.status_code == 200
+    mounted = client.get(f"/s/{token}", environ_overrides={"SCRIPT_NAME": "/pulse",
+                                                           "RAW_URI": f"/pulse/s/{token}"})
+    assert mounted.status_code == 200
+    assert client.get(f"/s%2F{token}", headers={"X-Forwarded-Prefix": "/pulse"}).status_code == 404

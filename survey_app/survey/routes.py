@@ -162,7 +162,11 @@ def _canonical_spelling(endpoint: str, **values) -> bool:
     if raw is None:
         return True
     path = urlsplit(raw).path if "://" in raw[:10] else raw.split("?", 1)[0]
-    return path == request.script_root + url_for(endpoint, **values)
+    # url_for includes the mount point (SCRIPT_NAME, or X-Forwarded-Prefix
+    # through ProxyFix); the raw path holds it or not, as the server or proxy
+    # in front passes it.
+    own = url_for(endpoint, **values)
+    return path in (own, own[len(request.script_root):])
 
 
 def _serializer() -> URLSafeSerializer:
