@@ -296,3 +296,52 @@ def test_a_pulse_title_on_the_thanks_and_status_pages(make_pulse, client, db, su
         check(client.get(f"/s/{pulse.tokens[0]}"), "already answered", status=409)
         storage.set_pulse_status(db, pulse.slug, "closed")
         check(client.get(f"/s/{pulse.tokens[1]}"), "closed", status=410)
+
+
+#: Addresses the email check accepts (quoted local parts, quotes, braces) that
+#: would break out of markup if a page printed them raw.
+HOSTILE_EMAILS = ['"<script>alert(1)</script>"@example.com', "x'onmouseover='alert(1)@example.com",
+                  'y"onfocus="alert(1)@example.com', "zq{{7*7}}zq@example.com",
+                  '"<svg/onload=alert(1)>"@example.com']
+
+
+def test_hostile_but_valid_emails_on_the_account_pages(make_admin_app, db):
+    from survey_app.auth import create_account
+    from survey_app.db import get_db
+
+    app, admin = make_admin_app()
+    with app.app_context():
+        accounts = [create_account(get_db(), email, "analyst", "a long password 1")
+                    for email in HOSTILE_EMAILS]
+    users = admin.get("/admin/users")
+    check(users, "users list")
+    shown = _unescaped(users.get_data(as_text=True))
+    assert [a.email for a in accounts if a.email not in shown] == []
+    for account in accounts:
+        check(admin.get(f"/admin/users/{account.id}"), "user page")
+        admin.post(f"/admin/users/{account.id}/disable").close()
+        admin.post(f"/admin/users/{account.id}/enable").close()
+        client = app.test_client()
+        signed = client.post("/login", data={"email": account.email, "password": "a long password 1"})
+        assert signed.status_code == 303, account.email
+        nav = client.get("/reports/analyst")
+        check(nav, "signed-in nav")
+        assert account.email in _unescaped(nav.get_data(as_text=True))
+    check(admin.get("/admin/audit"), "audit log")
+
+
+def test_hostile_roster_emails_on_the_admin_pages(admin_client):
+    assert _create(admin_client, "e1", "E").status_code == 303
+    roster = _roster(["Ops"]).splitlines()
+    rows = [roster[0]] + [f'"{email.replace(chr(34), chr(34) * 2)}",Ops,,,staff'
+                          for email in HOSTILE_EMAILS] + roster[1 + len(HOSTILE_EMAILS):]
+    preview = admin_client.post("/admin/pulses/e1/roster", content_type="multipart/form-data",
+                                data={"file": _upload("\n".join(rows) + "\n", "roster.csv")})
+    check(preview, "roster preview")
+    match = re.search(r'name="upload" type="hidden" value="([^"]+)"', preview.get_data(as_text=True))
+    if match:
+        admin_client.post("/admin/pulses/e1/roster/confirm", data={"upload": match.group(1)}).close()
+    for email in HOSTILE_EMAILS:
+        check(admin_client.post("/admin/pulses/e1/invitations/resend", data={"email": email}),
+              "resend")
+    check(admin_client.get("/admin/pulses/e1/invitations"), "invitations")
