@@ -123,6 +123,20 @@ class SQLiteStore(Store):
         return count, start + window - now
 
 
+def check_settings(app) -> None:
+    """Refuse at start-up what would fail on every limited request, or leak.
+
+    The rates must parse, and the store's file must not be the responses
+    database (its backups would then hold who sent what, and when).
+    """
+    for setting in ("OPEN_LINK_RATE", "LOGIN_RATE"):
+        Rate.parse(app.config[setting], f"TRINITY_{setting}")
+    path = app.config.get("RATELIMIT_DATABASE") or os.path.join(app.instance_path, DEFAULT_FILE)
+    if os.path.abspath(path) == os.path.abspath(app.config["DATABASE"]):
+        raise RuntimeError("TRINITY_RATELIMIT_DATABASE must not be the responses database: "
+                           "its backups would then hold who sent what")
+
+
 def store():
     """The app's store, made on first use (``RATELIMIT_STORE`` may hold another)."""
     extension = current_app.extensions.get("trinity_ratelimit")

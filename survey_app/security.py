@@ -33,6 +33,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import WSGIRequestHandler
 
+from survey_app import ratelimit
+
 #: Body types a POST may carry: the two a browser's form sends.
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 #: Methods that carry a body.
@@ -193,6 +195,7 @@ def init_app(app) -> None:
     # in a Location header and logging a second spelling of it: a doubled
     # slash is simply a page that does not exist.
     app.url_map.merge_slashes = False
+    ratelimit.check_settings(app)
     app.session_interface = ProxyAwareSessionInterface()
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.before_request(refuse_unexpected_bodies)

@@ -338,3 +338,27 @@ def test_a_chunked_body_meets_each_routes_own_limit(make_admin_app):
     assert _chunked(admin, "/admin/pulses/q1/roster", roster, content_type).status_code != 413
     huge, content_type = _roster_upload(app.config["MAX_CHUNKED_BODY"])
     assert _chunked(admin, "/admin/pulses/q1/roster", huge, content_type).status_code == 413
+
+
+def test_another_store_plugs_in_and_the_responses_database_is_refused(make_app, open_pulse):
+    class CountingStore(ratelimit.Store):
+        """What a Redis store would do (INCR with an expiry), in a dict."""
+
+        def __init__(self):
+            self.counts = {}
+
+        def hit(self, key, window, now=None):
+            now = time.time() if now is None else now
+            slot = (key, int(now // window))
+            self.counts[slot] = self.counts.get(slot, 0) + 1
+            return self.counts[slot], window - now % window
+
+    plugged = CountingStore()
+    app = make_app(RATELIMIT_ENABLED=True, OPEN_LINK_RATE="1/60", RATELIMIT_STORE=plugged)
+    url = f"/o/{open_pulse.open_token}"
+    assert [_incomplete(app.test_client(), url).status_code for _ in range(2)] == [422, 429]
+    assert sum(plugged.counts.values()) == 2
+    with pytest.raises(RuntimeError, match="must not be the responses database"):
+        make_app(RATELIMIT_DATABASE=app.config["DATABASE"])
+    with pytest.raises(RuntimeError, match="TRINITY_OPEN_LINK_RATE must be HITS/SECONDS"):
+        make_app(OPEN_LINK_RATE="lots")
