@@ -19,7 +19,10 @@ from tests.test_access import MATRIX, PUBLIC, _requests
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 #: Tables a GET may write to by design: none today. (A download's audit
-#: row would go here, named, with the reason.)
+#: row would go here, named, with the reason.) One write by a GET is by
+#: design and not caused by the request: a pulse past its close date is
+#: closed by the first survey link or admin page that sees it; the walk's
+#: pulses have no close date.
 WRITTEN_BY_GET: frozenset[str] = frozenset()
 
 
