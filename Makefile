@@ -47,5 +47,5 @@ $(AXE_STAMP):
 ## make screenshots: run the browser tests, then copy their fresh screenshots
 ## (build/browser/screenshots/) over the ones kept in docs/screenshots/.
 screenshots: $(STAMP) browser-deps
-	CI=true $(BIN)/python -m pytest -q tests/test_browser.py
+	CI=true $(BIN)/python -m pytest -q tests/test_browser.py tests/test_browser_reports.py
 	for kept in docs/screenshots/*.png; do cp build/browser/screenshots/$$(basename $$kept) $$kept; done

@@ -267,12 +267,59 @@ def _m003_reporting_groups(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m004_reports(db: sqlite_utils.Database) -> None:
+    # The leaders' reports (issue 8). Nothing here is an answer or holds a
+    # time: a cached report is privacy-checked figures of one published
+    # snapshot; plans and theme moves are what leaders decided.
+    db.executescript(
+        """
+        -- The report data of one published snapshot, computed once
+        -- (analysis.leader_report) and read by every report page.
+        CREATE TABLE report_cache (
+            pulse_slug TEXT NOT NULL REFERENCES pulses (slug),
+            snapshot INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (pulse_slug, snapshot, version)
+        );
+
+        -- Commitments recorded from a focus area, strength or theme.
+        CREATE TABLE action_plans (
+            id INTEGER PRIMARY KEY,
+            pulse_slug TEXT NOT NULL REFERENCES pulses (slug),
+            source TEXT NOT NULL CHECK (source IN ('focus', 'strength', 'theme', 'attention')),
+            measure TEXT NOT NULL,
+            measure_label TEXT NOT NULL,
+            department TEXT,
+            what TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            due_on TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'open'
+                CHECK (status IN ('open', 'in progress', 'done', 'dropped')),
+            created_by TEXT NOT NULL
+        );
+
+        -- A leader's move of a comment theme to another owner, kept against
+        -- the theme's defining terms so it survives refits (docs/reports.md).
+        CREATE TABLE theme_moves (
+            id INTEGER PRIMARY KEY,
+            instrument_id TEXT NOT NULL,
+            pulse_slug TEXT NOT NULL REFERENCES pulses (slug),
+            terms TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            moved_by TEXT NOT NULL
+        );
+        """
+    )
+
+
 #: The ordered migrations: (version, name, function). Append only; never
 #: edit or reorder a released step, add a new one instead.
 MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite_utils.Database], None]], ...] = (
     (1, "initial schema", _m001_initial),
     (2, "accounts and audit log", _m002_accounts),
     (3, "reporting groups, roster contacts, snapshots, no dates on responses", _m003_reporting_groups),
+    (4, "report cache, action plans, theme moves", _m004_reports),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -606,3 +606,41 @@ def unused_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# --------------------------------------------------------------------------
+# The demo company with one account per role, shared by the report tests,
+# the report browser tests and the benchmark's smoke run: building a report
+# takes seconds, so it is built once per test session.
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    """The demo on its own database: ``app``, ``people`` by role, ``database`` path."""
+
+    app: object
+    people: dict
+    database: str
+
+
+def make_demo_site(folder: Path, manager_department: str = MANAGER_DEPARTMENT) -> DemoSite:
+    """The demo (two pulses of one series) and the demo accounts, in ``folder``."""
+    from survey_app.auth import create_demo_accounts
+    from survey_app.db import get_db
+    from survey_app.demo import generate_demo
+
+    database = str(folder / "demo.sqlite3")
+    app = create_app({"TESTING": True, "DATABASE": database, "SECRET_KEY": TEST_SECRET_KEY,
+                      "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_PARAMS": FAST_PASSWORD_HASH})
+    with app.app_context():
+        db = get_db()
+        generate_demo(db, links_csv=folder / "links.csv")
+        created = create_demo_accounts(db, manager_department)
+    people = {role: Person(email, role, password) for email, role, password in created}
+    return DemoSite(app, people, database)
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory):
+    return make_demo_site(tmp_path_factory.mktemp("demo-site"))

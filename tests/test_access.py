@@ -32,12 +32,23 @@ MATRIX = {
     "auth.home": ALL,
     "auth.change_password": ALL,
     "reports.overview": COMPANY_WIDE,
-    "reports.ceo": ADMIN | EXECUTIVES,
-    "reports.clo": ADMIN | EXECUTIVES,
-    "reports.cmo": ADMIN | EXECUTIVES,
+    "reports.ceo": COMPANY_WIDE,
+    "reports.clo": COMPANY_WIDE,
+    "reports.cmo": COMPANY_WIDE,
     "reports.analyst": frozenset({"admin", "analyst"}),
     # The manager's own department (another department: OTHER_DEPARTMENT).
     "reports.department": ALL,
+    # Each report's downloads (PDF, JSON, CSV) go with its page.
+    "reports.ceo_download": COMPANY_WIDE,
+    "reports.clo_download": COMPANY_WIDE,
+    "reports.cmo_download": COMPANY_WIDE,
+    "reports.department_download": ALL,
+    "reports.analyst_export": frozenset({"admin", "analyst"}),
+    # Commitments: the executives' and a manager's (their department only);
+    # theme moves: the executives'.
+    "reports.add_plan": ADMIN | EXECUTIVES | {"manager"},
+    "reports.plan_status": ADMIN | EXECUTIVES | {"manager"},
+    "reports.move_theme": ADMIN | EXECUTIVES,
     "accounts.users": ADMIN,
     "accounts.new_user": ADMIN,
     "accounts.user": ADMIN,
@@ -56,6 +67,8 @@ MATRIX = {
 #: A department other than the manager's: everyone who sees all departments.
 OTHER_DEPARTMENT = "Finance"
 OTHER_DEPARTMENT_ROLES = COMPANY_WIDE
+#: The endpoints that take a department, walked for the manager's and another.
+DEPARTMENT_PAGES = ("reports.department", "reports.department_download")
 
 
 def _is_public(endpoint: str) -> bool:
@@ -83,6 +96,9 @@ def _requests(app, target_id: int):
         "open_token": "not-an-open-token",
         "user_id": target_id,
         "name": MANAGER_DEPARTMENT,
+        "fmt": "json",
+        "part": "pulse.json",
+        "plan_id": 1,
         # No such pulse: the walk checks who gets in, and changes nothing.
         "slug": "no-such-pulse",
     }
@@ -102,10 +118,10 @@ def _requests(app, target_id: int):
             from flask import url_for
 
             path = url_for(rule.endpoint, **args)
-            if rule.endpoint == "reports.department":
-                other = url_for(rule.endpoint, name=OTHER_DEPARTMENT)
+            if rule.endpoint in DEPARTMENT_PAGES:
+                other = url_for(rule.endpoint, **dict(args, name=OTHER_DEPARTMENT))
         yield rule.endpoint, method, path, expected
-        if rule.endpoint == "reports.department":
+        if rule.endpoint in DEPARTMENT_PAGES:
             yield rule.endpoint, method, other, OTHER_DEPARTMENT_ROLES
     assert not unclassified, (
         "endpoints missing from tests/test_access.py's MATRIX (classify them): "

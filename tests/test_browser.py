@@ -23,6 +23,7 @@ import json
 import os
 import re
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -96,15 +97,21 @@ def live(make_app, make_pulse):
     Yields ``(base_url, pulse)``; the pulse is conftest's ``make_pulse()`` in
     the same database file the server reads.
     """
+    pulse = make_pulse()
+    with serving(make_app(WTF_CSRF_ENABLED=True)) as base_url:
+        yield base_url, pulse
+
+
+@contextmanager
+def serving(app):
+    """``app`` served over HTTP on a free port of 127.0.0.1; yields its base URL."""
     from werkzeug.serving import make_server
 
-    pulse = make_pulse()
-    app = make_app(WTF_CSRF_ENABLED=True)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", pulse
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         thread.join()

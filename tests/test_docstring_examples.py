@@ -59,6 +59,8 @@ NO_EXAMPLE = {
     "analysis.report.respondent_scores": "needs a whole pulse (PulseData); tests/test_report.py "
     "builds one, analysts use `python -m analysis scores`",
     "analysis.report.build_score_report": "as respondent_scores",
+    "analysis.leader_report.build_leader_report": "as respondent_scores; tests/test_leader_report.py "
+    "builds one, leaders read it in the app",
     # Building blocks the other modules share, not an analyst's entry point
     # (and analysis/text.py is at its 500-line limit).
     "analysis.text.is_missing": "what counts as no answer, for the other modules",

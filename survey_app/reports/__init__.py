@@ -1,4 +1,4 @@
-"""The leaders' and analysts' report pages (placeholders until the next release)."""
+"""The leaders' and analysts' reports: pages, downloads, action plans (issue 8)."""
 
 from flask import Blueprint
 

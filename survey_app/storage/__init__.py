@@ -12,7 +12,8 @@ One module per concern:
 - :mod:`~survey_app.storage.responses` — storing and counting responses;
 - :mod:`~survey_app.storage.snapshots` — which responses are published;
 - :mod:`~survey_app.storage.users` — accounts, the audit log, failed logins;
-- :mod:`~survey_app.storage.export` — the analysts' export.
+- :mod:`~survey_app.storage.export` — the analysts' export;
+- :mod:`~survey_app.storage.reports` — cached report data, action plans, theme moves.
 
 The tables are described in ``docs/schema.md``; the export format is the
 analysts' contract in ``docs/export.md``.
@@ -67,6 +68,22 @@ from survey_app.storage.roster import (
     stored_combinations,
 )
 from survey_app.storage.roster_file import RosterEntry, RosterError, parse_roster
+from survey_app.storage.reports import (
+    MAX_PLAN_TEXT,
+    PLAN_OWNERS,
+    PLAN_SOURCES,
+    PLAN_STATUSES,
+    THEME_OWNERS,
+    ActionPlan,
+    add_action_plan,
+    add_theme_move,
+    cached_report,
+    get_action_plan,
+    list_action_plans,
+    set_plan_status,
+    store_report,
+    theme_moves,
+)
 from survey_app.storage.snapshots import latest_snapshot, publish_snapshot, unpublished_count
 
 from survey_app.storage.users import (
@@ -100,6 +117,20 @@ from survey_app.storage.users import (
 )
 
 __all__ = [
+    "ActionPlan",
+    "add_action_plan",
+    "add_theme_move",
+    "cached_report",
+    "get_action_plan",
+    "list_action_plans",
+    "MAX_PLAN_TEXT",
+    "PLAN_OWNERS",
+    "PLAN_SOURCES",
+    "PLAN_STATUSES",
+    "set_plan_status",
+    "store_report",
+    "THEME_OWNERS",
+    "theme_moves",
     "add_invitations",
     "add_people",
     "AlreadyAnswered",

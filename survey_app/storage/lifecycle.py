@@ -86,6 +86,9 @@ def close_due_pulses(db: sqlite_utils.Database, today: date | None = None) -> li
 
 #: Tables holding a pulse's rows, children first (foreign keys).
 _PULSE_TABLES = (
+    ("report_cache", "pulse_slug = ?"),
+    ("action_plans", "pulse_slug = ?"),
+    ("theme_moves", "pulse_slug = ?"),
     ("answers", "response_id IN (SELECT id FROM responses WHERE pulse_slug = ?)"),
     ("responses", "pulse_slug = ?"),
     ("invitation_contacts", "pulse_slug = ?"),

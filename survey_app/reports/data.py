@@ -1,0 +1,93 @@
+"""Where the report pages get their data: once per published snapshot.
+
+The first page opened after a snapshot is published runs
+:func:`analysis.leader_report.build_leader_report` on what the analysis
+loader reads (published responses only, coarsened and scrubbed as an export
+is) and stores the result; every later page and download of that snapshot
+reads the stored JSON. Nothing here computes a figure.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from analysis.leader_report import REPORT_VERSION, apply_theme_moves, build_leader_report
+from analysis.loader import load_from_db
+from survey_app import storage
+from survey_app.db import get_db
+
+
+def reportable_pulses() -> list:
+    """Pulses with at least one published snapshot, newest period first."""
+    db = get_db()
+    pulses = [p for p in storage.list_pulses(db) if storage.latest_snapshot(db, p.slug) is not None]
+    return sorted(pulses, key=lambda p: (p.period, p.slug), reverse=True)
+
+
+def pick_pulse(slug: str | None):
+    """The pulse a page shows: ``slug`` if it has results, else the newest
+    with results; ``None`` when nothing is published yet. An unknown or
+    unpublished ``slug`` gives a :class:`LookupError` with a message."""
+    pulses = reportable_pulses()
+    if slug:
+        for pulse in pulses:
+            if pulse.slug == slug:
+                return pulse
+        raise LookupError(f"No published results for a survey called '{slug}'.")
+    return pulses[0] if pulses else None
+
+
+def _series(slug: str) -> list[str]:
+    """Slugs of the published pulses of ``slug``'s series up to it, oldest first."""
+    db = get_db()
+    pulse = storage.get_pulse(db, slug)
+    same = [p for p in storage.list_pulses(db) if p.instrument.id == pulse.instrument.id
+            and storage.latest_snapshot(db, p.slug) is not None]
+    same.sort(key=lambda p: (p.period, p.slug))
+    slugs = [p.slug for p in same]
+    return slugs[: slugs.index(slug) + 1]
+
+
+def report_for(slug: str) -> dict:
+    """The report of ``slug``'s latest snapshot, computed now if it never was."""
+    db = get_db()
+    snapshot = storage.latest_snapshot(db, slug)
+    if snapshot is None:
+        raise LookupError(f"No published results for '{slug}' yet.")
+    cached = storage.cached_report(db, slug, snapshot, REPORT_VERSION)
+    if cached is not None:
+        return cached
+    path = current_app.config["DATABASE"]
+    series = _series(slug)
+    loaded = [load_from_db(path, s) for s in series]
+    data, history = loaded[-1], loaded[:-1]
+    report = build_leader_report(data, previous=history[-1] if history else None, history=history)
+    report["instrument_id"] = data.instrument.id
+    storage.store_report(db, slug, snapshot, REPORT_VERSION, report)
+    return report
+
+
+def previous_report(slug: str) -> dict | None:
+    """The report of the pulse before ``slug`` in its series, if published."""
+    series = _series(slug)
+    return report_for(series[-2]) if len(series) > 1 else None
+
+
+def with_moves(report: dict) -> dict:
+    """The report with leaders' theme moves applied to its themes (stored
+    moves are matched again to whatever themes this fit found)."""
+    moves = storage.theme_moves(get_db(), report.get("instrument_id", ""))
+    out = dict(report)
+    if "comments" in report:
+        out["comments"] = dict(report["comments"], themes=apply_theme_moves(report["comments"]["themes"], moves))
+        out["department_comments"] = {
+            name: dict(block, themes=apply_theme_moves(block["themes"], moves))
+            for name, block in report.get("department_comments", {}).items()}
+    return out
+
+
+def analyst_tables(slug: str, report: dict) -> dict:
+    """The analyst's page: the score tables stored with the report."""
+    return {"survey": report["survey"], "title": report["title"], "period": report["period"],
+            "n": report["n"], "visible": report["visible"], "reason": report["reason"],
+            "tables": report.get("score_tables", {})}

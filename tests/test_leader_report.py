@@ -1,0 +1,68 @@
+"""analysis.leader_report on the demo: the documented rules, checked from outside.
+
+docs/reports.md states how the focus areas, strengths and groups needing
+attention are chosen; these tests recompute each choice from the report's own
+published figures by that wording and compare, so a change of the code that
+the document does not follow (or the reverse) fails here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.leader_report import REPORT_VERSION, merged_bins
+
+
+@pytest.fixture(scope="module")
+def report(demo_site):
+    from survey_app.reports import data
+
+    with demo_site.app.app_context():
+        return data.report_for("demo-2026-q4")
+
+
+def _own(report, role):
+    return [k for k, m in report["measures"].items() if m["kind"] in ("item", "check")
+            and (role == "ceo" or m["owner"] == role)]
+
+
+@pytest.mark.parametrize("role", ["ceo", "clo", "cmo"])
+def test_focus_areas_are_low_scores_weighted_by_impact(report, role):
+    measures = report["measures"]
+    own = [k for k in _own(report, role) if measures[k]["score"] is not None]
+    by_priority = sorted(own, key=lambda k: -(100 - measures[k]["score"]) * measures[k]["impact"])
+    focus = [h["measure"] for h in report["headlines"][role]["focus"]]
+    assert focus == by_priority[:3]
+    strengths = [h["measure"] for h in report["headlines"][role]["strengths"]]
+    rest = sorted((k for k in own if k not in focus), key=lambda k: -measures[k]["score"])
+    # Own measures first; the others' fill the list when the role owns too few.
+    assert strengths[:len(rest[:3])] == rest[:3]
+    assert len(strengths) == 3 and not set(strengths) & set(focus)
+
+
+def test_groups_needing_attention_are_the_largest_shown_gaps_below(report):
+    picked = report["headlines"]["ceo"]["attention"]
+    assert picked, "the demo has departments below the company"
+    diffs = [report["departments"][p["department"]]["measures"][p["measure"]]["diff"] for p in picked]
+    assert all(d < 0 for d in diffs) and diffs == sorted(diffs)
+    assert len({p["department"] for p in picked}) == len(picked)
+    for p, d in zip(picked, diffs):
+        assert f"{abs(d):.0f} below the company" in p["sentence"] and p["department"] in p["sentence"]
+
+
+def test_the_report_is_plain_json_and_versioned(report):
+    import json
+
+    assert report["version"] == REPORT_VERSION
+    json.dumps(report, allow_nan=False)
+
+
+def test_merged_bins_refuse_an_empty_range():
+    with pytest.raises(ValueError, match="range of the bins is empty"):
+        merged_bins([1, 2], 5, 5, bins=3, min_count=5)
+
+
+def test_no_bin_counts_between_one_and_four():
+    bins = merged_bins([1, 2, 3, 14, 15, 15, 16, 17, 28, 29], 0, 30, bins=6, min_count=5)
+    assert all(b["count"] == 0 or b["count"] >= 5 for b in bins)
+    assert sum(b["count"] for b in bins) == 10
