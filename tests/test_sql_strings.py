@@ -62,8 +62,19 @@ class Scope:
         for node in ast.walk(function):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
-                    for name in _names(target):
-                        self.assigned.setdefault(name, []).append(node.value)
+                    if (isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple)
+                            and len(target.elts) == len(node.value.elts)):
+                        pairs = zip(target.elts, node.value.elts)  # a, b = x, y
+                    else:
+                        pairs = [(target, node.value)]
+                    for one, value in pairs:
+                        for name in _names(one):
+                            self.assigned.setdefault(name, []).append(value)
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                  and node.func.attr == "append" and isinstance(node.func.value, ast.Name)
+                  and len(node.args) == 1):
+                # items.append(x): x is one more item of the list ``items``
+                self.assigned.setdefault(node.func.value.id, []).append(ast.List(elts=node.args))
             elif isinstance(node, ast.For):
                 for name in _names(node.target):
                     self.loops.setdefault(name, []).append(node.iter)
@@ -136,10 +147,14 @@ def safe_items(node, scope, bound, depth) -> bool:
     """Whether every item ``node`` yields is safe (an iterable of checked names)."""
     if isinstance(node, (ast.GeneratorExp, ast.ListComp)):
         names = set(bound)
+        used = {n.id for n in ast.walk(node.elt) if isinstance(n, ast.Name)}
         for comp in node.generators:
-            if not safe_items(comp.iter, scope, bound, depth + 1):
+            targets = set(_names(comp.target))
+            # ", ".join("?" for _ in values): the items are constants, so
+            # what is iterated does not reach the text.
+            if targets & used and not safe_items(comp.iter, scope, bound, depth + 1):
                 return False
-            names |= set(_names(comp.target))
+            names |= targets
         return safe(node.elt, scope, frozenset(names), depth + 1)
     if isinstance(node, (ast.Tuple, ast.List)):
         return all(safe(e, scope, bound, depth + 1) for e in node.elts)
@@ -232,6 +247,11 @@ def test_sql_is_built_only_from_constants_and_checked_identifiers():
     ('T = (("a", "x = ?"),)\ndef f(db):\n    for t, w in T:\n        db.execute(f"DELETE FROM {t} WHERE {w}")\n',
      True),
     ('def f(db, c):\n    p = " AND x" if c else ""\n    db.execute(f"SELECT a FROM t WHERE b = ?{p}")\n', True),
+    ('def f(db, ids, o):\n    w = []\n    w.append(f"id IN ({\', \'.join(\'?\' for _ in ids)})")\n'
+     '    if o:\n        w.append("owner = ?")\n    db.query("SELECT * FROM t" + (" WHERE " + " AND ".join(w) if w else ""))\n',
+     True),
+    ('def f(db, o):\n    w = []\n    w.append(f"owner = {o}")\n'
+     '    db.query("SELECT * FROM t" + (" WHERE " + " AND ".join(w) if w else ""))\n', False),
 ])
 def test_the_scan_tells_checked_from_unchecked(tmp_path, source, expected):
     path = tmp_path / "m.py"
