@@ -133,7 +133,8 @@ def test_the_nav_shows_each_role_its_links(auth_app, people, login, html):
         "admin": {"Admin", "Overview", "CEO report", "CLO report", "CMO report", "Analysis",
                   "Users", "Audit log", "Change password"},
         "ceo": {"Overview", "CEO report", "CLO report", "CMO report", "Change password"},
-        "analyst": {"Overview", "Analysis", "Change password"},
+        "analyst": {"Overview", "CEO report", "CLO report", "CMO report", "Analysis",
+                    "Change password"},
         "manager": {"My department", "Change password"},
     }
     for role, links in expected.items():
