@@ -408,7 +408,8 @@ def build_leader_report(
 
     def visible(column, kind, name=None) -> bool:
         """Shown only if both the group and its statistic pass the rules."""
-        vis, base = decided[column].get((kind, name)), decided[None].get((kind, name))
+        # A measure nobody answered has no column, so nothing to show.
+        vis, base = decided.get(column, {}).get((kind, name)), decided[None].get((kind, name))
         return bool(vis and vis.visible and base and base.visible)
 
     # Driver impact of each Likert item: its mean share of R² over the

@@ -362,6 +362,47 @@ def demo_command(if_empty: bool, seed: int, base_url: str):
             links_csv=result.invitation_links_csv,
         )
         _print_accounts(base_url, accounts_csv)
+        click.echo("Computing the leaders' reports (once per published snapshot)...")
+        from survey_app.reports.data import report_for
+
+        for pulse in storage.list_pulses(db):
+            if storage.latest_snapshot(db, pulse.slug) is not None:
+                report_for(pulse.slug)
+    finally:
+        db.close()
+
+
+@click.command("refresh-reports")
+@with_appcontext
+@click.argument("slug", required=False)
+def refresh_reports_command(slug: str | None):
+    """Compute the leaders' report data of each pulse's latest snapshot.
+
+    Pages compute it on first view otherwise (several seconds for a pulse of
+    a few hundred responses); run this after a snapshot is published, e.g.
+    from cron, so no leader waits. Already computed snapshots are skipped.
+
+    Example:
+
+    \b
+        flask --app survey_app refresh-reports
+        flask --app survey_app refresh-reports demo-2026-q4
+    """
+    from survey_app.reports.data import report_for
+
+    db = _open_database()
+    try:
+        pulses = storage.list_pulses(db)
+        if slug is not None and slug not in {p.slug for p in pulses}:
+            raise _unknown_survey(db, slug)
+        for pulse in pulses:
+            if slug not in (None, pulse.slug):
+                continue
+            if storage.latest_snapshot(db, pulse.slug) is None:
+                click.echo(f"{pulse.slug}: no published results yet")
+                continue
+            report_for(pulse.slug)
+            click.echo(f"{pulse.slug}: report data ready")
     finally:
         db.close()
 
@@ -372,6 +413,7 @@ COMMANDS = (
     pulse_status_command,
     list_surveys_command,
     demo_command,
+    refresh_reports_command,
 )
 
 

@@ -267,3 +267,21 @@ def test_exports_and_status_changes_are_audited(runner, db, make_pulse, tmp_path
     actions = [(e.action, e.subject) for e in storage.list_audit(db, 10, 0)]
     assert ("export", pulse.slug) in actions and ("pulse closed", pulse.slug) in actions
     assert all(e.actor.startswith("command line (") for e in storage.list_audit(db, 10, 0))
+
+
+def test_refresh_reports_computes_each_published_snapshot_once(runner, db, make_pulse, survey_answers):
+    from survey_app.reports.data import REPORT_VERSION
+
+    pulse = make_pulse()
+    assert "no published results yet" in runner.invoke(args=["refresh-reports"]).output
+    for token in pulse.tokens[:5]:  # five of one combination: published together
+        storage.submit_response(db, pulse_slug=pulse.slug, token=token,
+                                answers={"enps": 7, "st_understand": 4}, segments={})
+    snapshot = storage.latest_snapshot(db, pulse.slug)
+    assert storage.cached_report(db, pulse.slug, snapshot, REPORT_VERSION) is None
+    result = runner.invoke(args=["refresh-reports", pulse.slug])
+    assert result.exit_code == 0, result.output
+    assert f"{pulse.slug}: report data ready" in result.output
+    assert storage.cached_report(db, pulse.slug, snapshot, REPORT_VERSION) is not None
+    unknown = runner.invoke(args=["refresh-reports", "nope"])
+    assert unknown.exit_code == 2 and "no survey 'nope'" in unknown.output

@@ -66,3 +66,38 @@ def test_no_bin_counts_between_one_and_four():
     bins = merged_bins([1, 2, 3, 14, 15, 15, 16, 17, 28, 29], 0, 30, bins=6, min_count=5)
     assert all(b["count"] == 0 or b["count"] >= 5 for b in bins)
     assert sum(b["count"] for b in bins) == 10
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sparse_and_small_pulses_build_a_report(tmp_path, instrument, strategy, seed):
+    """Real pulses are ragged: few answers, whole questions nobody answered,
+    no comments. The report must still build (a missing measure is hidden),
+    never fail on the first page view."""
+    import random
+
+    from analysis.leader_report import build_leader_report
+    from analysis.loader import load_from_db
+    from survey_app import storage
+    from survey_app.db import connect, migrate
+
+    rng = random.Random(seed)
+    db = connect(tmp_path / "sparse.db")
+    migrate(db)
+    storage.create_pulse(db, slug="p", title="P", period="2026-Q4", instrument=instrument,
+                         strategy=strategy, status="open")
+    size = rng.choice([5, 10, 25])
+    tokens = storage.add_invitations(db, "p", [{"department": rng.choice(["A", "B"])}
+                                               for _ in range(size * 2)])
+    asked = rng.sample([i for i in instrument.answer_items if i.type != "comment"], 4)
+    for token in tokens[:size]:
+        answers = {}
+        for item in asked:
+            if rng.random() < 0.6:
+                answers[item.id] = (rng.randint(1, item.scale.points) if item.type == "likert"
+                                    else rng.randint(0, 10) if item.type in ("enps", "estimate")
+                                    else "grow revenue")
+        storage.submit_response(db, pulse_slug="p", token=token, answers=answers, segments={})
+    storage.set_pulse_status(db, "p", "closed")
+    db.close()
+    report = build_leader_report(load_from_db(tmp_path / "sparse.db", "p"))
+    assert report["survey"] == "p" and report["version"] == REPORT_VERSION
