@@ -52,6 +52,10 @@ def create_app(test_config=None):
 
     db.init_app(app)
 
+    from survey_app import security
+
+    security.init_app(app)
+
     from survey_app import auth, reports
     from survey_app.survey import bp as survey_bp
 

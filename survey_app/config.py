@@ -71,6 +71,19 @@ class Config:
         Login throttling per (account, address) pair: failures before the
         first delay (5), the first delay in seconds (1, doubled at each
         further failure) and its cap in seconds (300).
+    TRINITY_TRUSTED_PROXIES
+        How many proxies stand in front of the app (0, the default: none).
+        Their ``X-Forwarded-For``/``-Proto``/``-Host`` headers are believed for
+        that many hops, so HTTPS (Secure cookies, HSTS) and the client's
+        address (rate limits, throttling) are seen behind a TLS proxy.
+    TRINITY_TRUSTED_HOSTS
+        Comma-separated host names the app answers to (Flask's
+        ``TRUSTED_HOSTS``; ``.example.org`` matches subdomains). Unset: any.
+    TRINITY_OPEN_LINK_RATE, TRINITY_LOGIN_RATE
+        Per-address rate limits as ``HITS/SECONDS`` (defaults ``60/60`` and
+        ``100/60``; see survey_app/ratelimit.py for the reasoning).
+    TRINITY_RATELIMIT_DATABASE
+        The rate limits' own SQLite file (``<instance>/ratelimit.sqlite3``).
     """
 
     SECRET_KEY = os.environ.get("TRINITY_SECRET_KEY") or None
@@ -85,6 +98,8 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("TRINITY_SECURE_COOKIES") == "1"
     # The longest form (two 2000-character comments, a few recall answers)
     # is a few kilobytes; anything far bigger is not a survey answer.
+    # Enforced by werkzeug while the body is read, so a chunked body without
+    # a Content-Length is cut off at the limit too (413).
     MAX_CONTENT_LENGTH = 256 * 1024
     SMTP_HOST = os.environ.get("TRINITY_SMTP_HOST") or None
     SMTP_PORT = _port_from_environment("TRINITY_SMTP_PORT", 587)
@@ -92,6 +107,24 @@ class Config:
     SMTP_PASSWORD = os.environ.get("TRINITY_SMTP_PASSWORD") or None
     SMTP_STARTTLS = os.environ.get("TRINITY_SMTP_STARTTLS", "1") != "0"
     MAIL_FROM = os.environ.get("TRINITY_MAIL_FROM") or "pulse@localhost"
+
+    # The longest form has a few dozen fields; werkzeug refuses more parts
+    # (413) before parsing them all.
+    MAX_FORM_PARTS = 1000
+    MAX_FORM_MEMORY_SIZE = 256 * 1024
+    # A chunked body (no Content-Length) is read into memory up to this
+    # ceiling, the largest body any route takes (the admin's 4 MiB uploads
+    # and their form), then each route's own limit applies (security.py).
+    MAX_CHUNKED_BODY = 4 * 1024 * 1024 + 64 * 1024
+
+    # Web hardening (survey_app/security.py, survey_app/ratelimit.py).
+    TRUSTED_PROXIES = _env_number("TRINITY_TRUSTED_PROXIES", 0)
+    TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRINITY_TRUSTED_HOSTS", "").split(",")
+                     if h.strip()] or None
+    OPEN_LINK_RATE = os.environ.get("TRINITY_OPEN_LINK_RATE") or "60/60"
+    LOGIN_RATE = os.environ.get("TRINITY_LOGIN_RATE") or "100/60"
+    RATELIMIT_DATABASE = os.environ.get("TRINITY_RATELIMIT_DATABASE") or None
+    RATELIMIT_ENABLED = True
 
     # Accounts (docs/accounts.md). Flask-Login drops a session used from
     # another address or browser ("strong" session protection).

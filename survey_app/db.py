@@ -26,6 +26,8 @@ from survey_app.files import secure_database
 #: Submitting a survey holds the write lock for a few milliseconds, so a burst
 #: of submissions queues up well inside this.
 BUSY_TIMEOUT_MS = 15_000
+#: The statement that sets it (storage/wal.py restores it after a checkpoint).
+BUSY_TIMEOUT_PRAGMA = f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"
 
 
 def connect(path: str | os.PathLike) -> sqlite_utils.Database:
@@ -58,7 +60,7 @@ def connect(path: str | os.PathLike) -> sqlite_utils.Database:
         check_same_thread=False,
     )
     db = sqlite_utils.Database(conn)
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute(BUSY_TIMEOUT_PRAGMA)
     db.execute("PRAGMA foreign_keys = ON")
     if path != ":memory:":
         db.enable_wal()

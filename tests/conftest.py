@@ -3,8 +3,9 @@
 Other test modules build on these:
 
 - ``app`` - the app on a fresh database file under ``tmp_path`` (``init-db``
-  already run), ``TESTING`` on, CSRF off so form posts stay short. Need CSRF?
-  Use ``make_app(WTF_CSRF_ENABLED=True)``.
+  already run), ``TESTING`` on, CSRF off so form posts stay short, rate
+  limits off. Need CSRF? Use ``make_app(WTF_CSRF_ENABLED=True)``; limits:
+  ``RATELIMIT_ENABLED=True``.
 - ``client`` / ``runner`` - Flask's test client and CLI runner for ``app``.
 - ``db`` - a :class:`sqlite_utils.Database` on the same file (closed after).
 - ``store`` - a migrated database of its own at ``store_path``, no app.
@@ -12,6 +13,7 @@ Other test modules build on these:
 - ``make_pulse`` - factory: a pulse in any status, with or without an open link
   and invitations; ``open_pulse`` - an open one, ready to answer.
 - ``survey_answers`` - a complete, valid form post for the default instrument.
+- ``serve(app)`` - a context manager serving an app on 127.0.0.1 for real.
 - ``html`` - parse a response into a small element tree for markup checks.
 - ``auth_app`` / ``auth_client`` - the app with a cheap argon2 cost
   (:data:`FAST_PASSWORD_HASH`), for tests that sign in many times;
@@ -34,6 +36,7 @@ import re
 import socket
 import socketserver
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -121,6 +124,10 @@ def make_app(tmp_path):
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "SECRET_KEY": TEST_SECRET_KEY,
             "WTF_CSRF_ENABLED": False,
+            # Walks sign in a hundred times from one address; the rate-limit
+            # tests turn the limits on (tests/test_limits.py).
+            "RATELIMIT_ENABLED": False,
+            "RATELIMIT_DATABASE": str(tmp_path / "ratelimit.sqlite3"),
         }
         config.update(overrides)
         app = create_app(config)
@@ -132,6 +139,22 @@ def make_app(tmp_path):
         return app
 
     return make
+
+
+@contextmanager
+def serve(app):
+    """Serve ``app`` for real (werkzeug, threaded) on 127.0.0.1; yield its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
 
 
 @pytest.fixture

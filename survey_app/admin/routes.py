@@ -174,12 +174,36 @@ def new_pulse():
     return redirect(url_for("admin.pulse", slug=pulse.slug), 303)
 
 
+#: The open-link row of storage.participation.
+OPEN_LINK_ROW = "Through the open link"
+
+
+def open_link_excess(db, pulse) -> tuple[int, int] | None:
+    """``(open-link answers, invitations)`` when the first exceeds the second.
+
+    The open link is rate-limited per address but not per person (an office
+    behind one address must be able to answer, see survey_app/ratelimit.py),
+    so a script can still add answers slowly. More open-link answers than
+    the pulse has people invited is the sign an admin can act on. The count
+    is participation's own, so a number under the minimum group is never
+    shown here either.
+    """
+    invited = _totals(db, pulse)["invited"]
+    shown = next((row.responded for row in storage.participation(db, pulse.slug)
+                  if row.label == OPEN_LINK_ROW), None)
+    if invited and shown is not None and shown > invited:
+        return shown, invited
+    return None
+
+
 @bp.get("/pulses/<slug>")
 @roles_required(ADMIN)
 def pulse(slug: str):
     pulse = _pulse_or_404(slug)
-    return render_template("admin/pulse.html", pulse=pulse, totals=_totals(get_db(), pulse),
-                           form=EmptyForm(), transitions=TRANSITIONS)
+    db = get_db()
+    return render_template("admin/pulse.html", pulse=pulse, totals=_totals(db, pulse),
+                           form=EmptyForm(), transitions=TRANSITIONS,
+                           open_link_excess=open_link_excess(db, pulse))
 
 
 def _change_status(slug: str, action: str):

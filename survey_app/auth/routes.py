@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from survey_app import storage
+from survey_app import ratelimit, storage
 from survey_app.auth import bp, passwords, throttle
 from survey_app.auth.access import Account, home_url, login_required, safe_next, signed_in
 from survey_app.auth.accounts import change_own_password
@@ -42,17 +42,16 @@ def _check_password(db, key: str, password_hash: str | None, password: str) -> t
     """``(right, seconds to wait)`` for one throttled password check.
 
     While the pair must wait, the password is not looked at (``(False,
-    wait)``). Otherwise a wrong password counts a failure for the pair and a
-    right one clears it.
+    wait)``). Otherwise the attempt is counted as a failure before the
+    password is checked (in one transaction with the check of the wait, so
+    parallel guesses cannot slip past it) and cleared when it is right.
     """
-    wait = throttle.seconds_to_wait(db, key)
+    wait = throttle.claim_attempt(db, key)
     if wait > 0:
         return False, wait
     right = passwords.verify_password(password_hash, password)
     if right:
         throttle.clear(db, key)
-    else:
-        throttle.record_failure(db, key)
     return right, 0.0
 
 
@@ -63,6 +62,7 @@ def _start_session(user: storage.User) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@ratelimit.limit_posts("login", "LOGIN_RATE")
 def login():
     """Sign in; then go to ``?next=`` (a path on this site) or the role's home."""
     if signed_in():

@@ -74,6 +74,18 @@ def record_failure(db, key: str, now: float | None = None) -> int:
     return storage.record_login_failure(db, key, now, forget_before=now - rule().forget_after)
 
 
+def claim_attempt(db, key: str, now: float | None = None) -> float:
+    """Seconds the pair must wait, or 0 after counting this attempt as a failure.
+
+    One transaction, so that parallel attempts cannot all pass the check
+    before any is counted (a successful one then calls :func:`clear`).
+    """
+    now = time.time() if now is None else now
+    rule_now = rule()
+    return storage.claim_login_attempt(db, key, now, now - rule_now.forget_after,
+                                       rule_now.delay_after)
+
+
 def clear(db, key: str) -> None:
     storage.clear_login_failures(db, key)
 

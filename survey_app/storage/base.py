@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
-from analysis.instrument import ROLE_LEVELS
+from analysis.instrument import ROLE_LEVELS, SEGMENTS
 
 
 class StorageError(Exception):
@@ -106,3 +106,24 @@ def clean_segment(value: Any, where: str, segment: str) -> str | None:
     if segment == "role_level":
         check_role_level(value, where)
     return value
+
+
+def checked_columns(names) -> tuple[str, ...]:
+    """``names`` as a tuple, each one a segment column of analysis.instrument.SEGMENTS.
+
+    The one way a name reaches SQL text: breakdowns are read back from the
+    pulse's row (written by the app, but a database file can be edited), so
+    they are checked each time they name a column, and with a real error
+    (an ``assert`` vanishes under ``python -O``). Values always go in as
+    parameters; tests/test_sql_strings.py fails on SQL built any other way.
+    """
+    names = tuple(names)
+    unknown = [n for n in names if n not in SEGMENTS]
+    if unknown:
+        raise StorageError(f"not a segment column: {', '.join(map(repr, unknown))}")
+    return names
+
+
+def breakdowns_of(row) -> tuple[str, ...]:
+    """A pulse row's reporting breakdowns, checked (see :func:`checked_columns`)."""
+    return checked_columns(v for v in row["breakdowns"].split(",") if v)

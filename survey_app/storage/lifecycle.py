@@ -7,7 +7,7 @@ from datetime import date
 import sqlite_utils
 
 from analysis.coarsen import merge_plan, role_tiers
-from survey_app.storage.base import StorageError, UnknownPulse, write_transaction
+from survey_app.storage.base import StorageError, UnknownPulse, breakdowns_of, write_transaction
 from survey_app.storage.pulses import STATUSES, get_pulse_row
 from survey_app.storage.roster import erase_contacts, stored_combinations
 from survey_app.storage.snapshots import latest_snapshot, publish_snapshot
@@ -51,7 +51,7 @@ def _coarsen_over_respondents(db: sqlite_utils.Database, row) -> None:
     answers published them) are folded into the last one.
     """
     slug = row["slug"]
-    breakdowns = tuple(v for v in row["breakdowns"].split(",") if v)
+    breakdowns = breakdowns_of(row)
     levels = tuple(v for v in row["leadership_levels"].split(",") if v)
     counts = stored_combinations(db, slug, "responses")
     plan = merge_plan(counts, breakdowns, row["min_group"], tiers=role_tiers(levels))

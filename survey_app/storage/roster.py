@@ -27,6 +27,8 @@ from analysis.instrument import SEGMENTS
 from survey_app.storage.base import (
     StorageError,
     UnknownPulse,
+    breakdowns_of,
+    checked_columns,
     clean_segment,
     hash_token,
     write_transaction,
@@ -83,19 +85,23 @@ def _pulse(db: sqlite_utils.Database, slug: str) -> dict:
 
 
 def _breakdowns(row: Mapping) -> tuple[str, ...]:
-    return tuple(v for v in row["breakdowns"].split(",") if v)
+    return breakdowns_of(row)
 
 
 def _columns(breakdowns: Sequence[str]) -> str:
-    # Breakdown names come from analysis.instrument.SEGMENTS (checked when the
-    # pulse was created), never from a request, so they may name columns.
-    assert all(b in SEGMENTS for b in breakdowns)
-    return ", ".join(breakdowns)
+    # Breakdown names come from analysis.instrument.SEGMENTS (checked here
+    # and when the pulse was created), never from a request.
+    return ", ".join(checked_columns(breakdowns))
+
+
+#: The tables whose combinations :func:`stored_combinations` counts.
+_COUNTED_TABLES = ("invitations", "responses")
 
 
 def stored_combinations(db: sqlite_utils.Database, slug: str, table: str = "invitations") -> Counter:
     """How many invitations (or responses) hold each stored combination."""
-    assert table in ("invitations", "responses")
+    if table not in _COUNTED_TABLES:
+        raise StorageError(f"cannot count combinations in {table!r}")
     row = _pulse(db, slug)
     breakdowns = _breakdowns(row)
     counts: Counter = Counter()
@@ -128,6 +134,7 @@ def _plan_with(db, slug: str, row: Mapping, new: Sequence[tuple]) -> tuple[dict,
 
 
 def _recoarsen_stored(db, slug: str, breakdowns, plan: Mapping, stored: Iterable[tuple]) -> None:
+    breakdowns = checked_columns(breakdowns)
     for combination in stored:
         target = plan[combination]
         if target == combination:

@@ -16,12 +16,12 @@ from __future__ import annotations
 import sqlite_utils
 
 from analysis.coarsen import catch_all
-from survey_app.storage.base import UnknownPulse, write_transaction
+from survey_app.storage.base import UnknownPulse, breakdowns_of, write_transaction
 from survey_app.storage.pulses import get_pulse_row
 
 
 def _breakdowns(row) -> tuple[str, ...]:
-    return tuple(v for v in row["breakdowns"].split(",") if v)
+    return breakdowns_of(row)
 
 
 def latest_snapshot(db: sqlite_utils.Database, slug: str) -> int | None:

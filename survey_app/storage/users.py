@@ -217,7 +217,20 @@ def count_users(db: sqlite_utils.Database, role: str | None = None) -> int:
     )["n"]
 
 
+#: Every SET clause :func:`_update` may run: the only text it puts in SQL.
+_USER_UPDATES = frozenset({
+    "role = ?, department = ?, session_token = ?",
+    "disabled = ?, session_token = ?",
+    "password_hash = ?",
+    "password_hash = ?, password_changed_at = ?, session_token = ?",
+    "session_token = ?",
+    "last_login_at = ?",
+})
+
+
 def _update(db: sqlite_utils.Database, user_id: int, sql_set: str, params: list) -> User:
+    if sql_set not in _USER_UPDATES:
+        raise UserError(f"not an account update this module makes: {sql_set!r}")
     with write_transaction(db):
         cursor = db.execute(f"UPDATE users SET {sql_set} WHERE id = ?", params + [user_id])
         if cursor.rowcount == 0:
@@ -365,6 +378,17 @@ def login_failures(db: sqlite_utils.Database, key_hash: str) -> tuple[int, float
     return (row["failures"], row["last_failure_at"]) if row else (0, 0.0)
 
 
+def _count_failure(db, key_hash: str, now: float, forget_before: float) -> None:
+    """One more failure for the pair (inside the caller's write transaction)."""
+    db.execute("DELETE FROM login_attempts WHERE last_failure_at < ?", [forget_before])
+    db.execute(
+        "INSERT INTO login_attempts (key_hash, failures, last_failure_at) VALUES (?, 1, ?) "
+        "ON CONFLICT (key_hash) DO UPDATE SET failures = failures + 1, "
+        "last_failure_at = excluded.last_failure_at",
+        [key_hash, now],
+    )
+
+
 def record_login_failure(
     db: sqlite_utils.Database, key_hash: str, now: float, forget_before: float
 ) -> int:
@@ -374,14 +398,32 @@ def record_login_failure(
     the same transaction, so the table holds only recent trouble.
     """
     with write_transaction(db):
-        db.execute("DELETE FROM login_attempts WHERE last_failure_at < ?", [forget_before])
-        db.execute(
-            "INSERT INTO login_attempts (key_hash, failures, last_failure_at) VALUES (?, 1, ?) "
-            "ON CONFLICT (key_hash) DO UPDATE SET failures = failures + 1, "
-            "last_failure_at = excluded.last_failure_at",
-            [key_hash, now],
-        )
+        _count_failure(db, key_hash, now, forget_before)
     return login_failures(db, key_hash)[0]
+
+
+def claim_login_attempt(
+    db: sqlite_utils.Database, key_hash: str, now: float, forget_before: float, delay_after
+) -> float:
+    """Check and count an attempt of a pair in one write transaction.
+
+    Returns the seconds the pair must still wait (the attempt is then neither
+    allowed nor counted), or 0: the attempt may go on and is counted as a
+    failure already, to be cleared if its password is right. Reading the
+    wait and counting the failure apart let parallel guesses all read "no
+    wait" before any was counted; ``BEGIN IMMEDIATE`` lets one at a time in.
+    ``delay_after(failures)`` is the throttle's rule.
+    """
+    with write_transaction(db):
+        row = next(db.query(
+            "SELECT failures, last_failure_at FROM login_attempts WHERE key_hash = ?", [key_hash]
+        ), None)
+        if row and row["last_failure_at"] >= forget_before:
+            wait = row["last_failure_at"] + delay_after(row["failures"]) - now
+            if wait > 0:
+                return wait
+        _count_failure(db, key_hash, now, forget_before)
+    return 0.0
 
 
 def clear_login_failures(db: sqlite_utils.Database, key_hash: str) -> None:

@@ -26,7 +26,7 @@ import os
 
 import sqlite_utils
 
-from survey_app.db import BUSY_TIMEOUT_MS
+from survey_app.db import BUSY_TIMEOUT_PRAGMA
 
 
 def checkpoint_now(db: sqlite_utils.Database) -> tuple[int, int, int]:
@@ -43,7 +43,7 @@ def checkpoint_now(db: sqlite_utils.Database) -> tuple[int, int, int]:
     try:
         row = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     finally:
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute(BUSY_TIMEOUT_PRAGMA)
     return tuple(row)
 
 

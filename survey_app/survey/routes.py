@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     current_app,
@@ -27,12 +28,14 @@ from flask import (
     session,
     url_for,
 )
+from flask.globals import request_ctx
+from flask.logging import default_handler
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.exceptions import HTTPException
 
 from analysis.duration import estimate_minutes, promised_minutes
 from analysis.privacy import PrivacyPolicy
-from survey_app import storage
+from survey_app import ratelimit, storage
 from survey_app.db import get_db
 from survey_app.survey import bp
 from survey_app.survey.forms import (
@@ -94,36 +97,76 @@ STATUS_PAGES = {
 }
 
 
-#: A survey link's secret part, as it appears in a request line.
-_LINK_TOKEN = re.compile(r"(/[so]/)[^\s/?#\"]+")
+#: A survey link's secret part in a request line, however its slashes are
+#: spelled (``/s/``, ``//s/``, ``/s%2F``, a backslash).
+_LINK_TOKEN = re.compile(r"((?:/|%2f|%5c|\\)+[so](?:/|%2f|%5c|\\)+)[^\s?#\"]+", re.IGNORECASE)
+#: The address and time werkzeug's development server puts before a request line.
+_ADDRESS_AND_TIME = re.compile(r"^\S+ - - \[[^\]]*\] ")
+
+
+def redact_tokens(text: str) -> str:
+    """``text`` with every survey token replaced by ``<token>``.
+
+    Percent-encoding is undone first (up to three layers), so ``/%73/<token>``
+    or ``/s/%41...`` cannot slip a token past the pattern.
+    """
+    decoded = text
+    for _ in range(3):
+        decoded, before = unquote(decoded), decoded
+        if decoded == before:
+            break
+    if _LINK_TOKEN.search(decoded):
+        return _LINK_TOKEN.sub(r"\1<token>", decoded)
+    return text
 
 
 class RedactSurveyTokens(logging.Filter):
-    """Keep survey tokens out of the request log.
+    """Keep survey tokens, client addresses and times out of the request log.
 
-    The development server logs every request line with its time, so
-    ``GET /s/<token>`` would record when each invitation was used, and
-    whoever holds the sent links could then tell who answered on which day.
-    The log shows ``/s/<token>`` instead. (A production web server or proxy
-    keeps its own access log: see docs/survey.md.)
+    The development server logs every request line with the client's address
+    and the second, so ``GET /s/<token>`` would record when each invitation
+    was used and from where, and whoever holds the sent links could then tell
+    who answered on which day. The log shows ``"GET /s/<token> HTTP/1.1" 200``
+    instead, with neither address nor time. (A production web server or proxy
+    keeps its own access log: see docs/security.md.)
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
-            record.msg = _LINK_TOKEN.sub(r"\1<token>", record.msg)
+            record.msg = redact_tokens(_ADDRESS_AND_TIME.sub("", record.msg))
         if isinstance(record.args, tuple):
             record.args = tuple(
-                _LINK_TOKEN.sub(r"\1<token>", a) if isinstance(a, str) else a
-                for a in record.args
+                redact_tokens(a) if isinstance(a, str) else a for a in record.args
             )
         return True
 
 
 @bp.record_once
 def _redact_request_log(state) -> None:
-    logger = logging.getLogger("werkzeug")
-    if not any(isinstance(f, RedactSurveyTokens) for f in logger.filters):
-        logger.addFilter(RedactSurveyTokens())
+    for logger in (logging.getLogger("werkzeug"), state.app.logger):
+        if not any(isinstance(f, RedactSurveyTokens) for f in logger.filters):
+            logger.addFilter(RedactSurveyTokens())
+    # Flask's own handler stamps each line with the time; a warning about a
+    # refused response must not say when someone answered.
+    default_handler.setFormatter(logging.Formatter("%(levelname)s in %(module)s: %(message)s"))
+
+
+def _canonical_spelling(endpoint: str, **values) -> bool:
+    """Whether the request's raw path is exactly the link's own spelling.
+
+    werkzeug decodes ``/s%2F<token>`` and ``/s/%41bc`` before routing, so
+    those spellings reached the view (and the log, undecoded, past the
+    redaction). A link has one spelling; any other is an unknown link.
+    """
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw is None:
+        return True
+    path = urlsplit(raw).path if "://" in raw[:10] else raw.split("?", 1)[0]
+    # url_for includes the mount point (SCRIPT_NAME, or X-Forwarded-Prefix
+    # through ProxyFix); the raw path holds it or not, as the server or proxy
+    # in front passes it.
+    own = url_for(endpoint, **values)
+    return path in (own, own[len(request.script_root):])
 
 
 def _serializer() -> URLSafeSerializer:
@@ -216,6 +259,8 @@ def _survey_db():
 @bp.route("/s/<token>", methods=["GET", "POST"])
 def invitation(token: str):
     """A personal invitation: one response per link."""
+    if not _canonical_spelling("survey.invitation", token=token):
+        return status_page("unknown_link")
     db = _survey_db()
     found = storage.find_invitation(db, token)
     if found is None:
@@ -233,8 +278,15 @@ def invitation(token: str):
 
 
 @bp.route("/o/<open_token>", methods=["GET", "POST"])
+@ratelimit.limit_posts("open_link", "OPEN_LINK_RATE")
 def open_link(open_token: str):
-    """The pulse's shared link: one response per browser, segments asked."""
+    """The pulse's shared link: one response per browser, segments asked.
+
+    Posts are rate-limited per address (``TRINITY_OPEN_LINK_RATE``), since
+    nothing else stops a script answering a shared link many times.
+    """
+    if not _canonical_spelling("survey.open_link", open_token=open_token):
+        return status_page("unknown_link")
     db = _survey_db()
     pulse = storage.get_pulse_by_open_token(db, open_token)
     unavailable = _pulse_unavailable(pulse)
@@ -320,7 +372,13 @@ def thanks():
 
 @bp.app_errorhandler(HTTPException)
 def http_error(exc: HTTPException):
-    """Every HTTP error as a readable page in the site's layout."""
+    """Every HTTP error as a readable page in the site's layout.
+
+    A request for a host outside ``TRUSTED_HOSTS`` has no URL adapter, so no
+    page of the site can be built for it: it gets the error in plain text.
+    """
+    if request_ctx.url_adapter is None:
+        return f"{exc.code} {exc.name}\n", exc.code or 400, {"Content-Type": "text/plain; charset=utf-8"}
     if exc.code == 404:
         return status_page("not_found", code=404, title="Page not found",
                            message="There is no page at this address. "
