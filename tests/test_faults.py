@@ -68,7 +68,11 @@ class Server:
     def __init__(self, database: Path, workers: int, log: Path, extra: tuple[str, ...] = ()):
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, TRINITY_DATABASE=str(database), TRINITY_SECRET_KEY=TEST_SECRET_KEY)
+        # The rate limits' file beside this run's database: each run starts
+        # with fresh counts instead of the checkout's instance/ (whose login
+        # limit earlier runs would have used up).
+        env = dict(os.environ, TRINITY_DATABASE=str(database), TRINITY_SECRET_KEY=TEST_SECRET_KEY,
+                   TRINITY_RATELIMIT_DATABASE=str(database.with_name("ratelimit.sqlite3")))
         self._log = log.open("ab")
         self.process = subprocess.Popen(
             [str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
