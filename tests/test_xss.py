@@ -400,3 +400,24 @@ def test_comments_theme_labels_and_commitments_on_the_reports(tmp_path, survey_a
     assert pages >= 15
     # The comments' payloads reached the reports (quoted, escaped).
     assert seen, "no payload text reached a report page"
+    # The same report as a PDF, rendered by WeasyPrint from the same
+    # templates: its text (pdftotext) shows the payloads as typed, tags and
+    # all, which only happens when they were escaped rather than rendered.
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed; .ci/run installs it")
+    ceo = site.app.test_client()
+    person = site.people["ceo"]
+    assert ceo.post("/login", data={"email": person.email, "password": person.password}).status_code == 303
+    texts = []
+    for name in ("ceo", "clo", "cmo", "department/Operations"):
+        pdf = ceo.get(f"/reports/{name}/report.pdf?pulse={slug}")
+        assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF"), name
+        path = tmp_path / "report.pdf"
+        path.write_bytes(pdf.data)
+        texts.append(subprocess.run(["pdftotext", str(path), "-"], capture_output=True,
+                                    text=True, check=True).stdout)
+    text = "\n".join(texts)
+    assert any(p in text for p in PAYLOADS if "<" in p), "no payload reached a PDF as text"
