@@ -80,13 +80,18 @@ class SQLiteStore(Store):
 
     def __init__(self, path: str | os.PathLike):
         self.path = os.fspath(path)
+        # Created private before SQLite opens it, so its -wal and -shm are
+        # too (SQLite gives them the database's mode): the file holds only
+        # hashed addresses, but nobody else has any business reading it.
+        from survey_app.files import secure_database
+
+        secure_database(self.path)
         with self._connect() as conn:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS hits (key TEXT NOT NULL, window_start INTEGER NOT NULL,"
                 " window_end INTEGER NOT NULL, count INTEGER NOT NULL,"
                 " PRIMARY KEY (key, window_start)) WITHOUT ROWID"
             )
-        os.chmod(self.path, 0o600)
 
     def _connect(self) -> sqlite3.Connection:
         # A short busy timeout: a limit check must never hold up a request for

@@ -58,6 +58,25 @@ def test_the_database_its_wal_and_shm_are_owner_only(tmp_path, umask):
         db.close()
 
 
+def test_the_rate_limit_store_and_its_side_files_are_owner_only(tmp_path, umask):
+    from survey_app.ratelimit import SQLiteStore
+
+    import sqlite3
+
+    path = tmp_path / "ratelimit.sqlite3"
+    SQLiteStore(path)
+    # A worker writing to it in WAL mode: the side files SQLite creates now
+    # take the database file's mode.
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("INSERT INTO hits VALUES ('k', 0, 60, 1)")
+        for name in (path, f"{path}-wal", f"{path}-shm"):
+            assert os.path.exists(name) and mode(name) == 0o600, name
+    finally:
+        conn.close()
+
+
 def test_a_database_left_world_readable_is_tightened_on_connect(tmp_path, umask):
     path = tmp_path / "old.sqlite3"
     db = dbmod.connect(path)
