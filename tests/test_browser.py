@@ -22,13 +22,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from survey_app import storage
+from tests.conftest import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("TRINITY_CHROMIUM", "/usr/bin/chromium"))
@@ -98,24 +97,8 @@ def live(make_app, make_pulse):
     the same database file the server reads.
     """
     pulse = make_pulse()
-    with serving(make_app(WTF_CSRF_ENABLED=True)) as base_url:
+    with serve(make_app(WTF_CSRF_ENABLED=True)) as base_url:
         yield base_url, pulse
-
-
-@contextmanager
-def serving(app):
-    """``app`` served over HTTP on a free port of 127.0.0.1; yields its base URL."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
 
 
 def new_page(browser, *, viewport=PHONE, javascript=True):

@@ -21,7 +21,8 @@ import subprocess
 
 import pytest
 
-from tests.test_browser import LAPTOP, SCREENSHOTS, audit, browser, new_page, serving  # noqa: F401
+from tests.conftest import serve
+from tests.test_browser import LAPTOP, SCREENSHOTS, audit, browser, new_page  # noqa: F401
 
 #: (name, role, path): the pages audited and shot.
 REPORT_PAGES = (
@@ -37,7 +38,7 @@ REPORT_PAGES = (
 @pytest.fixture(scope="module")
 def served(demo_site):
     """The demo site over HTTP on a free port."""
-    with serving(demo_site.app) as base_url:
+    with serve(demo_site.app) as base_url:
         yield base_url, demo_site
 
 
