@@ -65,6 +65,17 @@ _R52_HO2_6 = ("crude", "interest", "money-fx", "ship", "sugar", "trade")
 _R52_HO2_15 = ("cocoa", "coffee", "cpi", "crude", "gnp", "gold", "grain", "interest", "jobs",
                "money-fx", "money-supply", "reserves", "ship", "sugar", "trade")
 
+_NG_HO3_3 = ("misc.forsale", "sci.crypt", "talk.religion.misc")
+_NG_HO3_5 = ("comp.sys.mac.hardware", "rec.autos", "sci.electronics", "soc.religion.christian",
+             "talk.politics.guns")
+_NG_HO3_10 = ("alt.atheism", "comp.graphics", "comp.sys.mac.hardware", "misc.forsale",
+              "rec.autos", "rec.sport.baseball", "sci.crypt", "sci.med",
+              "talk.politics.mideast", "talk.religion.misc")
+_R8_HO3_4 = ("crude", "grain", "money-fx", "ship")
+_R52_HO3_8 = ("acq", "crude", "earn", "gold", "money-fx", "ship", "sugar", "trade")
+_R52_HO3_9 = ("acq", "cocoa", "coffee", "cpi", "earn", "gnp", "gold", "grain", "money-supply")
+_BBC_HO3_3 = ("business", "politics", "tech")
+
 _R52_TOPICS = ("acq", "coffee", "crude", "earn", "gold", "interest", "money-fx", "money-supply",
                "ship", "sugar", "trade")
 
@@ -89,18 +100,28 @@ CORPORA = {
     "r52-short-test": (f"Reuters-21578 R52 test, 11 topics of 20+, at most 100 each, "
                        f"first {SHORT_WORDS} words", False),
     "bbc-lead": (f"BBC News, 5 sections, first {SHORT_WORDS} words after the headline", False),
-    # Held-out set of the number-of-themes criterion: the four above were
-    # held out for the first rebuild, then
-    # looked at while the k criterion was rebuilt, so they are development
-    # corpora now; these were set aside before it, in other numbers of
-    # topics (3, 6, 12, 15) and lengths (15, 27, 40 words, whole texts).
+    # The held-out set of the second rebuild (number of themes by consensus):
+    # run once it was frozen, so development corpora for the third rebuild.
     "ho-20ng-clean-3-test": (f"20 Newsgroups test, 3 groups, first {SHORT_WORDS} words, "
-                             "cleaned", True),
-    "ho-20ng-clean-6-test": ("20 Newsgroups test, 6 groups, first 15 words, cleaned", True),
-    "ho-20ng-clean-12-test": ("20 Newsgroups test, 12 groups, first 40 words, cleaned", True),
-    "ho-20ng-long-15": ("20 Newsgroups train, 15 groups, 80 whole posts each (seed 3)", True),
-    "ho-r52-long-6": ("Reuters-21578 R52 train, 6 topics, at most 150 each, whole", True),
-    "ho-r52-short-15": ("Reuters-21578 R52 train, 15 topics, at most 40 each, first 20 words", True),
+                             "cleaned", False),
+    "ho-20ng-clean-6-test": ("20 Newsgroups test, 6 groups, first 15 words, cleaned", False),
+    "ho-20ng-clean-12-test": ("20 Newsgroups test, 12 groups, first 40 words, cleaned", False),
+    "ho-20ng-long-15": ("20 Newsgroups train, 15 groups, 80 whole posts each (seed 3)", False),
+    "ho-r52-long-6": ("Reuters-21578 R52 train, 6 topics, at most 150 each, whole", False),
+    "ho-r52-short-15": ("Reuters-21578 R52 train, 15 topics, at most 40 each, first 20 words", False),
+    # Held-out set of the third rebuild (issue 9, k by a penalised criterion):
+    # set aside before it was tuned, other seeds, topic subsets, numbers of
+    # topics (3, 3, 4, 5, 8 unbalanced, 9, 10, 20) and lengths (12-35 words, whole).
+    "ho3-20ng-clean-3": ("20 Newsgroups test, 3 other groups, first 25 words, cleaned", True),
+    "ho3-bbc-lead-3": ("BBC News, 3 sections, first 12 words after the headline", True),
+    "ho3-r8-short-4": ("Reuters-21578 R8 train, 4 topics, at most 150 each, first 35 words", True),
+    "ho3-20ng-clean-5-test": ("20 Newsgroups test, 5 groups, first 20 words, cleaned", True),
+    "ho3-r52-short-8-unbalanced": ("Reuters-21578 R52 train, 8 topics, at most 300 each "
+                                   "(natural shares, smallest 4 %), first 30 words", True),
+    "ho3-r52-long-9": ("Reuters-21578 R52 train, 9 topics, at most 100 each, whole", True),
+    "ho3-20ng-long-10-test": ("20 Newsgroups test, 10 groups, 100 whole posts each", True),
+    "ho3-20ng-clean-20": ("20 Newsgroups train, all 20 groups, 60 each, first 30 words, "
+                          "cleaned", True),
 }
 
 
@@ -241,6 +262,23 @@ def load(name: str) -> tuple[list[str], list[str]]:
         rows = _sample(_orange("reuters-r52-train.tab"), _R52_HO2_6, 150, seed=7)
     elif name == "ho-r52-short-15":
         rows = _short(_sample(_orange("reuters-r52-train.tab"), _R52_HO2_15, 40, seed=8), 20)
+    elif name == "ho3-20ng-clean-3":
+        rows = _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO3_3, 250, seed=27), 25)
+    elif name == "ho3-bbc-lead-3":
+        rows = [(label, " ".join(_body(text).split()[:12]))
+                for label, text in _sample(_bbc(), _BBC_HO3_3, seed=26)]
+    elif name == "ho3-r8-short-4":
+        rows = _short(_sample(_orange("reuters-r8-train.tab"), _R8_HO3_4, 150, seed=24), 35)
+    elif name == "ho3-20ng-clean-5-test":
+        rows = _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO3_5, 180, seed=21), 20)
+    elif name == "ho3-r52-short-8-unbalanced":
+        rows = _short(_sample(_orange("reuters-r52-train.tab"), _R52_HO3_8, 300, seed=28), 30)
+    elif name == "ho3-r52-long-9":
+        rows = _sample(_orange("reuters-r52-train.tab"), _R52_HO3_9, 100, seed=25)
+    elif name == "ho3-20ng-long-10-test":
+        rows = _sample(_orange("20newsgroups-test.tab"), _NG_HO3_10, 100, seed=23)
+    elif name == "ho3-20ng-clean-20":
+        rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), None, 60, seed=22), 30)
     else:
         raise KeyError(f"unknown corpus {name!r}; known: {', '.join(CORPORA)}")
     return [text for _, text in rows], [label for label, _ in rows]
