@@ -49,8 +49,8 @@ def _blobs(k, per, dim=12, spread=0.15, seed=0):
 # ----------------------------------------------------------- number of themes
 def test_clear_groups_are_found_by_stability():
     Z = _blobs(4, 60)
-    k, scores, criterion, centres = choose_k(Z, np.ones(len(Z)), 12, np.random.RandomState(0))
-    assert (k, criterion, centres) == (4, "stability", None)
+    k, scores, criterion, centres, share = choose_k(Z, np.ones(len(Z)), 12, np.random.RandomState(0))
+    assert (k, criterion, centres, share) == (4, "stability", None, 0.05)
     assert scores[4] > 0.95 >= STABLE_ARI
     assert set(scores) == set(range(2, 13))
 
@@ -60,10 +60,46 @@ def test_the_consensus_count_finds_clear_groups(k_true):
     # The majority vote of k-means partitions of log-uniform k (2..20)
     # keeps a real group together whether there are 3 groups or 12.
     Z = _blobs(k_true, 25, dim=16, spread=0.12)
-    k, centres = consensus_k(Z, np.ones(len(Z)), 20, np.random.RandomState(0), 0.05)
+    k, centres, share = consensus_k(Z, np.ones(len(Z)), 20, np.random.RandomState(0), 0.05)
     assert k_true / 1.5 <= k <= 1.5 * k_true
     assert centres.shape == (k, Z.shape[1])
     np.testing.assert_allclose(np.linalg.norm(centres, axis=1), 1.0, rtol=1e-5)
+
+
+def _with_small_group(spread, size=9, seed=0):
+    """Four groups of 60 and one of ``size`` (3.6 % of 249) in its own direction."""
+    rng = np.random.RandomState(seed)
+    Z = _blobs(4, 60, dim=16, spread=0.15)
+    centre = np.zeros(16)
+    centre[10] = 1.0
+    small = centre + spread * rng.randn(size, 16)
+    small /= np.linalg.norm(small, axis=1, keepdims=True)
+    return np.vstack([Z, small.astype(np.float32)])
+
+
+def test_a_small_tight_topic_counts_below_the_minimum_share():
+    # Nearly every partition isolates a tight group of 3.6 %: it is a theme,
+    # and the minimum share the themes are then pruned at follows it down.
+    Z = _with_small_group(spread=0.05)
+    k, centres, share = consensus_k(Z, np.ones(len(Z)), 20, np.random.RandomState(0), 0.05)
+    assert k == 5 and share == pytest.approx(0.025)
+    assert max(centres @ np.eye(16)[10]) > 0.95
+    # Under half the minimum share it does not count, however tight.
+    Z = _with_small_group(spread=0.05, size=5)
+    k, _, share = consensus_k(Z, np.ones(len(Z)), 20, np.random.RandomState(0), 0.05)
+    assert (k, share) == (4, 0.05)
+
+
+def test_a_small_loose_group_does_not_count(monkeypatch):
+    # The same 3.6 % looser: the majority keeps it together, but the
+    # partitions are not near-unanimous about it, so it is no theme ...
+    Z = _with_small_group(spread=0.2)
+    k, _, share = consensus_k(Z, np.ones(len(Z)), 20, np.random.RandomState(0), 0.05)
+    assert (k, share) == (4, 0.05)
+    # ... which is the cohesion rule's doing: without it the group counts.
+    monkeypatch.setattr(analysis.themes.clustering, "UNANIMOUS", 0.0)
+    k, _, share = consensus_k(Z, np.ones(len(Z)), 20, np.random.RandomState(0), 0.05)
+    assert (k, share) == (5, 0.025)
 
 
 def test_no_structure_gives_several_themes_not_one():
@@ -73,7 +109,7 @@ def test_no_structure_gives_several_themes_not_one():
     rng = np.random.RandomState(1)
     Z = rng.randn(200, 10)
     Z = (Z / np.linalg.norm(Z, axis=1, keepdims=True)).astype(np.float32)
-    k, scores, criterion, _ = choose_k(Z, np.ones(len(Z)), 10, np.random.RandomState(0), 200)
+    k, scores, criterion, _, _ = choose_k(Z, np.ones(len(Z)), 10, np.random.RandomState(0), 200)
     assert max(s for kk, s in scores.items() if kk >= 3) < STABLE_ARI
     assert criterion == "consensus"
     assert 3 <= k <= 10

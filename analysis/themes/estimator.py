@@ -254,8 +254,10 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         Z_fit, w_fit = Z_all[fit_rows], corpus.counts[fit_rows]
 
         auto = self.n_themes == "auto"
-        min_size = self._min_size(n_content) if auto else self.min_theme_size
-        k, start = self._choose_k(Z_fit, w_fit, n_content, rng)
+        k, start, share = self._choose_k(Z_fit, w_fit, n_content, rng)
+        # The consensus count may have kept a small topic that nearly every
+        # partition isolates; the minimum theme size then follows it down.
+        min_size = self._min_size(n_content, share) if auto else self.min_theme_size
         orphans = np.zeros(n_distinct, dtype=bool)
         if k <= 1:
             centre = np.average(Z_fit, axis=0, weights=w_fit)
@@ -310,9 +312,10 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self.themes_ = [Theme(0, NO_WORDS_LABEL, (), (), int(corpus.counts.sum()), reps)]
         return self
 
-    def _min_size(self, n_content):
+    def _min_size(self, n_content, share=None):
         """Smallest theme worth showing: grows with the pulse (see docs/themes.md)."""
-        return max(self.min_theme_size, int(np.ceil(self.min_theme_share * n_content)))
+        share = self.min_theme_share if share is None else share
+        return max(self.min_theme_size, int(np.ceil(share * n_content)))
 
     def _choose_k(self, Z, weights, n_content, rng):
         nonzero = np.flatnonzero(np.abs(Z).sum(axis=1) > 0)
@@ -320,7 +323,7 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         # low 2"): k-means cannot find more clusters than distinct points.
         n_points = distinct_points(Z[nonzero])
         if self.n_themes != "auto":
-            return int(min(self.n_themes, max(1, n_points))), None
+            return int(min(self.n_themes, max(1, n_points))), None, None
         if len(nonzero) > _K_SEARCH_SAMPLES:
             sample = np.sort(rng.choice(nonzero, size=_K_SEARCH_SAMPLES, replace=False))
             n_points = distinct_points(Z[sample])
@@ -328,11 +331,12 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             sample = nonzero
         k_max = min(self.max_themes, n_content // self.min_theme_size, n_points, len(sample) - 1)
         if k_max < 2:
-            return 1, None
-        k, self.stability_scores_, self.k_criterion_, start = choose_k(
-            Z[sample], weights[sample], k_max, rng, n_content, self._min_size(n_content) / n_content
+            return 1, None, None
+        min_share = self._min_size(n_content) / n_content
+        k, self.stability_scores_, self.k_criterion_, start, share = choose_k(
+            Z[sample], weights[sample], k_max, rng, n_content, min_share
         )
-        return k, start
+        return k, start, (None if share == min_share else share)
 
     # ------------------------------------------------------- using the model
     def fit_predict(self, texts, y=None):
