@@ -62,7 +62,10 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     min_theme_share : float, default=0.05
         With ``"auto"``, a theme must also hold at least this share of the
         comments with content (``max(min_theme_size, ceil(share * n))``);
-        smaller clusters are dissolved into their nearest theme or "Other".
+        smaller clusters are dissolved into their nearest theme or "Other",
+        except that a group of at least half this share which nearly every
+        pooled partition isolates counts too (``docs/themes.md``, step 5b),
+        and the minimum then follows it down for that fit.
     merge_similarity : float, default=1.0
         With ``"auto"``, themes whose centres have at least this cosine are
         lumped into one. 1.0 lumps only identical centres (lumping at 0.4
