@@ -197,6 +197,35 @@ def test_weak_topics_in_short_comments_get_several_themes():
     assert model.k_criterion_ in ("stability", "consensus")
 
 
+@pytest.mark.parametrize("unanimous, own_theme", [(None, True), (1.01, False)])
+def test_a_small_tight_topic_is_its_own_theme(monkeypatch, unanimous, own_theme):
+    # Five topics of 60 comments and twelve comments (3.8 %, under the 5 %
+    # minimum share) on one tight topic. With the consensus deciding (no
+    # stable partition allowed), the small topic is a theme of its own, all
+    # twelve in it and nothing else, and the minimum theme size follows it
+    # down; without the cohesion rule it is lumped into another theme.
+    texts, _ = _synthetic(5, 60, topic_words=3, common_words=8, seed=2)
+    rng = random.Random(5)
+    for _ in range(12):
+        words = "gold bullion ounce mine".split() + rng.sample(COMMON, 3)
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+    monkeypatch.setattr(analysis.themes.clustering, "STABLE_ARI", 1.01)
+    if unanimous is not None:
+        monkeypatch.setattr(analysis.themes.clustering, "UNANIMOUS", unanimous)
+    model = ThemeClusterer(random_state=0).fit(texts)
+    assert model.k_criterion_ == "consensus"
+    small = set(model.labels_[-12:].tolist())
+    if own_theme:
+        assert model.n_themes_ == 6 and len(small) == 1
+        (theme,) = small
+        assert theme >= 0 and (model.labels_ == theme).sum() == 12
+        assert "gold" in next(t for t in model.themes_ if t.id == theme).label
+    else:
+        assert model.n_themes_ == 5
+        assert all((model.labels_ == t).sum() > 12 for t in small if t >= 0)
+
+
 def test_hundreds_of_varied_comments_never_make_one_theme():
     # Words only, on the 194 workplace development comments (10 topics): weak
     # structure, no stable partition; the old silhouette-and-lumping rule
