@@ -350,7 +350,9 @@ def safe_rows(
         values = table[column]
         present = values.notna()
         if present.any():
-            table.loc[present, column] = [scrubber.scrub(v).text for v in values[present]]
+            # scrub_many scrubs each distinct text once ("n/a", "More training
+            # please" repeat); the same texts as scrub() one by one.
+            table.loc[present, column] = scrubber.scrub_many(values[present])[0]
     rows = coarsen_frame(table, list(breakdowns), policy.min_group, leadership_levels=levels)
     shown = [b for b in breakdowns if b in rows.columns]
     segments = [s for s in SEGMENTS if s in rows.columns]
