@@ -30,6 +30,11 @@ Three parts, each size in a fresh subprocess so that one size's peak memory
 Printed: seconds per step, the total, time per 1,000 responses (or per
 comment), the ratio of each size's time per unit to the previous size's, and
 peak memory. ``--timeout`` bounds each subprocess (default 1,800 s).
+
+``--profile N`` instead runs the pulse part at N responses in this process
+under pyinstrument (a dev dependency) and prints where the time goes:
+
+    .venv/bin/python bench/analysis.py --profile 100000
 """
 
 from __future__ import annotations
@@ -246,10 +251,9 @@ def print_pulses(results: list[dict]) -> None:
     if not ok:
         return
     steps = list(dict.fromkeys(s for r in ok for s in r["steps"]))
-    header = "  step" + "".join(f"{r['n']:>14,}" for r in ok)
-    print(header + "   (seconds)")
+    print(f"  {'step (seconds)':<44}" + "".join(f"{r['n']:>14,}" for r in ok))
     for s in steps:
-        print(f"  {s:<44.44}"[:46] + "".join(f"{r['steps'].get(s, 0.0):>14.2f}" for r in ok))
+        print(f"  {s:<44.44}" + "".join(f"{r['steps'].get(s, 0.0):>14.2f}" for r in ok))
     print("  " + "-" * (44 + 14 * len(ok)))
     prev = None
     for r in ok:
@@ -297,6 +301,7 @@ def main(argv=None) -> int:
     parser.add_argument("--agreement", type=int, default=20000, help="comments for the NMI check (0: none)")
     parser.add_argument("--batch-size", type=int, default=10000, help="comments per batch of the streaming path")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per subprocess")
+    parser.add_argument("--profile", type=int, metavar="N", help="profile the pulse part at N responses")
     parser.add_argument("--child", choices=("pulse", "comments", "agreement"), help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -305,8 +310,18 @@ def main(argv=None) -> int:
                "agreement": run_agreement}[args.child]
         print(json.dumps(run(args.n)))
         return 0
-    import platform
+    if args.profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.005)
+        profiler.start()
+        result = run_pulse(args.profile)
+        profiler.stop()
+        print(profiler.output_text(unicode=False, color=False))
+        print_pulses([result])
+        return 0
     import os
+    import platform
 
     print(f"machine: {os.cpu_count()} cores, "
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB; "
