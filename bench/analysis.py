@@ -11,8 +11,8 @@ Three parts, each size in a fresh subprocess so that one size's peak memory
 * **pulse** (``--sizes``): a synthetic pulse and its previous pulse (80 %
   the size) as ``bench/scores_100k.py`` makes them (latent alignment driving
   the Likert answers, knowledge answers from pools, four segments), whose
-  comment question gets realistic comments from ``bench/comments_100k.py``
-  (40 % of people write one, 15 % of those say nothing). Both pulses are
+  comment questions get realistic comments from ``bench/comments_100k.py``
+  (40 % of people answer each, 15 % of those say nothing). Both pulses are
   published as the loader publishes them (:func:`analysis.coarsen.safe_rows`:
   coarsened, scrubbed), then :func:`analysis.leader_report.build_leader_report`
   computes everything the leaders' pages show: scores, reliability, groups,
@@ -25,7 +25,9 @@ Three parts, each size in a fresh subprocess so that one size's peak memory
   batches, routing), never holding them all.
 * **agreement** (``--agreement``): on that many comments, the streaming path's
   themes against the in-memory :class:`analysis.themes.ThemeClusterer`'s
-  (normalised mutual information of the two labellings).
+  (normalised mutual information of the two labellings), for seeds 0-4
+  (``--agreement-seeds``), beside the in-memory method's agreement with
+  itself under another seed.
 
 Printed: seconds per step, the total, time per 1,000 responses (or per
 comment), the ratio of each size's time per unit to the previous size's, and
@@ -77,10 +79,10 @@ def synthetic_pulse(instrument, n: int, seed: int, period: str):
     """Responses shaped like bench/scores_100k.py's, with realistic comments."""
     table = synthetic_responses(instrument, n, seed=seed, period=period)
     rng = np.random.default_rng(seed + 100)
-    writes = rng.random(n) < COMMENT_RATE
-    comments = np.full(n, np.nan, dtype=object)
-    comments[writes] = list(iter_comments(int(writes.sum()), seed))
-    for item in instrument.comment_items():
+    for k, item in enumerate(instrument.comment_items()):
+        writes = rng.random(n) < COMMENT_RATE
+        comments = np.full(n, np.nan, dtype=object)
+        comments[writes] = list(iter_comments(int(writes.sum()), 1000 * seed + k))
         table[item.id] = comments
     return table
 
@@ -156,8 +158,9 @@ def run_pulse(n: int) -> dict:
 
 def _n_comments(data) -> int:
     """Comments the leader report's themes are fitted on (rows and those kept apart)."""
-    items = [i.id for i in data.instrument.comment_items()]
-    return int(data.responses[items].notna().sum().sum()) + len(data.comments)
+    # As leader_report._comment_texts keeps them: answered, not blank.
+    cells = [data.responses[i.id].dropna().astype(str) for i in data.instrument.comment_items()]
+    return sum(int(c.str.strip().ne("").sum()) for c in cells) + len(data.comments)
 
 
 def run_comments(n: int, batch_size: int) -> dict:
@@ -189,31 +192,40 @@ def run_comments(n: int, batch_size: int) -> dict:
     }
 
 
-def run_agreement(n: int, seed: int = 0) -> dict:
-    """NMI between the streaming and the in-memory themes on ``n`` comments."""
+def run_agreement(n: int, seeds: int = 5) -> dict:
+    """NMI between the streaming and the in-memory themes on ``n`` comments,
+    for seeds 0 .. seeds-1 (the same seed on both sides), and, for scale,
+    the in-memory method's agreement with itself under another seed."""
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     from analysis.comments import analyse_comments, analyse_comments_stream
 
-    texts = list(iter_comments(n, seed))
-    t0 = time.perf_counter()
-    memory = analyse_comments(texts, random_state=0)
-    t1 = time.perf_counter()
-    labels = []
-    stream = analyse_comments_stream(
-        lambda: iter(texts), random_state=0, sink=lambda b: labels.append(b["theme_id"].to_numpy()))
-    t2 = time.perf_counter()
-    a = memory.comments["theme_id"].to_numpy()
-    b = np.concatenate(labels)
-    content = a != -1
-    return {
-        "n": n, "memory_s": t1 - t0, "stream_s": t2 - t1,
-        "nmi": float(normalized_mutual_info_score(a[content], b[content])),
-        "ari": float(adjusted_rand_score(a[content], b[content])),
-        "memory_themes": int((memory.themes["theme_id"] >= 0).sum()),
-        "stream_themes": int((stream.themes["theme_id"] >= 0).sum()),
-        "same_no_content": bool(((a == -1) == (b == -1)).all()),
-    }
+    texts = list(iter_comments(n, 0))
+    runs, memory_labels = [], []
+    for seed in range(seeds):
+        t0 = time.perf_counter()
+        memory = analyse_comments(texts, random_state=seed)
+        t1 = time.perf_counter()
+        labels = []
+        stream = analyse_comments_stream(
+            lambda: iter(texts), random_state=seed, sink=lambda b: labels.append(b["theme_id"].to_numpy()))
+        t2 = time.perf_counter()
+        a = memory.comments["theme_id"].to_numpy()
+        b = np.concatenate(labels)
+        content = a != -1
+        memory_labels.append(a)
+        runs.append({
+            "seed": seed, "memory_s": t1 - t0, "stream_s": t2 - t1,
+            "nmi": float(normalized_mutual_info_score(a[content], b[content])),
+            "ari": float(adjusted_rand_score(a[content], b[content])),
+            "memory_themes": int((memory.themes["theme_id"] >= 0).sum()),
+            "stream_themes": int((stream.themes["theme_id"] >= 0).sum()),
+            "same_no_content": bool(((a == -1) == (b == -1)).all()),
+        })
+    content = memory_labels[0] != -1
+    itself = [float(normalized_mutual_info_score(memory_labels[0][content], other[content]))
+              for other in memory_labels[1:]]
+    return {"n": n, "runs": runs, "memory_vs_itself": itself}
 
 
 # --- the parent: one subprocess per size, then the tables --------------------------
@@ -221,7 +233,7 @@ def run_agreement(n: int, seed: int = 0) -> dict:
 
 def _child(kind: str, n: int, args) -> dict:
     command = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--n", str(n),
-               "--batch-size", str(args.batch_size)]
+               "--batch-size", str(args.batch_size), "--agreement-seeds", str(args.agreement_seeds)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout, cwd=ROOT)
     except subprocess.TimeoutExpired:
@@ -284,14 +296,23 @@ def print_comments(results: list[dict]) -> None:
 
 
 def print_agreement(r: dict) -> None:
-    print("== agreement: streaming against in-memory themes ==")
+    print("== agreement: streaming against in-memory themes (comments with content) ==")
     if "error" in r:
         print(f"  {r['n']:,} comments: FAILED ({r['error']})")
         return
-    print(f"  {r['n']:,} comments: NMI {r['nmi']:.3f}, ARI {r['ari']:.3f} (comments with content); "
-          f"themes {r['memory_themes']} in memory, {r['stream_themes']} streamed; "
-          f"no-content flags identical: {r['same_no_content']}; "
-          f"in memory {r['memory_s']:.1f} s, streamed {r['stream_s']:.1f} s")
+    for run in r["runs"]:
+        print(f"  seed {run['seed']}: NMI {run['nmi']:.3f}, ARI {run['ari']:.3f}; themes "
+              f"{run['memory_themes']} in memory, {run['stream_themes']} streamed; no-content flags "
+              f"identical: {run['same_no_content']}; in memory {run['memory_s']:.1f} s, "
+              f"streamed {run['stream_s']:.1f} s")
+    nmi = [run["nmi"] for run in r["runs"]]
+    same = all(run["same_no_content"] for run in r["runs"])
+    print(f"  {r['n']:,} comments: NMI mean {np.mean(nmi):.3f} (min {min(nmi):.3f}, max {max(nmi):.3f}) "
+          f"over seeds 0-{len(nmi) - 1}; no-content flags identical: {same}")
+    if r["memory_vs_itself"]:
+        itself = r["memory_vs_itself"]
+        print(f"  for scale, the in-memory method against itself (seed 0 against seeds 1-{len(itself)}): "
+              f"NMI mean {np.mean(itself):.3f} (min {min(itself):.3f})")
 
 
 def main(argv=None) -> int:
@@ -299,6 +320,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000", help="pulse sizes (responses); '' for none")
     parser.add_argument("--comments", default="100000,1000000", help="comment counts for the streaming path")
     parser.add_argument("--agreement", type=int, default=20000, help="comments for the NMI check (0: none)")
+    parser.add_argument("--agreement-seeds", type=int, default=5, help="seeds of the NMI check")
     parser.add_argument("--batch-size", type=int, default=10000, help="comments per batch of the streaming path")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per subprocess")
     parser.add_argument("--profile", type=int, metavar="N", help="profile the pulse part at N responses")
@@ -307,7 +329,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         run = {"pulse": run_pulse, "comments": lambda n: run_comments(n, args.batch_size),
-               "agreement": run_agreement}[args.child]
+               "agreement": lambda n: run_agreement(n, args.agreement_seeds)}[args.child]
         print(json.dumps(run(args.n)))
         return 0
     if args.profile:

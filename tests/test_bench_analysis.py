@@ -19,7 +19,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench" / "analysis.py"
 def test_the_analysis_benchmark_prints_every_figure_at_tiny_sizes():
     done = subprocess.run(
         [sys.executable, str(BENCH), "--sizes", "400,800", "--comments", "700,1400",
-         "--agreement", "900", "--batch-size", "300", "--timeout", "300"],
+         "--agreement", "900", "--agreement-seeds", "2", "--batch-size", "300", "--timeout", "300"],
         capture_output=True, text=True, timeout=600, cwd=BENCH.parents[1],
     )
     out = done.stdout
@@ -38,10 +38,13 @@ def test_the_analysis_benchmark_prints_every_figure_at_tiny_sizes():
         assert line, out
         assert f"{n} rows out" in line.group(0)
     assert re.search(r"1,400 comments: .* x[\d.]+ the previous size's", out)
-    agreement = re.search(r"900 comments: NMI ([\d.]+), ARI ([\d.-]+).*no-content flags identical: (\w+)", out)
+    assert len(re.findall(r"seed \d: NMI [\d.]+, ARI [\d.-]+; themes \d+ in memory, \d+ streamed", out)) == 2
+    agreement = re.search(r"900 comments: NMI mean ([\d.]+) \(min ([\d.]+), max ([\d.]+)\) over seeds 0-1; "
+                          r"no-content flags identical: (\w+)", out)
     assert agreement, out
-    assert agreement.group(3) == "True"
-    assert 0.0 < float(agreement.group(1)) <= 1.0
+    assert agreement.group(4) == "True"
+    assert 0.0 < float(agreement.group(2)) <= float(agreement.group(1)) <= float(agreement.group(3)) <= 1.0
+    assert re.search(r"in-memory method against itself \(seed 0 against seeds 1-1\): NMI mean [\d.]+", out)
 
 
 def test_the_benchmark_refuses_bad_sizes():
