@@ -36,6 +36,13 @@ def unique_rows(matrix, *, return_index=False, return_inverse=False, return_coun
     then sorted as plain integers. The order matters: the rules visit groups
     in it to break ties, so the decisions stay exactly those of ``np.unique``.
     Anything but a 2-D boolean matrix goes to ``np.unique`` as it is.
+
+    Examples
+    --------
+    >>> m = np.array([[True, False], [False, True], [True, False]])
+    >>> rows, counts = unique_rows(m, return_counts=True)
+    >>> rows.tolist(), counts.tolist()
+    ([[False, True], [True, False]], [1, 2])
     """
     m = np.asarray(matrix)
     flags = {"return_index": True, "return_inverse": return_inverse, "return_counts": return_counts}
