@@ -21,7 +21,7 @@ import pandas as pd
 
 from analysis.privacy import PrivacyPolicy, Visibility, comments_visible
 from analysis.routing import route_themes
-from analysis.scrub import Scrubber
+from analysis.scrub import KINDS, Scrubber
 from analysis.sentiment import has_emoji_or_emoticon, score_many
 from analysis.sentiment import labels as sentiment_labels
 from analysis.text import is_no_content
@@ -30,6 +30,7 @@ from analysis.themes.streaming import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_RESERVOIR_SIZE,
     StreamingThemeClusterer,
+    batches,
     reservoir_sample,
 )
 
@@ -319,11 +320,11 @@ def analyse_comments_stream(
     label_of = dict(zip(routed["theme_id"], routed["label"]))
     owner_of = dict(zip(routed["theme_id"], routed["owner"]))
 
-    totals = dict.fromkeys(_empty_totals(), 0)
+    totals = dict.fromkeys(KINDS, 0)
     stats = {}
     held: list[pd.DataFrame] = []
     n_content = position = 0
-    for batch in _chunks(open_texts(), batch_size):
+    for batch in batches(open_texts(), batch_size):
         scrubbed, counts = scrubber.scrub_many(batch)
         for kind, count in counts.items():
             totals[kind] = totals.get(kind, 0) + count
@@ -352,25 +353,6 @@ def analyse_comments_stream(
     themes = _theme_table(described, stats, n_content, instrument=instrument, strategy=strategy,
                           overrides=overrides)
     return CommentAnalysis(_empty_comments(), themes, scrubbed_counts, visibility, True)
-
-
-def _empty_totals():
-    from analysis.scrub import KINDS
-
-    return KINDS
-
-
-def _chunks(texts: Iterable[object], size: int):
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise ValueError(f"batch_size must be a whole number >= 1; got {size!r}")
-    batch: list = []
-    for text in texts:
-        batch.append(text)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _flags(texts: list[str], rows: Iterable[int], predicate) -> np.ndarray:
