@@ -248,9 +248,105 @@ def _read_roster(path: Path | None) -> list[str]:
     return [n.strip() for n in names if n.strip() and not n.lstrip().startswith("#")]
 
 
+def _csv_column_reader(path: Path, column: str, chunk: int = 50_000):
+    """A function that opens ``column`` of a CSV as a stream of texts, a
+    chunk of rows at a time (the streaming path reads it twice)."""
+    def open_texts():
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                for frame in pd.read_csv(handle, dtype=str, keep_default_na=False, usecols=[column],
+                                         chunksize=chunk):
+                    yield from frame[column].tolist()
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        except pd.errors.ParserError as exc:
+            raise CommandError(f"{path}: cannot parse as CSV ({exc})") from exc
+    return open_texts
+
+
+def _count_rows(path: Path, column: str) -> int:
+    """Rows of the CSV, checking its header names ``column``; read a chunk at a time."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            header = pd.read_csv(handle, dtype=str, keep_default_na=False, nrows=0)
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot read the file ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise CommandError(f"{path}: the file is empty (expected a header row with a '{column}' column)") from exc
+    except pd.errors.ParserError as exc:
+        raise CommandError(f"{path}: cannot parse as CSV ({exc})") from exc
+    if column not in header.columns:
+        raise CommandError(
+            f"{path}: no column '{column}' (columns: {', '.join(header.columns)}); choose one with --text-column"
+        )
+    return sum(1 for _ in _csv_column_reader(path, column)())
+
+
+def _themes_streamed(args, n_themes, roster, policy) -> int:
+    """``themes`` on a CSV of at least STREAMING_THRESHOLD comments: two
+    passes over the file, rows written to ``--out`` a batch at a time."""
+    from .comments import analyse_comments_stream
+
+    instrument = strategy = None
+    if args.pulse is not None:
+        instrument, strategy = load_pulse_definition(args.pulse)
+    handle = None
+    written = [0]
+
+    def sink(batch):
+        nonlocal handle
+        if args.out is None:
+            written[0] += len(batch)
+            return
+        per_row = pd.DataFrame({
+            "theme_id": batch["theme_id"].to_numpy(), "theme_label": batch["theme_label"].to_numpy(),
+            "owner": batch["owner"].to_numpy(), "sentiment": batch["sentiment"].round(4).to_numpy(),
+            "sentiment_label": batch["sentiment_label"].to_numpy(), "text": batch["text"].to_numpy(),
+        })
+        if handle is None:
+            try:
+                files.make_private_dir(args.out.parent)
+                handle = files.open_private(args.out, "w", newline="")
+            except OSError as exc:
+                raise CommandError(f"{args.out}: cannot write ({exc.strerror})") from exc
+        handle.write(csv_safe.to_csv(per_row, index=False, header=written[0] == 0))
+        written[0] += len(batch)
+
+    try:
+        result = analyse_comments_stream(
+            _csv_column_reader(args.input, args.text_column), instrument=instrument, strategy=strategy,
+            roster_names=roster, n_themes=n_themes, random_state=args.random_state, policy=policy,
+            sink=sink,
+        )
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        if handle is not None:
+            handle.close()
+    if result.visibility is not None and not result.visibility.visible:
+        sys.stdout.write(f"Comments not shown: {result.visibility.reason}.\n")
+        return 0
+    return _themes_summary(args, result, written[0], streamed=True)
+
+
+def _themes_summary(args, result, n_rows: int, *, streamed: bool = False) -> int:
+    themes = result.themes
+    summary = themes.drop(columns=[c for c in ("representatives", "top_terms") if c in themes.columns])
+    if args.format == "table":
+        text = summary.to_string(index=False, float_format=lambda v: f"{v:.2f}") if not summary.empty else "no themes"
+        scrubbed = ", ".join(f"{k}: {v}" for k, v in result.scrubbed_counts.items() if v) or "nothing"
+        how = " (streamed: themes fitted on a sample, comments assigned in batches)" if streamed else ""
+        sys.stdout.write(f"{n_rows} comments, {len(summary)} themes{how}; scrubbed {scrubbed}\n{text}\n")
+    else:
+        _write(themes if args.format == "json" else summary, args.format, None)
+    return 0
+
+
 def cmd_themes(args) -> int:
     """Cluster comments into themes with sentiment and route each to its owner."""
-    from .comments import analyse_comments
+    from .comments import STREAMING_THRESHOLD, analyse_comments
 
     policy = _policy(args)
     n_themes: str | int = args.themes
@@ -262,6 +358,11 @@ def cmd_themes(args) -> int:
         if n_themes < 1:
             raise CommandError(f"--themes must be at least 1, got {n_themes}")
     roster = _read_roster(args.roster)
+    if args.input is not None and args.db is None:
+        # A file too large to hold: counted first, then streamed.
+        n_rows = _count_rows(args.input, args.text_column)
+        if n_rows >= STREAMING_THRESHOLD:
+            return _themes_streamed(args, n_themes, roster, policy)
     with _progress(args.progress, 3, "themes") as bar:
         bar.set_postfix_str("loading")
         instrument = strategy = None
@@ -310,14 +411,7 @@ def cmd_themes(args) -> int:
         per_row.insert(0, "item", table["item"].to_numpy())
     if args.out is not None:
         _write(per_row, "csv", args.out)
-    summary = themes.drop(columns=[c for c in ("representatives", "top_terms") if c in themes.columns])
-    if args.format == "table":
-        text = summary.to_string(index=False, float_format=lambda v: f"{v:.2f}") if not summary.empty else "no themes"
-        scrubbed = ", ".join(f"{k}: {v}" for k, v in result.scrubbed_counts.items() if v) or "nothing"
-        sys.stdout.write(f"{len(per_row)} comments, {len(summary)} themes; scrubbed {scrubbed}\n{text}\n")
-    else:
-        _write(themes if args.format == "json" else summary, args.format, None)
-    return 0
+    return _themes_summary(args, result, len(per_row), streamed=result.streamed)
 
 
 # --- the parser -------------------------------------------------------------------
@@ -355,7 +449,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="comment themes with sentiment, routed to the CEO, CLO or CMO",
         description="Cluster comments into themes. Examples: python -m analysis themes comments.csv "
         "--text-column text --out themes.csv; python -m analysis themes --db instance/trinity.sqlite3 "
-        "--survey demo-2026-q4",
+        "--survey demo-2026-q4. From 200,000 comments on, the themes are fitted on a sample of 10,000 "
+        "and the rest assigned in batches, reading a CSV twice without holding it (docs/themes.md, "
+        "'Streaming: a million comments').",
     )
     themes.add_argument("input", nargs="?", type=Path, metavar="INPUT.csv", help="a CSV with one comment per row")
     themes.add_argument("--text-column", default="text", metavar="NAME", help="the column holding the comments (default: text)")

@@ -13,7 +13,7 @@ top term, a representative comment or the comments table.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,13 +21,34 @@ import pandas as pd
 
 from analysis.privacy import PrivacyPolicy, Visibility, comments_visible
 from analysis.routing import route_themes
-from analysis.scrub import Scrubber
+from analysis.scrub import KINDS, Scrubber
 from analysis.sentiment import has_emoji_or_emoticon, score_many
 from analysis.sentiment import labels as sentiment_labels
 from analysis.text import is_no_content
-from analysis.themes import NO_CONTENT_LABEL, ThemeClusterer
+from analysis.themes import NO_CONTENT_LABEL, OTHER_THEME_ID, ThemeClusterer
+from analysis.themes.streaming import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_RESERVOIR_SIZE,
+    StreamingThemeClusterer,
+    batches,
+    reservoir_sample,
+)
 
-__all__ = ["COMMENT_COLUMNS", "THEME_COLUMNS", "CommentAnalysis", "analyse_comments"]
+__all__ = [
+    "COMMENT_COLUMNS",
+    "STREAMING_THRESHOLD",
+    "THEME_COLUMNS",
+    "CommentAnalysis",
+    "analyse_comments",
+    "analyse_comments_stream",
+]
+
+#: From this many comments on, the themes are fitted on a sample of
+#: ``DEFAULT_RESERVOIR_SIZE`` and the rest assigned in batches
+#: (:mod:`analysis.themes.streaming`): the in-memory fit's tokens and vectors
+#: of every distinct comment would grow with the pulse, the sample's do not
+#: (``docs/themes.md``, "Streaming: a million comments").
+STREAMING_THRESHOLD = 200_000
 
 #: Columns of :attr:`CommentAnalysis.comments`, one row per input text.
 COMMENT_COLUMNS = (
@@ -84,6 +105,8 @@ class CommentAnalysis:
     themes: pd.DataFrame
     scrubbed_counts: dict[str, int] = field(default_factory=dict)
     visibility: Visibility | None = None
+    #: True when the themes were fitted on a sample and assigned in batches.
+    streamed: bool = False
 
 
 def _empty_comments(index=None) -> pd.DataFrame:
@@ -131,6 +154,8 @@ def analyse_comments(
     random_state=0,
     overrides: Mapping[int, str] | None = None,
     policy: PrivacyPolicy | None = None,
+    progress: Callable[[str], None] | None = None,
+    streaming_threshold: int = STREAMING_THRESHOLD,
 ) -> CommentAnalysis:
     """Scrub, score, cluster and route a pulse's comments.
 
@@ -156,6 +181,14 @@ def analyse_comments(
         nothing is shown: both tables come back empty and ``visibility``
         says why. Without a policy no suppression is applied (the caller,
         e.g. the report, is then responsible for it).
+    progress : callable, optional
+        Called with the name of each step (scrub, sentiment, themes,
+        routing), for a progress bar or a benchmark.
+    streaming_threshold : int
+        From this many texts on, the themes are those of
+        :class:`~analysis.themes.streaming.StreamingThemeClusterer` (fitted
+        on a sample, assigned in batches); below it, of the in-memory
+        :class:`~analysis.themes.ThemeClusterer`.
 
     Returns
     -------
@@ -172,6 +205,7 @@ def analyse_comments(
     >>> int(result.comments["no_content"].sum())
     1
     """
+    step = progress or (lambda name: None)
     index = texts.index if isinstance(texts, pd.Series) else None
     raw = list(texts.tolist() if isinstance(texts, pd.Series) else texts)
     n = len(raw)
@@ -179,6 +213,7 @@ def analyse_comments(
         index = pd.RangeIndex(n)
 
     # 1. Scrub first.
+    step("comments: scrub")
     scrubbed, totals = Scrubber(tuple(roster_names)).scrub_many(raw)
     scrubbed_counts = dict(sorted(totals.items())) if n else {}
     if n == 0:
@@ -195,17 +230,129 @@ def analyse_comments(
             )
 
     # 2. Sentiment of what was said.
+    step("comments: sentiment")
     sentiment = _sentiment(scrubbed, no_content)
     # 3. Themes, on scrubbed text only.
-    model = ThemeClusterer(n_themes=n_themes, random_state=random_state).fit(scrubbed)
+    step("comments: themes")
+    streamed = n >= streaming_threshold
+    if streamed:
+        stream = StreamingThemeClusterer(n_themes=n_themes, random_state=random_state).fit(
+            lambda: iter(scrubbed))
+        labels = np.concatenate(list(stream.label_batches(iter(scrubbed))))
+        described = _described(stream.themes_, lambda t: stream.representatives(t.id), stream.sizes_)
+    else:
+        model = ThemeClusterer(n_themes=n_themes, random_state=random_state).fit(scrubbed)
+        labels = model.labels_
+        described = _described(model.themes_, lambda t: [scrubbed[i] for i in t.representatives], None)
     # 4. Theme table, then routing.
-    themes = _theme_table(
-        model, scrubbed, sentiment, n_content,
-        instrument=instrument, strategy=strategy, overrides=overrides,
-    )
+    step("comments: routing")
+    stats = _theme_stats(labels, sentiment)
+    themes = _theme_table(described, stats, n_content, instrument=instrument, strategy=strategy,
+                          overrides=overrides)
     # 5. Comment table.
-    comments = _comment_table(scrubbed, model.labels_, themes, sentiment, index)
-    return CommentAnalysis(comments, themes, scrubbed_counts, visibility)
+    comments = _comment_table(scrubbed, labels, themes, sentiment, index)
+    return CommentAnalysis(comments, themes, scrubbed_counts, visibility, streamed)
+
+
+def analyse_comments_stream(
+    open_texts: Callable[[], Iterable[object]],
+    *,
+    instrument=None,
+    strategy=None,
+    roster_names: Iterable[str] = (),
+    n_themes="auto",
+    random_state=0,
+    overrides: Mapping[int, str] | None = None,
+    policy: PrivacyPolicy | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    reservoir_size: int = DEFAULT_RESERVOIR_SIZE,
+    sink: Callable[[pd.DataFrame], None] | None = None,
+) -> CommentAnalysis:
+    """:func:`analyse_comments` over a stream too large to hold: two passes, bounded memory.
+
+    ``open_texts()`` must give the same texts each time it is called (a
+    file opened again, a query run again); it is called twice. The first
+    pass draws a uniform sample of ``reservoir_size`` texts, which is
+    scrubbed and fitted as :func:`analyse_comments` fits (the number of
+    themes, their labels and owners come from that fit); the second scrubs,
+    scores and assigns ``batch_size`` texts at a time and adds up each
+    theme's size and tone. Scrubbing still comes first: no text reaches the
+    fit, a label, a representative or ``sink`` unscrubbed.
+
+    Parameters
+    ----------
+    sink : callable, optional
+        Called with each batch's rows, a DataFrame with
+        :data:`COMMENT_COLUMNS` indexed by position in the stream, so the
+        caller can write them out; nothing of a batch is kept here. When a
+        ``policy`` is given, no row is passed on before ``policy.min_comments``
+        answers with content have been seen (rows are held until then, and
+        dropped if the stream ends first: nothing is shown).
+
+    Returns
+    -------
+    CommentAnalysis
+        ``themes`` as from :func:`analyse_comments` (ids as fitted on the
+        sample, rows by decreasing size, "Other" last); ``comments`` is
+        empty (the rows went to ``sink``); ``streamed`` is True.
+
+    Examples
+    --------
+    >>> texts = ["Pay is too low", "Salaries are below market", "Our wages lag inflation",
+    ...          "More training courses please", "No training for new tools", "n/a"] * 5
+    >>> rows = []
+    >>> result = analyse_comments_stream(lambda: iter(texts), batch_size=7, sink=rows.append)
+    >>> sum(len(r) for r in rows), int(result.themes["size"].sum())
+    (30, 25)
+    """
+    if not callable(open_texts):
+        raise ValueError("analyse_comments_stream needs a function that opens the texts "
+                         "(they are read twice: to sample, then to label)")
+    scrubber = Scrubber(tuple(roster_names))
+    sample, _, n_seen = reservoir_sample(open_texts(), reservoir_size, random_state)
+    if n_seen == 0:
+        return CommentAnalysis(_empty_comments(), _empty_themes(), {}, streamed=True)
+    stream = StreamingThemeClusterer(n_themes=n_themes, random_state=random_state, batch_size=batch_size)
+    stream.fit_sample(scrubber.scrub_many(sample)[0], n_seen)
+    del sample
+    described = _described(stream.themes_, lambda t: stream.representatives(t.id), None)
+    routed = _theme_table(described, {}, 0, instrument=instrument, strategy=strategy, overrides=overrides)
+    label_of = dict(zip(routed["theme_id"], routed["label"]))
+    owner_of = dict(zip(routed["theme_id"], routed["owner"]))
+
+    totals = dict.fromkeys(KINDS, 0)
+    stats = {}
+    held: list[pd.DataFrame] = []
+    n_content = position = 0
+    for batch in batches(open_texts(), batch_size):
+        scrubbed, counts = scrubber.scrub_many(batch)
+        for kind, count in counts.items():
+            totals[kind] = totals.get(kind, 0) + count
+        labels = stream.predict(scrubbed)
+        no_content = labels == NO_CONTENT_LABEL
+        sentiment = _sentiment(scrubbed, no_content)
+        n_content += int((~no_content).sum())
+        _add_stats(stats, _theme_stats(labels, sentiment))
+        if sink is not None:
+            rows = _rows(scrubbed, labels, sentiment, label_of, owner_of,
+                         pd.RangeIndex(position, position + len(batch)))
+            if policy is None or n_content >= policy.min_comments:
+                for frame in held:
+                    sink(frame)
+                held = []
+                sink(rows)
+            else:
+                held.append(rows)
+        position += len(batch)
+    scrubbed_counts = dict(sorted(totals.items()))
+    visibility = comments_visible(n_content, policy) if policy is not None else None
+    if visibility is not None and not visibility.visible:
+        return CommentAnalysis(_empty_comments(), _empty_themes(), scrubbed_counts, visibility, True)
+    sizes = {t: s["n"] for t, s in stats.items()}
+    described = _described(stream.themes_, lambda t: stream.representatives(t.id), sizes)
+    themes = _theme_table(described, stats, n_content, instrument=instrument, strategy=strategy,
+                          overrides=overrides)
+    return CommentAnalysis(_empty_comments(), themes, scrubbed_counts, visibility, True)
 
 
 def _flags(texts: list[str], rows: Iterable[int], predicate) -> np.ndarray:
@@ -234,31 +381,62 @@ def _sentiment(scrubbed: list[str], no_content: np.ndarray) -> np.ndarray:
     return sentiment
 
 
-def _theme_table(model, scrubbed, sentiment, n_content, *, instrument, strategy, overrides) -> pd.DataFrame:
-    """One row per theme of the fitted ``model``: size, tone, representatives,
-    then the owner :func:`~analysis.routing.route_themes` gives it."""
-    if not model.themes_:
-        return _empty_themes()
-    theme_ids = model.labels_
+def _described(themes, quote, sizes) -> list[dict]:
+    """What the clusterer says of each theme, with its size (``sizes`` by
+    theme id when counted elsewhere, e.g. over a stream) and its
+    representatives' texts (``quote(theme)``)."""
+    out = []
+    for theme in themes:
+        size = int(theme.size) if sizes is None else int(sizes.get(theme.id, 0))
+        if sizes is not None and size == 0:
+            continue  # no comment of the stream fell in it
+        out.append({
+            "theme_id": int(theme.id), "label": theme.label, "top_terms": list(theme.top_terms),
+            "term_weights": list(theme.term_weights), "size": size,
+            "representatives": list(quote(theme)),
+        })
+    return out
+
+
+def _theme_stats(labels: np.ndarray, sentiment: np.ndarray) -> dict[int, dict]:
+    """Per theme id: comments, scored comments, their summed sentiment and
+    how many are negative; these add up over batches."""
     negative = sentiment_labels(sentiment) == "negative"
     scored = ~np.isnan(sentiment)
+    out = {}
+    for t in np.unique(labels).tolist():
+        member = labels == t
+        member_scored = member & scored
+        out[t] = {"n": int(member.sum()), "scored": int(member_scored.sum()),
+                  "sum": float(np.sum(sentiment[member_scored])),
+                  "negative": int(negative[member_scored].sum())}
+    return out
+
+
+def _add_stats(total: dict, part: dict) -> None:
+    for t, s in part.items():
+        if t in total:
+            total[t] = {k: total[t][k] + v for k, v in s.items()}
+        else:
+            total[t] = dict(s)
+
+
+def _theme_table(described, stats, n_content, *, instrument, strategy, overrides) -> pd.DataFrame:
+    """One row per theme: size, tone, representatives, then the owner
+    :func:`~analysis.routing.route_themes` gives it. Rows by decreasing
+    size, "Other" last."""
+    if not described:
+        return _empty_themes()
     rows = []
-    for theme in model.themes_:
-        member_scored = (theme_ids == theme.id) & scored
-        n_scored = int(member_scored.sum())
-        rows.append(
-            {
-                "theme_id": int(theme.id),
-                "label": theme.label,
-                "top_terms": list(theme.top_terms),
-                "term_weights": list(theme.term_weights),
-                "size": int(theme.size),
-                "share": theme.size / n_content if n_content else math.nan,
-                "mean_sentiment": float(np.mean(sentiment[member_scored])) if n_scored else math.nan,
-                "negative_share": float(negative[member_scored].sum() / n_scored) if n_scored else math.nan,
-                "representatives": [scrubbed[i] for i in theme.representatives],
-            }
-        )
+    for theme in described:
+        s = stats.get(theme["theme_id"], {"scored": 0})
+        n_scored = s["scored"]
+        rows.append(theme | {
+            "share": theme["size"] / n_content if n_content else math.nan,
+            "mean_sentiment": s["sum"] / n_scored if n_scored else math.nan,
+            "negative_share": float(s["negative"] / n_scored) if n_scored else math.nan,
+        })
+    rows.sort(key=lambda r: (r["theme_id"] == OTHER_THEME_ID, -r["size"], r["theme_id"]))
     themes = route_themes(pd.DataFrame(rows), instrument=instrument, strategy=strategy, overrides=overrides)
     themes = themes.loc[:, list(THEME_COLUMNS)].reset_index(drop=True)
     themes["theme_id"] = themes["theme_id"].astype("int64")
@@ -270,6 +448,10 @@ def _comment_table(scrubbed, theme_ids, themes, sentiment, index) -> pd.DataFram
     """One row per input text, with its theme's label and owner."""
     label_of = dict(zip(themes["theme_id"], themes["label"]))
     owner_of = dict(zip(themes["theme_id"], themes["owner"]))
+    return _rows(scrubbed, theme_ids, sentiment, label_of, owner_of, index)
+
+
+def _rows(scrubbed, theme_ids, sentiment, label_of, owner_of, index) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "text": scrubbed,

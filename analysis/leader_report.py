@@ -20,7 +20,7 @@ for picking strengths, focus areas and groups needing attention are in
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -375,6 +375,7 @@ def build_leader_report(
     policy: PrivacyPolicy | None = None,
     n_boot: int = 200,
     random_state: int = 0,
+    progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Everything the leaders' pages and downloads show for one pulse.
 
@@ -383,11 +384,16 @@ def build_leader_report(
     data : the pulse, as the loader reads it (published, coarsened, scrubbed).
     previous : the previous pulse of the series, for "change since".
     history : the earlier pulses of the series, oldest first, for the trend.
+    progress : called with the name of each step (those of
+        :func:`analysis.report.build_score_report` and
+        :func:`analysis.comments.analyse_comments` among them), for a
+        progress bar or a benchmark.
 
     Returns a dict of plain JSON values; ``visible`` is False (with a
     ``reason``) when the company itself is below the minimum group size.
     """
     policy = policy or PrivacyPolicy()
+    step = progress or (lambda name: None)
     n = len(data.responses)
     company = protect({"company": np.ones(n, dtype=bool)}, policy)["company"]
     report: dict = {
@@ -399,7 +405,8 @@ def build_leader_report(
     if not company.visible:
         return report
     score_report = build_score_report(data, by=["department"], previous=previous, policy=policy,
-                                      n_boot=n_boot, random_state=random_state)
+                                      n_boot=n_boot, random_state=random_state, progress=step)
+    step("report: measures and their privacy")
     table, meta = _measure_table(data)
     columns = _measure_columns(meta)
     decided = {None: protect(_union_groups(table, None, data.leadership_levels), policy)}
@@ -420,6 +427,7 @@ def build_leader_report(
             impact.setdefault(f"item_{row.item}", []).append(row.share * len(frame))
     impact = {k: float(np.mean(v)) for k, v in impact.items()}
 
+    step("report: change since previous pulse")
     before_table = None
     if previous is not None and len(previous.responses):
         before_table, _ = _measure_table(previous)
@@ -435,6 +443,10 @@ def build_leader_report(
         frame = group_stats.change_since_previous(table, before_table, value=compared, by="department",
                                                   policy=policy)
         dept_change = {(row["measure"], row["department"]): row for _, row in frame.iterrows()}
+    step("report: measures, departments, headlines")
+    # Keyed once: keying is row by row, so a department's rows of this table
+    # are its keyed answers.
+    keyed_all = keyed_likert(data.responses, data.instrument)
     measures: dict[str, dict] = {}
     for key in columns:
         values = table[key]
@@ -449,8 +461,7 @@ def build_leader_report(
             m["change"] = _num(row["change"])
         if meta[key]["kind"] == "item" and m["score"] is not None and m["n"] >= policy.min_comments:
             item = data.instrument.item(meta[key]["item"])
-            keyed = keyed_likert(data.responses, data.instrument)[item.id]
-            fav, neu, unf = favourable_bands(keyed, item.scale.points)
+            fav, neu, unf = favourable_bands(keyed_all[item.id], item.scale.points)
             m["bands"] = {"favourable": fav, "neutral": neu, "unfavourable": unf}
         measures[key] = m
     report["measures"] = measures
@@ -472,7 +483,7 @@ def build_leader_report(
                     "n": int(len(values)), "change": None}
             if meta[key]["kind"] == "item" and len(values) >= policy.min_comments:
                 item = data.instrument.item(meta[key]["item"])
-                keyed = keyed_likert(data.responses.loc[inside.to_numpy()], data.instrument)[item.id]
+                keyed = keyed_all.loc[inside.to_numpy(), item.id]
                 fav, neu, unf = favourable_bands(keyed, item.scale.points)
                 cell["bands"] = {"favourable": fav, "neutral": neu, "unfavourable": unf}
             row = dept_change.get((key, name))
@@ -524,6 +535,7 @@ def build_leader_report(
         }
     report["headlines"] = headlines
 
+    step("report: tables, estimates, trend")
     # Company-level tables of the score report (one group: the company).
     report["enps"] = score_report.enps if visible("enps_answer", "company") else {}
     report["know_feel"] = _records(score_report.know_feel)
@@ -597,8 +609,10 @@ def build_leader_report(
     shown = comments_visible(commenters, policy)
     rng = np.random.default_rng(random_state)
     result = analyse_comments(texts, instrument=data.instrument, strategy=data.strategy,
-                              random_state=random_state, policy=policy) if shown.visible else None
+                              random_state=random_state, policy=policy,
+                              progress=step) if shown.visible else None
     company_themes = _theme_rows(result, rng) if result is not None else []
+    step("report: department comments")
     report["comments"] = {"visible": bool(company_themes) or shown.visible, "reason": shown.reason,
                           "themes": company_themes}
     dept_comments = {}

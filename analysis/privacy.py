@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .privacy_search import _combination_rule, _family_leak
+from .privacy_search import _combination_rule, _family_leak, unique_rows
 
 __all__ = [
     "NEVER_BELOW",
@@ -248,7 +248,7 @@ def protect(
 
     # Groups with the same members are one group for the rules: they are shown
     # or hidden together (showing a copy of a hidden group would undo it).
-    classes, class_of = np.unique(masks, axis=0, return_inverse=True)
+    classes, class_of = unique_rows(masks, return_inverse=True)
     class_of = np.asarray(class_of).reshape(-1)
     members = [np.flatnonzero(class_of == c) for c in range(len(classes))]
     # The key named in reasons for a class: the first one the caller gave.
@@ -276,7 +276,7 @@ def _apply_rules(classes: np.ndarray, class_key: list, k: int) -> tuple[np.ndarr
 
     # Who is in how many of whose: |i & j| for every pair of groups, once
     # (on atoms, the sets of respondents with the same memberships).
-    atom_sig, atom_count = np.unique(classes.T, axis=0, return_counts=True)
+    atom_sig, atom_count = unique_rows(classes.T, return_counts=True)
     weighted = atom_sig.T.astype(float) * atom_count
     overlap = np.rint(weighted @ atom_sig.astype(float)).astype(np.int64)
     inside = overlap == class_n[:, None]  # inside[c, p]: c is within p

@@ -24,6 +24,49 @@ _SEARCH_BUDGET = 5_000
 _MILP_SECONDS = 20.0
 
 
+def unique_rows(matrix, *, return_index=False, return_inverse=False, return_counts=False):
+    """``np.unique(matrix, axis=0, ...)`` for a boolean matrix: same rows, same
+    order, same extras, but fast on the 100,000-respondent masks of a large pulse.
+
+    Why: ``np.unique`` with ``axis`` sorts the rows as opaque byte strings, one
+    byte per bool; on masks of 100,000 respondents it was most of a leader
+    report's build (30 s of 84 at 100,000 responses, ``docs/benchmarks.md``,
+    "Analysis at scale"). Packing each row's bits (most significant first)
+    keeps the lexicographic order of the rows, and rows of up to 64 bits are
+    then sorted as plain integers. The order matters: the rules visit groups
+    in it to break ties, so the decisions stay exactly those of ``np.unique``.
+    Anything but a 2-D boolean matrix goes to ``np.unique`` as it is.
+
+    Examples
+    --------
+    >>> m = np.array([[True, False], [False, True], [True, False]])
+    >>> rows, counts = unique_rows(m, return_counts=True)
+    >>> rows.tolist(), counts.tolist()
+    ([[False, True], [True, False]], [1, 2])
+    """
+    m = np.asarray(matrix)
+    flags = {"return_index": True, "return_inverse": return_inverse, "return_counts": return_counts}
+    if m.dtype != bool or m.ndim != 2 or 0 in m.shape:
+        out = np.unique(m, axis=0, **flags)
+    else:
+        packed = np.packbits(m, axis=1)
+        if packed.shape[1] <= 8:
+            keys = np.zeros(len(m), dtype=np.uint64)
+            for column in packed.T:
+                keys = (keys << np.uint64(8)) | column.astype(np.uint64)
+        else:
+            keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
+        out = list(np.unique(keys, **flags))
+        out[0] = m[out[1]]
+    out = list(out)
+    if not return_index:
+        del out[1]
+    if return_inverse:
+        position = 1 + return_index
+        out[position] = np.asarray(out[position]).reshape(-1)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
 def _order(class_n: np.ndarray, candidates) -> list[int]:
     """Smallest first; ties broken by the order the caller gave the groups."""
     return sorted(candidates, key=lambda c: (class_n[c], c))
@@ -82,7 +125,7 @@ class _GapSpace:
     """
 
     def __init__(self, membership: np.ndarray, counts: np.ndarray, k: int):
-        signatures, atom_of = np.unique(membership, axis=0, return_inverse=True)
+        signatures, atom_of = unique_rows(membership, return_inverse=True)
         self.k = k
         self.signatures = signatures
         self.atom_size = np.bincount(np.asarray(atom_of).reshape(-1), weights=counts).astype(int)
@@ -224,7 +267,7 @@ def _combination_rule(classes, class_n, visible, k, overlap):
     present = np.flatnonzero(class_n > 0)
     # Atoms over all non-empty groups: every group is a union of atoms, so
     # linear algebra on atom indicators is exact and much smaller than on people.
-    signatures, atom_size = np.unique(classes[present].T, axis=0, return_counts=True)
+    signatures, atom_size = unique_rows(classes[present].T, return_counts=True)
     in_some = signatures.any(axis=1)
     signatures, atom_size = signatures[in_some].astype(float), atom_size[in_some]
     column = {c: i for i, c in enumerate(present)}

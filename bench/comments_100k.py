@@ -77,16 +77,20 @@ def vary(text: str, corpus: list[str], rng: random.Random) -> str:
     return rng.choice(OPENERS) + text + rng.choice(CLOSERS)
 
 
-def generate(n: int, seed: int) -> list[str]:
+def iter_comments(n: int, seed: int):
+    """The comments of :func:`generate`, one at a time: a million of them
+    need not be held at once (bench/analysis.py streams them)."""
     rng = random.Random(seed)
     corpus = load_corpus()
-    out = []
     for _ in range(n):
         if rng.random() < 0.15:
-            out.append(rng.choice(NO_CONTENT))
+            yield rng.choice(NO_CONTENT)
         else:
-            out.append(vary(rng.choice(corpus), corpus, rng))
-    return out
+            yield vary(rng.choice(corpus), corpus, rng)
+
+
+def generate(n: int, seed: int) -> list[str]:
+    return list(iter_comments(n, seed))
 
 
 def main() -> None:

@@ -259,3 +259,33 @@ def test_two_way_cells_are_checked_against_both_margins():
             shown = group.loc[group.visible, "n"].sum()
             left = bands.loc[band, "n"] - shown
             assert left == 0 or left >= 5, (band, left)
+
+
+def _holm_by_definition(p):
+    """Holm (1979), term by term: the i-th smallest p-value's adjusted value
+    is the largest (m - j + 1) p(j), j <= i, capped at 1."""
+    order = sorted(range(len(p)), key=lambda i: p[i])
+    m = len(p)
+    out = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order, start=1):
+        running = max(running, min(1.0, (m - rank + 1) * p[i]))
+        out[i] = running
+    return out
+
+
+@pytest.mark.parametrize("m", [1, 2, 3, 7, 40])
+def test_holm_matches_its_definition_with_ties_and_gaps(m):
+    """Issue 11 replaced statsmodels' multipletests (a gc.collect per call)
+    by a numpy Holm; it must give the same adjusted values, ties included."""
+    rng = np.random.default_rng(m)
+    for _ in range(25):
+        p = rng.random(m) ** 3
+        p[rng.random(m) < 0.3] = p[0]  # ties
+        gaps = rng.random(m) < 0.2
+        with_gaps = np.where(gaps, np.nan, p)
+        got = holm(with_gaps)
+        assert np.isnan(got[gaps]).all()
+        finite = list(p[~gaps])
+        assert got[~gaps] == pytest.approx(_holm_by_definition(finite), abs=1e-15)
+    assert holm([]).shape == (0,)

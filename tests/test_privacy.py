@@ -407,3 +407,24 @@ def test_protect_is_deterministic(org):
     groups, _ = _build(n, dept, team, band, shown)
     policy = PrivacyPolicy(min_group=k, min_comments=k)
     assert protect(groups, policy) == protect(dict(groups), policy)
+
+
+@pytest.mark.parametrize("shape", [(6, 9), (12, 100_000), (100_000, 12), (300, 70), (4, 1), (1, 64), (5, 65)])
+def test_unique_rows_is_numpys_unique_in_the_same_order(shape):
+    """protect's distinct groups and atoms come from unique_rows (issue 11,
+    bit-packed for speed); the rules visit groups in its order, so it must
+    be np.unique(axis=0)'s, rows, first indices, inverse and counts alike."""
+    from analysis.privacy_search import unique_rows
+
+    rng = np.random.default_rng(sum(shape))
+    m = rng.random(shape) < 0.3
+    m[::3] = m[0]  # repeated rows
+    want = np.unique(m, axis=0, return_index=True, return_inverse=True, return_counts=True)
+    got = unique_rows(m, return_index=True, return_inverse=True, return_counts=True)
+    for a, b in zip(want, got):
+        assert np.array_equal(np.asarray(a).reshape(b.shape), b)
+    assert np.array_equal(unique_rows(m), want[0])
+    rows, counts = unique_rows(m, return_counts=True)
+    assert np.array_equal(rows, want[0]) and np.array_equal(counts, want[3])
+    floats = m.astype(float)  # not boolean: np.unique itself answers
+    assert np.array_equal(unique_rows(floats), np.unique(floats, axis=0))

@@ -97,11 +97,18 @@ def misconceptions(
     wordings: dict[frozenset, Counter] = {}
     holders: dict[frozenset, set[int]] = {}
     answered = 0
+    # The same answer has the same wrong beliefs: each distinct answer is
+    # graded once ("no idea", "grow the business" repeat; issue 11).
+    graded: dict[str, list] = {}
     for idx, answer in enumerate(answers):
         if is_blank(answer):
             continue
         answered += 1
-        for concepts, wording in _wrong_beliefs(str(answer), single, current, previous, probe):
+        text = str(answer)
+        beliefs = graded.get(text)
+        if beliefs is None:
+            beliefs = graded[text] = list(_wrong_beliefs(text, single, current, previous, probe))
+        for concepts, wording in beliefs:
             wordings.setdefault(concepts, Counter())[wording] += 1
             holders.setdefault(concepts, set()).add(idx)
 
