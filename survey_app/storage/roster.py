@@ -140,7 +140,7 @@ def _recoarsen_stored(db, slug: str, breakdowns, plan: Mapping, stored: Iterable
         if target == combination:
             continue
         sets = ", ".join(f"{b} = ?" for b in breakdowns)
-        match = " AND ".join(f"{b} IS ?" for b in breakdowns)
+        match = " AND ".join(f"{b} IS NOT DISTINCT FROM ?" for b in breakdowns)
         for table in ("invitations", "responses"):
             db.execute(
                 f"UPDATE {table} SET {sets} WHERE pulse_slug = ? AND {match}",
@@ -179,7 +179,8 @@ def _add(db, slug: str, raw: Sequence[Mapping[str, Any]], emails: Sequence[str] 
         )
         names = {n for email in emails for n in names_from_email(email)}
         db.conn.executemany(
-            "INSERT OR IGNORE INTO pulse_scrub_names (pulse_slug, name) VALUES (?, ?)",
+            "INSERT INTO pulse_scrub_names (pulse_slug, name) VALUES (?, ?) "
+            "ON CONFLICT DO NOTHING",
             [(slug, n) for n in sorted(names)],
         )
     return tokens

@@ -1,0 +1,63 @@
+"""Which database engine a target names, and SQL written once for both.
+
+The app and the analysis loader write their SQL with SQLite's ``?`` (and
+``:name``) placeholders; psycopg, PostgreSQL's driver, takes ``%s`` (and
+``%(name)s``). Translating at the one point where a statement is sent keeps
+every statement written once, for both engines, instead of twice. Kept on the
+analysis side because both sides need it and ``analysis`` never imports the
+app; nothing here imports psycopg, so SQLite users never load it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+
+#: URL schemes that name a PostgreSQL database (libpq's two spellings).
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+# String literals, quoted identifiers and comments are copied as they are (a
+# '?' inside them is text, not a placeholder); '::' is PostgreSQL's cast.
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|::|\?|:[A-Za-z_]\w*|%")
+
+
+def is_postgres(target) -> bool:
+    """True when ``target`` (a path or a URL) names a PostgreSQL database."""
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
+
+
+@lru_cache(maxsize=2048)
+def _translate(sql: str, named: bool) -> str:
+    def replace(match: re.Match) -> str:
+        token = match.group(0)
+        if token == "%":
+            return "%%"
+        if token == "?" and not named:
+            return "%s"
+        if token.startswith(":") and token != "::" and named:
+            return f"%({token[1:]})s"
+        if token[0] in "'\"":
+            return token.replace("%", "%%")
+        return token
+
+    return _TOKENS.sub(replace, sql)
+
+
+def to_psycopg(sql: str, params=None) -> tuple[str, object]:
+    """``sql`` and ``params`` as psycopg takes them.
+
+    Without parameters the statement goes as written (psycopg then does not
+    look for placeholders, so a ``%`` needs no escaping); with a mapping,
+    ``:name`` placeholders become ``%(name)s``; with a sequence, each ``?``
+    becomes ``%s``.
+
+    >>> to_psycopg("SELECT * FROM t WHERE a = ? AND b LIKE '%?'", [1])
+    ("SELECT * FROM t WHERE a = %s AND b LIKE '%%?'", [1])
+    >>> to_psycopg("INSERT INTO t VALUES (:a, :b)", {"a": 1, "b": 2})[0]
+    'INSERT INTO t VALUES (%(a)s, %(b)s)'
+    """
+    if params is None or (not isinstance(params, Mapping) and len(params) == 0):
+        return sql, None
+    named = isinstance(params, Mapping)
+    return _translate(sql, named), params
