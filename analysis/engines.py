@@ -23,7 +23,13 @@ _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|::|\?|:[A-Za-
 
 
 def is_postgres(target) -> bool:
-    """True when ``target`` (a path or a URL) names a PostgreSQL database."""
+    """True when ``target`` (a path or a URL) names a PostgreSQL database.
+
+    >>> is_postgres("postgresql://trinity_app@db.example.org/trinity")
+    True
+    >>> is_postgres("instance/trinity.sqlite3")
+    False
+    """
     return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
 
 
@@ -52,8 +58,8 @@ def to_psycopg(sql: str, params=None) -> tuple[str, object]:
     ``:name`` placeholders become ``%(name)s``; with a sequence, each ``?``
     becomes ``%s``.
 
-    >>> to_psycopg("SELECT * FROM t WHERE a = ? AND b LIKE '%?'", [1])
-    ("SELECT * FROM t WHERE a = %s AND b LIKE '%%?'", [1])
+    >>> to_psycopg("SELECT * FROM t WHERE a = ? AND b LIKE '%?'", [1])[0]
+    "SELECT * FROM t WHERE a = %s AND b LIKE '%%?'"
     >>> to_psycopg("INSERT INTO t VALUES (:a, :b)", {"a": 1, "b": 2})[0]
     'INSERT INTO t VALUES (%(a)s, %(b)s)'
     """

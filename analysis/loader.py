@@ -162,7 +162,7 @@ def _query_frame(conn, sql: str, params) -> pd.DataFrame:
 def _connect_postgres(url: str) -> _PostgresReader:
     import psycopg
 
-    where = _where(url)
+    where = _display(url)
     try:
         conn = _PostgresReader(url)
         tables = conn.tables()
@@ -179,7 +179,7 @@ def _connect_postgres(url: str) -> _PostgresReader:
     return conn
 
 
-def _where(target) -> str:
+def _display(target) -> str:
     """The database as messages name it: a PostgreSQL URL without its password."""
     if not is_postgres(target):
         return str(target)
@@ -232,7 +232,7 @@ def load_from_db(db_path: str | Path, survey: str) -> PulseData:
         if pulse is None:
             known = ", ".join(r["slug"] for r in conn.execute("SELECT slug FROM pulses ORDER BY slug"))
             raise LoadError(
-                f"{_where(db_path)}: unknown survey '{survey}' (known: {known or 'none, the database has no pulses'})"
+                f"{_display(db_path)}: unknown survey '{survey}' (known: {known or 'none, the database has no pulses'})"
             )
         source_row = conn.execute(
             "SELECT source_toml FROM instruments WHERE id = ? AND version = ?",
@@ -240,11 +240,11 @@ def load_from_db(db_path: str | Path, survey: str) -> PulseData:
         ).fetchone()
         if source_row is None:
             raise LoadError(
-                f"{_where(db_path)}: pulse '{survey}' refers to instrument "
+                f"{_display(db_path)}: pulse '{survey}' refers to instrument "
                 f"{pulse['instrument_id']} v{pulse['instrument_version']}, which is not stored"
             )
         instrument = _instrument_from_text(
-            source_row["source_toml"], f"{_where(db_path)}: instrument {pulse['instrument_id']}"
+            source_row["source_toml"], f"{_display(db_path)}: instrument {pulse['instrument_id']}"
         )
         strategy = _strategy_from_db(conn, survey)
         series = tuple(
@@ -267,7 +267,7 @@ def load_from_db(db_path: str | Path, survey: str) -> PulseData:
         leadership_levels=_levels(pulse["leadership_levels"]),
         responses=responses,
         series=series,
-        source=_where(db_path),
+        source=_display(db_path),
         comments=comments,
     )
 

@@ -17,6 +17,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from analysis import csv_safe, files
+from analysis.engines import is_postgres
 from survey_app import db as dbmod
 from survey_app import storage
 from survey_app.config import DEFAULT_DATABASE_FILE
@@ -59,9 +60,16 @@ def _demo_links_csv() -> Path:
     ``instance/demo-invitations.csv``); ``<name>-demo-invitations.csv`` next to
     any other database file. Each database keeps its own file, so seeding a
     second database (or running the tests) never overwrites the only copy of
-    another database's links.
+    another database's links. A PostgreSQL database has no folder: its
+    links go to ``<instance>/<dbname>-demo-invitations.csv``.
     """
-    database = Path(current_app.config["DATABASE"])
+    target = current_app.config["DATABASE"]
+    if is_postgres(target):
+        from psycopg.conninfo import conninfo_to_dict
+
+        name = conninfo_to_dict(target).get("dbname") or "postgres"
+        return Path(current_app.instance_path) / f"{name}-demo-invitations.csv"
+    database = Path(target)
     if database.name == DEFAULT_DATABASE_FILE:
         return database.with_name("demo-invitations.csv")
     return database.with_name(f"{database.stem}-demo-invitations.csv")

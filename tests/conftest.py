@@ -209,6 +209,21 @@ def foreign_key_targets(db, table: str) -> set[str]:
     return {row["table"] for row in db.query(f"PRAGMA foreign_key_list({table})")}
 
 
+def dump_lines(db) -> list[str]:
+    """Everything the database holds, as text lines: SQLite's ``iterdump``,
+    or on PostgreSQL what ``pg_dump`` writes (what a backup would hold)."""
+    if not _is_postgres(db):
+        return list(db.conn.iterdump())
+    import subprocess
+
+    pg_dump = os.path.join(os.environ.get("TRINITY_TEST_POSTGRES_BIN", ""), "pg_dump")
+    done = subprocess.run([pg_dump if os.path.exists(pg_dump) else "pg_dump", "--no-owner",
+                           "--dbname", db.url], capture_output=True, text=True, check=True)
+    # pg_dump 15.14+ brackets its output with a random \restrict key.
+    return [line for line in done.stdout.splitlines()
+            if not line.startswith(("\\restrict", "\\unrestrict"))]
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """The test cluster's database factory (PostgreSQL pass only)."""
