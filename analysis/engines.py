@@ -19,7 +19,11 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 # String literals, quoted identifiers and comments are copied as they are (a
 # '?' inside them is text, not a placeholder); '::' is PostgreSQL's cast.
-_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|::|\?|:[A-Za-z_]\w*|%")
+# SQLite's ``x IS ?`` (true also when both are NULL) is PostgreSQL's
+# ``x IS NOT DISTINCT FROM $1``: PostgreSQL allows IS only before NULL,
+# TRUE or FALSE.
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|::|\bIS\s+(?:NOT\s+)?\?|\?"
+                     r"|:[A-Za-z_]\w*|%", re.IGNORECASE)
 
 
 def is_postgres(target) -> bool:
@@ -33,6 +37,22 @@ def is_postgres(target) -> bool:
     return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
 
 
+def describe(target) -> str:
+    """A database as messages name it: a PostgreSQL URL without user or password.
+
+    >>> describe("postgresql://app:secret@db.example.org:5433/trinity")
+    'postgresql://db.example.org:5433/trinity'
+    >>> describe("instance/trinity.sqlite3")
+    'instance/trinity.sqlite3'
+    """
+    if not is_postgres(target):
+        return str(target)
+    from psycopg.conninfo import conninfo_to_dict
+
+    parts = conninfo_to_dict(target)
+    return f"postgresql://{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
+
+
 @lru_cache(maxsize=2048)
 def _translate(sql: str, named: bool) -> str:
     def replace(match: re.Match) -> str:
@@ -41,6 +61,9 @@ def _translate(sql: str, named: bool) -> str:
             return "%%"
         if token == "?" and not named:
             return "%s"
+        if token.endswith("?") and not named:
+            negated = "NOT" in token.upper()
+            return "IS DISTINCT FROM %s" if negated else "IS NOT DISTINCT FROM %s"
         if token.startswith(":") and token != "::" and named:
             return f"%({token[1:]})s"
         if token[0] in "'\"":
@@ -60,6 +83,8 @@ def to_psycopg(sql: str, params=None) -> tuple[str, object]:
 
     >>> to_psycopg("SELECT * FROM t WHERE a = ? AND b LIKE '%?'", [1])[0]
     "SELECT * FROM t WHERE a = %s AND b LIKE '%%?'"
+    >>> to_psycopg("SELECT 1 FROM t WHERE team IS ?", ["Night"])[0]
+    'SELECT 1 FROM t WHERE team IS NOT DISTINCT FROM %s'
     >>> to_psycopg("INSERT INTO t VALUES (:a, :b)", {"a": 1, "b": 2})[0]
     'INSERT INTO t VALUES (%(a)s, %(b)s)'
     """

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .engines import is_postgres, to_psycopg
+from .engines import describe, is_postgres, to_psycopg
 from .instrument import (
     DEFAULT_LEADERSHIP_LEVELS,
     ROLE_LEVELS,
@@ -145,10 +145,10 @@ def _tables(conn) -> set[str]:
     return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
 
-def _columns(conn, table: str) -> set[str]:
+def _response_columns(conn) -> set[str]:
     if isinstance(conn, _PostgresReader):
-        return conn.columns(table)
-    return {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        return conn.columns("responses")
+    return {r[1] for r in conn.execute("PRAGMA table_info(responses)")}
 
 
 def _query_frame(conn, sql: str, params) -> pd.DataFrame:
@@ -162,7 +162,7 @@ def _query_frame(conn, sql: str, params) -> pd.DataFrame:
 def _connect_postgres(url: str) -> _PostgresReader:
     import psycopg
 
-    where = _display(url)
+    where = describe(url)
     try:
         conn = _PostgresReader(url)
         tables = conn.tables()
@@ -177,16 +177,6 @@ def _connect_postgres(url: str) -> _PostgresReader:
             "run 'flask --app survey_app init-db' to create one, or grant the role SELECT on them)"
         )
     return conn
-
-
-def _display(target) -> str:
-    """The database as messages name it: a PostgreSQL URL without its password."""
-    if not is_postgres(target):
-        return str(target)
-    from psycopg.conninfo import conninfo_to_dict
-
-    parts = conninfo_to_dict(target)
-    return f"postgresql://{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
 
 
 def _connect_read_only(path: str | Path):
@@ -232,7 +222,7 @@ def load_from_db(db_path: str | Path, survey: str) -> PulseData:
         if pulse is None:
             known = ", ".join(r["slug"] for r in conn.execute("SELECT slug FROM pulses ORDER BY slug"))
             raise LoadError(
-                f"{_display(db_path)}: unknown survey '{survey}' (known: {known or 'none, the database has no pulses'})"
+                f"{describe(db_path)}: unknown survey '{survey}' (known: {known or 'none, the database has no pulses'})"
             )
         source_row = conn.execute(
             "SELECT source_toml FROM instruments WHERE id = ? AND version = ?",
@@ -240,11 +230,11 @@ def load_from_db(db_path: str | Path, survey: str) -> PulseData:
         ).fetchone()
         if source_row is None:
             raise LoadError(
-                f"{_display(db_path)}: pulse '{survey}' refers to instrument "
+                f"{describe(db_path)}: pulse '{survey}' refers to instrument "
                 f"{pulse['instrument_id']} v{pulse['instrument_version']}, which is not stored"
             )
         instrument = _instrument_from_text(
-            source_row["source_toml"], f"{_display(db_path)}: instrument {pulse['instrument_id']}"
+            source_row["source_toml"], f"{describe(db_path)}: instrument {pulse['instrument_id']}"
         )
         strategy = _strategy_from_db(conn, survey)
         series = tuple(
@@ -267,7 +257,7 @@ def load_from_db(db_path: str | Path, survey: str) -> PulseData:
         leadership_levels=_levels(pulse["leadership_levels"]),
         responses=responses,
         series=series,
-        source=_display(db_path),
+        source=describe(db_path),
         comments=comments,
     )
 
@@ -319,7 +309,7 @@ def _responses_from_db(conn, pulse, instrument: Instrument) -> tuple[pd.DataFram
     and :func:`analysis.coarsen.safe_rows` coarsens and scrubs them, so the
     analysis of the database and of its export agree row for row.
     """
-    columns = _columns(conn, "responses")
+    columns = _response_columns(conn)
     published = " AND snapshot IS NOT NULL" if "snapshot" in columns else ""
     meta = _query_frame(
         conn,

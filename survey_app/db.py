@@ -379,6 +379,10 @@ SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
 def _ensure_migrations_table(db: sqlite_utils.Database) -> None:
+    # Looked up first: on PostgreSQL the app's role may not create tables
+    # (docs/deploy.md), and CREATE ... IF NOT EXISTS would still need the right.
+    if "schema_migrations" in db.table_names():
+        return
     db.execute(
         """
         CREATE TABLE IF NOT EXISTS schema_migrations (

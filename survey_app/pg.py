@@ -100,6 +100,24 @@ class _Connection:
         return self.raw.execute(query, params)
 
 
+def _table(db: "PgDatabase", name: str) -> str:
+    """``name`` if it is one of the database's tables, else :class:`StorageError`."""
+    from survey_app.storage.base import StorageError
+
+    if name not in db.table_names():
+        raise StorageError(f"no table {name!r} in this database")
+    return name
+
+
+def _key_columns(db: "PgDatabase", name: str) -> list[str]:
+    """The primary-key columns of the table ``name``, from the catalog."""
+    return [row[0] for row in db.execute(
+        "SELECT k.column_name FROM information_schema.table_constraints c "
+        "JOIN information_schema.key_column_usage k USING (constraint_schema, constraint_name) "
+        "WHERE c.table_schema = current_schema() AND c.table_name = ? "
+        "AND c.constraint_type = 'PRIMARY KEY' ORDER BY k.ordinal_position", [_table(db, name)])]
+
+
 class _Table:
     """``db[name]``: the few table helpers of sqlite-utils the tests read with."""
 
@@ -108,28 +126,20 @@ class _Table:
 
     @property
     def count(self) -> int:
-        return self.db.execute(f'SELECT count(*) FROM "{self.name}"').fetchone()[0]
+        return self.db.execute(f"SELECT count(*) FROM {_table(self.db, self.name)}").fetchone()[0]
 
     @property
     def rows(self) -> Iterator[dict]:
-        return self.db.query(f'SELECT * FROM "{self.name}"')
-
-    def rows_where(self, where: str | None = None, where_args=None) -> Iterator[dict]:
-        sql = f'SELECT * FROM "{self.name}"' + (f" WHERE {where}" if where else "")
-        return self.db.query(sql, where_args)
+        return self.db.query(f"SELECT * FROM {_table(self.db, self.name)}")
 
     def get(self, pk) -> dict:
         """The row whose primary key is ``pk`` (a tuple for a compound key)."""
         from sqlite_utils.db import NotFoundError
 
-        columns = [row[0] for row in self.db.execute(
-            "SELECT k.column_name FROM information_schema.table_constraints c "
-            "JOIN information_schema.key_column_usage k USING (constraint_schema, constraint_name) "
-            "WHERE c.table_schema = current_schema() AND c.table_name = ? "
-            "AND c.constraint_type = 'PRIMARY KEY' ORDER BY k.ordinal_position", [self.name])]
         values = list(pk) if isinstance(pk, (tuple, list)) else [pk]
-        where = " AND ".join(f'"{c}" = ?' for c in columns)
-        row = next(self.db.query(f'SELECT * FROM "{self.name}" WHERE {where}', values), None)
+        where = " AND ".join(f"{c} = ?" for c in _key_columns(self.db, self.name))
+        row = next(self.db.query(
+            f"SELECT * FROM {_table(self.db, self.name)} WHERE {where}", values), None)
         if row is None:
             raise NotFoundError(f"{self.name}: no row with primary key {pk!r}")
         return row

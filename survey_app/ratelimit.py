@@ -44,7 +44,7 @@ from functools import wraps
 
 from flask import current_app, make_response, render_template, request
 
-from analysis.engines import is_postgres
+from analysis.engines import describe, is_postgres
 
 #: File of the default store in the instance folder.
 DEFAULT_FILE = "ratelimit.sqlite3"
@@ -156,7 +156,7 @@ class PostgresStore(Store):
         except Exception as exc:
             self._pool.close()
             raise RuntimeError(
-                f"the rate limits' database {_without_password(url)} cannot be reached ({exc}); "
+                f"the rate limits' database {describe(url)} cannot be reached ({exc}); "
                 "create it (docs/deploy.md, \"Roles and grants\") or set TRINITY_RATELIMIT_DATABASE"
             ) from None
         with self._pool.connection() as conn:
@@ -175,13 +175,6 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         self._pool.close()
-
-
-def _without_password(url: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict
-
-    parts = conninfo_to_dict(url)
-    return f"{parts.get('dbname', '')} on {parts.get('host', 'localhost')}:{parts.get('port', 5432)}"
 
 
 def default_url(database_url: str) -> str:

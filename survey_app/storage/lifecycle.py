@@ -56,7 +56,7 @@ def _coarsen_over_respondents(db: sqlite_utils.Database, row) -> None:
     counts = stored_combinations(db, slug, "responses")
     plan = merge_plan(counts, breakdowns, row["min_group"], tiers=role_tiers(levels))
     sets = ", ".join(f"{b} = ?" for b in breakdowns)
-    match = " AND ".join(f"{b} IS NOT DISTINCT FROM ?" for b in breakdowns)
+    match = " AND ".join(f"{b} IS ?" for b in breakdowns)
     for combination, target in plan.items():
         if target != combination:
             db.execute(

@@ -140,7 +140,7 @@ def _recoarsen_stored(db, slug: str, breakdowns, plan: Mapping, stored: Iterable
         if target == combination:
             continue
         sets = ", ".join(f"{b} = ?" for b in breakdowns)
-        match = " AND ".join(f"{b} IS NOT DISTINCT FROM ?" for b in breakdowns)
+        match = " AND ".join(f"{b} IS ?" for b in breakdowns)
         for table in ("invitations", "responses"):
             db.execute(
                 f"UPDATE {table} SET {sets} WHERE pulse_slug = ? AND {match}",

@@ -70,7 +70,7 @@ def publish_ready(db: sqlite_utils.Database, row, *, final: bool = False) -> int
     else:
         ready = [w for w in waiting if w["n"] >= k]
     rest = [w for w in waiting if w not in ready]
-    match = " AND ".join(f"{b} IS NOT DISTINCT FROM ?" for b in breakdowns)
+    match = " AND ".join(f"{b} IS ?" for b in breakdowns)
     if final and rest and sum(w["n"] for w in rest) >= k:
         # The last few answers of several combinations, pooled under the
         # catch-all of every breakdown: together they are at least k, so
