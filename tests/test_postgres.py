@@ -163,10 +163,11 @@ def test_two_processes_migrating_an_empty_database_apply_each_step_once(tmp_path
 # --- the documented roles and grants ------------------------------------------------
 
 
-def _doc_sql(name: str) -> str:
-    text = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
-    found = re.search(rf"<!-- sql: {name} -->\n```sql\n(.*?)```", text, re.S)
-    assert found, f"docs/deploy.md has no block marked <!-- sql: {name} -->"
+def _doc_sql(name: str, doc: str = "deploy.md") -> str:
+    """The SQL block marked ``<!-- sql: name -->`` in ``docs/<doc>``, run as written."""
+    text = (ROOT / "docs" / doc).read_text(encoding="utf-8")
+    found = re.search(rf"<!-- sql: {name} -->\s*```sql\n(.*?)```", text, re.S)
+    assert found, f"docs/{doc} has no block marked <!-- sql: {name} -->"
     return found.group(1)
 
 
@@ -251,6 +252,26 @@ def test_the_reader_role_loads_a_pulse_and_cannot_write_or_see_people(documented
                 reader.execute(sql)
     finally:
         reader.close()
+
+
+@pg
+def test_the_documented_rewrite_forgets_arrival_order(store, store_path, instrument, strategy):
+    storage.create_pulse(store, slug="q4", title="Q4", period="2026-Q4", instrument=instrument,
+                         strategy=strategy, status="open")
+    tokens = storage.add_invitations(store, "q4", [{"department": "Sales"}] * 12)
+    for token in tokens:
+        storage.submit_response(store, pulse_slug="q4", token=token, answers={"enps": 7},
+                                segments={})
+    stamps = lambda table: [r[0] for r in store.execute(f"SELECT xmin::text FROM {table}")]
+    # What the server records: one transaction per submission (responses'
+    # own xmin moves to the snapshot that published them, answers' stays).
+    assert len(set(stamps("answers"))) == 12
+    _psql(store_path, _doc_sql("forget-order", "privacy.md"))
+    for table, key in (("responses", "id"), ("answers", "response_id, item_id"),
+                       ("invitations", "token_hash")):
+        assert len(set(stamps(table))) == 1, table
+        physical = [tuple(r) for r in store.execute(f"SELECT {key} FROM {table} ORDER BY ctid")]
+        assert physical == sorted(physical), table
 
 
 # --- the same analysis from both engines, and the move -------------------------------
