@@ -50,7 +50,13 @@ from tests.conftest import DEFAULT_INSTRUMENT, SAMPLE_STRATEGY, TEST_SECRET_KEY,
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
-pytestmark = pytest.mark.skipif(not GUNICORN.exists(), reason="gunicorn is in the dev extra")
+pytestmark = [
+    pytest.mark.skipif(not GUNICORN.exists(), reason="gunicorn is in the dev extra"),
+    # Each run builds its own SQLite file and checks it with PRAGMA
+    # integrity_check; the PostgreSQL pass runs two gunicorn servers on one
+    # database in tests/test_postgres.py instead.
+    pytest.mark.sqlite_only("kill -9 and cold starts against the SQLite file"),
+]
 
 
 # --- servers ------------------------------------------------------------------------

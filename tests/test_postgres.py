@@ -437,3 +437,30 @@ def test_two_app_servers_store_every_answer_once_and_share_the_limits(tmp_path, 
             server.stop()
         postgres.drop(url)
         postgres.drop(limits)
+
+
+def test_copy_database_copies_every_row_and_refuses_a_populated_target(runner, app, open_pulse,
+                                                                       survey_answers, client,
+                                                                       tmp_path):
+    """The move works in any direction (here into a new SQLite file, from
+    whichever engine this pass runs on) and never mixes two databases."""
+    from survey_app.storage.copy import row_counts
+
+    assert client.post(f"/s/{open_pulse.tokens[0]}", data=survey_answers).status_code == 303
+    target = str(tmp_path / "moved.sqlite3")
+    result = runner.invoke(args=["copy-database", "--to", target])
+    assert result.exit_code == 0, result.output
+    source, moved = dbmod.connect(app.config["DATABASE"]), dbmod.connect(target)
+    try:
+        assert row_counts(moved) == row_counts(source)
+        assert row_counts(moved)["answers"] == len(list(source.query("SELECT 1 FROM answers")))
+        assert [r["id"] for r in moved.query("SELECT id FROM responses ORDER BY id")] == [
+            r["id"] for r in source.query("SELECT id FROM responses ORDER BY id")]
+    finally:
+        source.close()
+        moved.close()
+    again = runner.invoke(args=["copy-database", "--to", target])
+    assert again.exit_code == 2
+    assert "the target database is not empty (instruments: 1 rows" in again.output
+    itself = runner.invoke(args=["copy-database", "--to", app.config["DATABASE"]])
+    assert itself.exit_code == 2 and "the app's own database" in itself.output

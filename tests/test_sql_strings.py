@@ -35,7 +35,7 @@ SOURCES = sorted((ROOT / "survey_app").rglob("*.py")) + [ROOT / "analysis" / "lo
 #: Functions that return only names from a fixed set (or raise).
 CHECKERS = {"checked_columns", "breakdowns_of", "_breakdowns", "_columns", "_table", "_key_columns"}
 #: Fixed sets a guard may test membership in.
-FIXED_SETS = {"SEGMENTS", "_USER_UPDATES", "_COUNTED_TABLES"}
+FIXED_SETS = {"SEGMENTS", "_USER_UPDATES", "_COUNTED_TABLES", "_TABLE_NAMES"}
 
 
 class Scope:
@@ -271,6 +271,13 @@ def test_the_checkers_refuse_names_outside_their_set():
         storage.users._update(None, 1, "role = 'admin'", [])
     with pytest.raises(StorageError):
         storage.roster_values(None, "p", "department FROM invitations --")
+    from survey_app.storage.copy import _columns, _count
+
+    for bad in ("responses; DROP TABLE answers", "sqlite_master", ""):
+        with pytest.raises(StorageError):
+            _count(None, bad)
+        with pytest.raises(StorageError):
+            _columns(None, bad)
 
 
 @pytest.mark.postgres_only

@@ -34,15 +34,23 @@ TABLES = (
 )
 #: Tables whose integer id counts up: PostgreSQL's identity must continue
 #: after the copied ids.
-_COUNTED_TABLES = ("users", "audit_log", "action_plans", "theme_moves")
+_IDENTITY_TABLES = ("users", "audit_log", "action_plans", "theme_moves")
+
+
+#: The names alone: the only table names that reach this module's SQL.
+_TABLE_NAMES = tuple(table for table, _ in TABLES)
 
 
 def _count(db, table: str) -> int:
+    if table not in _TABLE_NAMES:
+        raise StorageError(f"not a table of the schema: {table!r}")
     return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
 def _columns(db, table: str) -> list[str]:
     """The columns of ``table`` as the first row of a query names them."""
+    if table not in _TABLE_NAMES:
+        raise StorageError(f"not a table of the schema: {table!r}")
     cursor = db.execute(f"SELECT * FROM {table} LIMIT 0")
     names = [d[0] for d in cursor.description]
     for name in names:
@@ -89,7 +97,7 @@ def copy_database(source, target) -> dict[str, int]:
                     [tuple(r) for r in rows],
                 )
         if engine_of(target) == "postgresql":
-            for table in _COUNTED_TABLES:
+            for table in _IDENTITY_TABLES:
                 target.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)")
