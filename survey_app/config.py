@@ -107,7 +107,11 @@ class Config:
     """
 
     SECRET_KEY = os.environ.get("TRINITY_SECRET_KEY") or None
+    # The database: a SQLite path or, from TRINITY_DATABASE_URL, a
+    # postgresql:// URL. A caller's settings may give DATABASE_URL instead
+    # (survey_app.db.init_app moves it into DATABASE).
     DATABASE = _database_from_environment()
+    DATABASE_URL = None
     # A pulse takes a few minutes, but people open the link, get pulled into a
     # meeting and come back hours later; an expired token would throw their
     # answers away. CSRF protection does not need expiry to work: the token is

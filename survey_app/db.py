@@ -478,5 +478,10 @@ def init_app(app) -> None:
     """Register teardown and the ``flask`` CLI commands with ``app``."""
     from survey_app.commands import register_commands
 
+    url = app.config.get("DATABASE_URL")
+    if url:
+        if not is_postgres(url):
+            raise RuntimeError(f"DATABASE_URL must be a postgresql:// URL, got {url!r}")
+        app.config["DATABASE"] = url
     app.teardown_appcontext(close_db)
     register_commands(app)
