@@ -464,3 +464,32 @@ def test_copy_database_copies_every_row_and_refuses_a_populated_target(runner, a
     assert "the target database is not empty (instruments: 1 rows" in again.output
     itself = runner.invoke(args=["copy-database", "--to", app.config["DATABASE"]])
     assert itself.exit_code == 2 and "the app's own database" in itself.output
+
+
+@pg
+def test_the_loader_session_is_read_only_whatever_the_role(store_path):
+    """Even with a superuser URL (the test cluster's), the loader cannot write."""
+    import psycopg
+
+    from analysis.loader import _connect_read_only
+
+    reader = _connect_read_only(store_path)
+    try:
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            reader.execute("DELETE FROM answers")
+    finally:
+        reader.close()
+
+
+def test_the_rate_limits_live_beside_a_postgres_database_never_in_it(tmp_path):
+    from survey_app import ratelimit
+
+    url = "postgresql://app:secret@db.example.org:5433/trinity"
+    assert "dbname=trinity_ratelimit host=db.example.org port=5433" in ratelimit.default_url(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": TEST_SECRET_KEY,
+                      "INSTANCE_PATH": str(tmp_path / "i")})
+    assert "trinity_ratelimit" in ratelimit._store_target(app)
+    with pytest.raises(RuntimeError, match="must not be the responses database"):
+        create_app({"DATABASE_URL": url, "SECRET_KEY": TEST_SECRET_KEY,
+                    "RATELIMIT_DATABASE": "postgresql://other@db.example.org:5433/trinity",
+                    "INSTANCE_PATH": str(tmp_path / "j")})
