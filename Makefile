@@ -13,7 +13,7 @@ NPM_DEPS := .npm-deps
 # One stamp per pinned version, so changing AXE_CORE installs it again.
 AXE_STAMP := $(NPM_DEPS)/.installed-$(AXE_CORE)
 
-.PHONY: run test soak install bench clean-db browser-deps screenshots
+.PHONY: run test test-sqlite test-postgres soak install bench clean-db browser-deps screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,10 +29,19 @@ run: $(STAMP)
 	$(BIN)/flask --app survey_app demo --if-empty --base-url http://$(HOST):$(PORT)
 	$(BIN)/flask --app survey_app run --host $(HOST) --port $(PORT)
 
-## make test: set up and run the whole test suite, browser tests included
-## (they need /usr/bin/chromium; without it they skip, and fail under CI=true).
-test: $(STAMP) browser-deps
+## make test: set up and run the whole test suite twice, browser tests
+## included (they need /usr/bin/chromium; without it they skip, and fail
+## under CI=true): on SQLite, then on PostgreSQL, in a throwaway cluster that
+## .ci/pg-cluster starts on 127.0.0.1 and removes afterwards (without
+## PostgreSQL installed that pass is skipped with a message, and fails under
+## CI=true). `make test-sqlite` / `make test-postgres` run one pass.
+test: test-sqlite test-postgres
+
+test-sqlite: $(STAMP) browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(STAMP) browser-deps
+	.ci/pg-cluster $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make soak: the long fault and load runs (tests marked soak, deselected by
 ## `make test`): 100 kill -9 of a writing gunicorn, 20 cold starts of 4

@@ -19,6 +19,7 @@ from typing import Sequence
 import pandas as pd
 
 from . import csv_safe, files
+from .engines import is_postgres
 from .loader import (
     LoadError,
     PulseData,
@@ -52,9 +53,15 @@ def _progress(enabled: bool | None, total: int, desc: str):
     return tqdm(total=total, desc=desc, unit="step", file=sys.stderr, disable=disable, leave=False)
 
 
+def _database(text: str) -> str | Path:
+    """``--db``: a PostgreSQL URL as given (a Path would fold its ``//``), else a file."""
+    return text if is_postgres(text) else Path(text)
+
+
 def _source_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("where the responses come from (a database or an export)")
-    group.add_argument("--db", type=Path, metavar="PATH", help="a Trinity Pulse SQLite database (opened read-only)")
+    group.add_argument("--db", type=_database, metavar="PATH|URL",
+                       help="a Trinity Pulse SQLite database or a postgresql:// URL (opened read-only)")
     group.add_argument("--survey", metavar="SLUG", help="the pulse to analyse, with --db")
     group.add_argument("--csv", type=Path, metavar="RESPONSES_CSV", help="responses.csv from 'flask export'")
     group.add_argument("--pulse", type=Path, metavar="PULSE_JSON", help="pulse.json from 'flask export'")

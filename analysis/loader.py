@@ -6,7 +6,9 @@ a :class:`PulseData` with the instrument, the strategy statement and a
 responses table (one row per anonymous response, one column per item). This is
 the only module of ``analysis`` that reads storage; it opens the database
 read-only, against the schema documented in ``docs/schema.md``, and reads
-exports against the contract in ``docs/export.md``.
+exports against the contract in ``docs/export.md``. The database is a SQLite
+file or a ``postgresql://`` URL (best with a read-only role, docs/deploy.md);
+the same queries read both, into the same tables.
 
 Every error is a :class:`LoadError` whose message is one line naming the file,
 the line or column and what was expected, so the command line can print it
@@ -25,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .engines import describe, is_postgres, to_psycopg
 from .instrument import (
     DEFAULT_LEADERSHIP_LEVELS,
     ROLE_LEVELS,
@@ -89,14 +92,103 @@ class PulseData:
 # --- the database ---------------------------------------------------------------
 
 
-def _connect_read_only(path: str | Path) -> sqlite3.Connection:
+class _Row(dict):
+    """A PostgreSQL row read like :class:`sqlite3.Row`: by name or by position."""
+
+    def __init__(self, names, values):
+        super().__init__(zip(names, values))
+        self._values = values
+
+    def __getitem__(self, key):
+        return self._values[key] if isinstance(key, int) else super().__getitem__(key)
+
+
+def _row_factory(cursor):
+    names = [c.name for c in cursor.description or ()]
+    return lambda values: _Row(names, values)
+
+
+class _PostgresReader:
+    """A read-only PostgreSQL session that answers the loader's queries.
+
+    ``execute`` takes the same ``?`` SQL the SQLite connection takes; the
+    session is read-only (``default_transaction_read_only``), so even a
+    role that could write cannot write through the loader.
+    """
+
+    def __init__(self, url: str):
+        import psycopg
+
+        self.raw = psycopg.connect(url, autocommit=True, row_factory=_row_factory,
+                                   options="-c default_transaction_read_only=on")
+
+    def execute(self, sql: str, params=None):
+        query, params = to_psycopg(sql, params)
+        return self.raw.execute(query, params)
+
+    def tables(self) -> set[str]:
+        return {r[0] for r in self.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
+
+    def columns(self, table: str) -> set[str]:
+        return {r[0] for r in self.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = ?", (table,))}
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _tables(conn) -> set[str]:
+    if isinstance(conn, _PostgresReader):
+        return conn.tables()
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def _response_columns(conn) -> set[str]:
+    if isinstance(conn, _PostgresReader):
+        return conn.columns("responses")
+    return {r[1] for r in conn.execute("PRAGMA table_info(responses)")}
+
+
+def _query_frame(conn, sql: str, params) -> pd.DataFrame:
+    """A query's rows as a DataFrame, the same from either engine."""
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return pd.DataFrame.from_records([tuple(r) if not isinstance(r, _Row) else tuple(r.values())
+                                      for r in cursor.fetchall()], columns=names)
+
+
+def _connect_postgres(url: str) -> _PostgresReader:
+    import psycopg
+
+    where = describe(url)
+    try:
+        conn = _PostgresReader(url)
+        tables = conn.tables()
+    except psycopg.Error as exc:
+        raise LoadError(f"{where}: cannot read the PostgreSQL database "
+                        f"({str(exc).strip().splitlines()[0]})") from exc
+    missing = {"pulses", "responses", "answers", "instruments"} - tables
+    if missing:
+        conn.close()
+        raise LoadError(
+            f"{where}: not a Trinity Pulse database (missing table(s) {', '.join(sorted(missing))}; "
+            "run 'flask --app survey_app init-db' to create one, or grant the role SELECT on them)"
+        )
+    return conn
+
+
+def _connect_read_only(path: str | Path):
+    if is_postgres(path):
+        return _connect_postgres(path)
     path = Path(path)
     if not path.is_file():
         raise LoadError(f"{path}: no such database file")
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         conn.row_factory = sqlite3.Row
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = _tables(conn)
     except sqlite3.DatabaseError as exc:
         raise LoadError(f"{path}: not a readable SQLite database ({exc})") from exc
     missing = {"pulses", "responses", "answers", "instruments"} - tables
@@ -130,7 +222,7 @@ def load_from_db(db_path: str | Path, survey: str) -> PulseData:
         if pulse is None:
             known = ", ".join(r["slug"] for r in conn.execute("SELECT slug FROM pulses ORDER BY slug"))
             raise LoadError(
-                f"{db_path}: unknown survey '{survey}' (known: {known or 'none, the database has no pulses'})"
+                f"{describe(db_path)}: unknown survey '{survey}' (known: {known or 'none, the database has no pulses'})"
             )
         source_row = conn.execute(
             "SELECT source_toml FROM instruments WHERE id = ? AND version = ?",
@@ -138,11 +230,11 @@ def load_from_db(db_path: str | Path, survey: str) -> PulseData:
         ).fetchone()
         if source_row is None:
             raise LoadError(
-                f"{db_path}: pulse '{survey}' refers to instrument "
+                f"{describe(db_path)}: pulse '{survey}' refers to instrument "
                 f"{pulse['instrument_id']} v{pulse['instrument_version']}, which is not stored"
             )
         instrument = _instrument_from_text(
-            source_row["source_toml"], f"{db_path}: instrument {pulse['instrument_id']}"
+            source_row["source_toml"], f"{describe(db_path)}: instrument {pulse['instrument_id']}"
         )
         strategy = _strategy_from_db(conn, survey)
         series = tuple(
@@ -165,7 +257,7 @@ def load_from_db(db_path: str | Path, survey: str) -> PulseData:
         leadership_levels=_levels(pulse["leadership_levels"]),
         responses=responses,
         series=series,
-        source=str(db_path),
+        source=describe(db_path),
         comments=comments,
     )
 
@@ -217,19 +309,20 @@ def _responses_from_db(conn, pulse, instrument: Instrument) -> tuple[pd.DataFram
     and :func:`analysis.coarsen.safe_rows` coarsens and scrubs them, so the
     analysis of the database and of its export agree row for row.
     """
-    columns = {r[1] for r in conn.execute("PRAGMA table_info(responses)")}
+    columns = _response_columns(conn)
     published = " AND snapshot IS NOT NULL" if "snapshot" in columns else ""
-    meta = pd.read_sql_query(
+    meta = _query_frame(
+        conn,
         "SELECT id AS response_id, department, team, tenure_band, role_level "
         f"FROM responses WHERE pulse_slug = ?{published} ORDER BY id",
-        conn,
-        params=(pulse["slug"],),
+        (pulse["slug"],),
     )
-    answers = pd.read_sql_query(
-        "SELECT a.response_id, a.item_id, a.value_number, a.value_text FROM answers a "
-        f"JOIN responses r ON r.id = a.response_id WHERE r.pulse_slug = ?{published}",
+    answers = _query_frame(
         conn,
-        params=(pulse["slug"],),
+        "SELECT a.response_id, a.item_id, a.value_number, a.value_text FROM answers a "
+        f"JOIN responses r ON r.id = a.response_id WHERE r.pulse_slug = ?{published} "
+        "ORDER BY a.response_id, a.item_id",
+        (pulse["slug"],),
     )
     table = meta.set_index("response_id")
     columns = {}
@@ -269,8 +362,7 @@ def _breakdowns(pulse) -> tuple[str, ...]:
 
 
 def _scrub_names(conn, survey: str) -> list[str]:
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    if "pulse_scrub_names" not in tables:
+    if "pulse_scrub_names" not in _tables(conn):
         return []
     return [r[0] for r in conn.execute(
         "SELECT name FROM pulse_scrub_names WHERE pulse_slug = ? ORDER BY name", (survey,))]

@@ -17,6 +17,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from analysis import csv_safe, files
+from analysis.engines import describe, is_postgres
 from survey_app import db as dbmod
 from survey_app import storage
 from survey_app.config import DEFAULT_DATABASE_FILE
@@ -59,9 +60,16 @@ def _demo_links_csv() -> Path:
     ``instance/demo-invitations.csv``); ``<name>-demo-invitations.csv`` next to
     any other database file. Each database keeps its own file, so seeding a
     second database (or running the tests) never overwrites the only copy of
-    another database's links.
+    another database's links. A PostgreSQL database has no folder: its
+    links go to ``<instance>/<dbname>-demo-invitations.csv``.
     """
-    database = Path(current_app.config["DATABASE"])
+    target = current_app.config["DATABASE"]
+    if is_postgres(target):
+        from psycopg.conninfo import conninfo_to_dict
+
+        name = conninfo_to_dict(target).get("dbname") or "postgres"
+        return Path(current_app.instance_path) / f"{name}-demo-invitations.csv"
+    database = Path(target)
     if database.name == DEFAULT_DATABASE_FILE:
         return database.with_name("demo-invitations.csv")
     return database.with_name(f"{database.stem}-demo-invitations.csv")
@@ -437,8 +445,53 @@ def backup_command(destination: Path):
                f"({written.stat().st_size} bytes, integrity ok).")
 
 
+@click.command("copy-database")
+@with_appcontext
+@click.option("--to", "target", required=True, metavar="URL",
+              help="The new database: a postgresql:// URL (or a SQLite file path), empty.")
+def copy_database_command(target: str):
+    """Copy everything in the app's database into a new, empty one, and check the counts.
+
+    Moves a pulse (and everything else: accounts, audit log, reports, plans)
+    from SQLite to PostgreSQL. The target is migrated first, then filled in
+    one transaction; the row counts of every table are compared and printed,
+    and any difference rolls the copy back. Stop the app (or keep it closed
+    to answers) while copying, then point it at the new database with
+    TRINITY_DATABASE_URL. See docs/deploy.md, "Moving from SQLite".
+
+    Example:
+
+    \b
+        flask --app survey_app copy-database --to postgresql://trinity_app@db.example.org/trinity
+    """
+    from survey_app.storage.copy import copy_database
+
+    source = _open_database()
+    try:
+        if os.path.abspath(str(target)) == os.path.abspath(str(current_app.config["DATABASE"])):
+            raise BadInput("--to names the app's own database; give a new one")
+        try:
+            destination = dbmod.connect(target)
+        except Exception as exc:
+            raise BadInput(f"cannot open {describe(target)}: {str(exc).strip().splitlines()[0]}") from None
+        try:
+            dbmod.migrate(destination)
+            counts = copy_database(source, destination)
+        except storage.StorageError as exc:
+            raise BadInput(str(exc)) from None
+        finally:
+            destination.close()
+    finally:
+        source.close()
+    for table, count in counts.items():
+        click.echo(f"{table:24} {count:>8} rows  (same as the source)")
+    click.echo(f"Copied {sum(counts.values())} rows in {len(counts)} tables to {describe(target)}; "
+               "every table's count matches.")
+
+
 COMMANDS = (
     init_db_command,
+    copy_database_command,
     backup_command,
     export_command,
     pulse_status_command,

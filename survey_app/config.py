@@ -32,6 +32,17 @@ def _env_number(name: str, default, kind=int):
                            f"got {value!r}") from None
 
 
+def _database_from_environment() -> str | None:
+    """``TRINITY_DATABASE_URL`` (PostgreSQL) if set, else ``TRINITY_DATABASE`` (a SQLite file)."""
+    url = os.environ.get("TRINITY_DATABASE_URL")
+    if url:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise RuntimeError("TRINITY_DATABASE_URL must be a postgresql:// URL such as "
+                               f"postgresql://trinity_app@db.example.org/trinity, got {url!r}")
+        return url
+    return os.environ.get("TRINITY_DATABASE") or None
+
+
 def _port_from_environment(name: str, default: int) -> int:
     """A TCP port from the environment; a typo stops the app with the variable named."""
     port = _env_number(name, default)
@@ -50,6 +61,12 @@ class Config:
         hosts serve the same pulse; otherwise one is generated and persisted.
     TRINITY_DATABASE
         Path of the SQLite file.
+    TRINITY_DATABASE_URL
+        A ``postgresql://user:password@host/dbname`` URL: the app then keeps
+        everything in PostgreSQL instead (docs/deploy.md) and
+        ``TRINITY_DATABASE`` is ignored. ``DATABASE`` holds the URL then.
+    TRINITY_DATABASE_POOL_SIZE
+        PostgreSQL connections each process keeps open (default 4).
     TRINITY_SECURE_COOKIES
         ``1`` when the app is served over HTTPS: cookies are then sent over
         HTTPS only. Off by default so the app works on http://127.0.0.1.
@@ -83,11 +100,18 @@ class Config:
         Per-address rate limits as ``HITS/SECONDS`` (defaults ``60/60`` and
         ``100/60``; see survey_app/ratelimit.py for the reasoning).
     TRINITY_RATELIMIT_DATABASE
-        The rate limits' own SQLite file (``<instance>/ratelimit.sqlite3``).
+        The rate limits' own database: a SQLite file (default
+        ``<instance>/ratelimit.sqlite3``) or a ``postgresql://`` URL. With
+        PostgreSQL the default is the database named ``<name>_ratelimit`` on
+        the same server, so every app server counts in one place.
     """
 
     SECRET_KEY = os.environ.get("TRINITY_SECRET_KEY") or None
-    DATABASE = os.environ.get("TRINITY_DATABASE") or None
+    # The database: a SQLite path or, from TRINITY_DATABASE_URL, a
+    # postgresql:// URL. A caller's settings may give DATABASE_URL instead
+    # (survey_app.db.init_app moves it into DATABASE).
+    DATABASE = _database_from_environment()
+    DATABASE_URL = None
     # A pulse takes a few minutes, but people open the link, get pulled into a
     # meeting and come back hours later; an expired token would throw their
     # answers away. CSRF protection does not need expiry to work: the token is

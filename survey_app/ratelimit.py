@@ -10,8 +10,12 @@ count for a key, and the key is an HMAC (with the app's secret key) of the
 limit's name and the client address, so the file holds no address; rows of
 past windows are deleted as new ones are written.
 
-Another store (Redis, the main engine) plugs in behind :class:`Store`: one
-method, :meth:`Store.hit`, counting a hit and returning the window's count.
+When the app runs on PostgreSQL the counts follow it: :class:`PostgresStore`
+keeps them in a PostgreSQL database of their own (by default ``<name>_ratelimit``
+beside the app's, ``docs/deploy.md``), so every app server behind a load
+balancer counts against the same limits. Another store (Redis, say) plugs in
+behind :class:`Store`: one method, :meth:`Store.hit`, counting a hit and
+returning the window's count.
 
 The limits (``docs/security.md``):
 
@@ -39,6 +43,8 @@ from dataclasses import dataclass
 from functools import wraps
 
 from flask import current_app, make_response, render_template, request
+
+from analysis.engines import describe, is_postgres
 
 #: File of the default store in the instance folder.
 DEFAULT_FILE = "ratelimit.sqlite3"
@@ -75,6 +81,10 @@ class Store:
         raise NotImplementedError
 
 
+#: The counts table, the same on both engines; past windows are deleted as
+#: new hits are written.
+_CREATE = ("CREATE TABLE IF NOT EXISTS hits (key TEXT NOT NULL, window_start INTEGER NOT NULL,"
+           " window_end INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (key, window_start))")
 class SQLiteStore(Store):
     """Counts in a SQLite file of their own, shared by every worker."""
 
@@ -87,11 +97,7 @@ class SQLiteStore(Store):
 
         secure_database(self.path)
         with self._connect() as conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS hits (key TEXT NOT NULL, window_start INTEGER NOT NULL,"
-                " window_end INTEGER NOT NULL, count INTEGER NOT NULL,"
-                " PRIMARY KEY (key, window_start)) WITHOUT ROWID"
-            )
+            conn.execute(_CREATE + " WITHOUT ROWID")
 
     def _connect(self) -> sqlite3.Connection:
         # A short busy timeout: a limit check must never hold up a request for
@@ -128,6 +134,68 @@ class SQLiteStore(Store):
         return count, start + window - now
 
 
+_HIT = ("INSERT INTO hits (key, window_start, window_end, count) VALUES (%s, %s, %s, 1)"
+        " ON CONFLICT (key, window_start) DO UPDATE SET count = hits.count + 1 RETURNING count")
+
+
+class PostgresStore(Store):
+    """Counts in a PostgreSQL database of their own, shared by every app server.
+
+    One statement per hit: the upsert is atomic in PostgreSQL, so two servers
+    counting the same key at once both see their own increment.
+    """
+
+    def __init__(self, url: str):
+        from psycopg_pool import ConnectionPool
+
+        self.url = url
+        self._pool = ConnectionPool(url, min_size=1, max_size=4, kwargs={"autocommit": True},
+                                    check=ConnectionPool.check_connection, open=False)
+        try:
+            self._pool.open(wait=True, timeout=10)
+        except Exception as exc:
+            self._pool.close()
+            raise RuntimeError(
+                f"the rate limits' database {describe(url)} cannot be reached ({exc}); "
+                "create it (docs/deploy.md, \"Roles and grants\") or set TRINITY_RATELIMIT_DATABASE"
+            ) from None
+        with self._pool.connection() as conn:
+            # Two servers starting at once would race on the catalog.
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(5)")
+                conn.execute(_CREATE)
+
+    def hit(self, key, window, now=None):
+        now = time.time() if now is None else now
+        start = int(now // window * window)
+        with self._pool.connection() as conn:
+            conn.execute("DELETE FROM hits WHERE window_end <= %s", (int(now),))
+            (count,) = conn.execute(_HIT, (key, start, start + window)).fetchone()
+        return count, start + window - now
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def default_url(database_url: str) -> str:
+    """The rate limits' PostgreSQL database beside the app's: ``<name>_ratelimit``."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    parts = conninfo_to_dict(database_url)
+    parts["dbname"] = f"{parts.get('dbname') or parts.get('user') or 'postgres'}_ratelimit"
+    return make_conninfo(**parts)
+
+
+def _store_target(app) -> str:
+    """Where the counts live: the setting, else beside the app's database."""
+    configured = app.config.get("RATELIMIT_DATABASE")
+    if configured:
+        return os.fspath(configured)
+    if is_postgres(app.config["DATABASE"]):
+        return default_url(app.config["DATABASE"])
+    return os.path.join(app.instance_path, DEFAULT_FILE)
+
+
 def check_settings(app) -> None:
     """Refuse at start-up what would fail on every limited request, or leak.
 
@@ -136,19 +204,37 @@ def check_settings(app) -> None:
     """
     for setting in ("OPEN_LINK_RATE", "LOGIN_RATE"):
         Rate.parse(app.config[setting], f"TRINITY_{setting}")
-    path = app.config.get("RATELIMIT_DATABASE") or os.path.join(app.instance_path, DEFAULT_FILE)
-    if os.path.abspath(path) == os.path.abspath(app.config["DATABASE"]):
+    path, database = _store_target(app), app.config["DATABASE"]
+    if is_postgres(path) or is_postgres(database):
+        same = _same_postgres(path, database)
+    else:
+        same = os.path.abspath(path) == os.path.abspath(database)
+    if same:
         raise RuntimeError("TRINITY_RATELIMIT_DATABASE must not be the responses database: "
                            "its backups would then hold who sent what")
+
+
+def _same_postgres(a: str, b: str) -> bool:
+    """Whether two targets name the same PostgreSQL database (host, port, name)."""
+    if not (is_postgres(a) and is_postgres(b)):
+        return False
+    from psycopg.conninfo import conninfo_to_dict
+
+    def where(url):
+        parts = conninfo_to_dict(url)
+        return (parts.get("host") or "localhost", str(parts.get("port") or 5432), parts.get("dbname"))
+
+    return where(a) == where(b)
 
 
 def store():
     """The app's store, made on first use (``RATELIMIT_STORE`` may hold another)."""
     extension = current_app.extensions.get("trinity_ratelimit")
     if extension is None:
-        path = current_app.config.get("RATELIMIT_DATABASE") or os.path.join(
-            current_app.instance_path, DEFAULT_FILE)
-        extension = current_app.config.get("RATELIMIT_STORE") or SQLiteStore(path)
+        extension = current_app.config.get("RATELIMIT_STORE")
+        if extension is None:
+            target = _store_target(current_app)
+            extension = PostgresStore(target) if is_postgres(target) else SQLiteStore(target)
         current_app.extensions["trinity_ratelimit"] = extension
     return extension
 

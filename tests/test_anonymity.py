@@ -1,8 +1,9 @@
 """What the schema can and cannot remember about a respondent.
 
 These tests read the schema the way an auditor would (``PRAGMA table_info``,
-``PRAGMA foreign_key_list``, ``sqlite_master``), so a later migration that
-adds a timestamp or an invitation link to a response fails here.
+``PRAGMA foreign_key_list``, ``sqlite_master``; on PostgreSQL its catalogs),
+so a later migration that adds a timestamp or an invitation link to a
+response fails here, on either engine.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import date
 import pytest
 
 from survey_app import storage
+from tests.conftest import foreign_key_targets, table_columns
 
 # A column whose name matches this could identify a person or the moment they
 # answered: a link to the invitation, a token or its hash, contact details,
@@ -34,7 +36,11 @@ ALLOWED_COLUMNS = {
 
 
 def columns(db, table):
-    return {row["name"]: row for row in db.query(f"PRAGMA table_info({table})")}
+    return table_columns(db, table)
+
+
+def is_postgres(db):
+    return getattr(db, "engine", "sqlite") == "postgresql"
 
 
 @pytest.mark.parametrize("table", ["responses", "answers"])
@@ -54,12 +60,21 @@ def test_the_identifying_pattern_would_catch_what_it_is_for():
 
 @pytest.mark.parametrize("table", ["responses", "answers"])
 def test_response_tables_reference_nothing_about_invitations(store, table):
-    targets = {row["table"] for row in store.query(f"PRAGMA foreign_key_list({table})")}
+    targets = foreign_key_targets(store, table)
     assert targets == {"responses": {"pulses"}, "answers": {"responses"}}[table]
 
 
 @pytest.mark.parametrize("table", ["responses", "answers", "invitations"])
 def test_no_rowid_can_reveal_arrival_order(store, table):
+    if is_postgres(store):
+        # No rowid there; no column that counts up either (no identity, no
+        # sequence default). The system columns xmin and ctid remain: see
+        # docs/privacy.md, "PostgreSQL", and test_postgres.py.
+        counting = list(store.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "AND (is_identity = 'YES' OR column_default LIKE 'nextval%')", [table]))
+        assert counting == []
+        return
     sql = store.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
     ).fetchone()[0]
@@ -70,6 +85,14 @@ def test_no_rowid_can_reveal_arrival_order(store, table):
 
 
 def test_no_autoincrement_anywhere(store):
+    if is_postgres(store):
+        # Identity columns count up only in the tables about accounts and
+        # leaders' decisions, never in one about respondents.
+        counted = {row["table_name"] for row in store.query(
+            "SELECT table_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND is_identity = 'YES'")}
+        assert counted == {"users", "audit_log", "action_plans", "theme_moves"}
+        return
     assert "sqlite_sequence" not in store.table_names()
     for (sql,) in store.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL"):
         assert "AUTOINCREMENT" not in sql.upper()
@@ -103,9 +126,14 @@ def test_a_stored_response_cannot_be_joined_back_to_its_invitation(
     # that 30 random ids come out sorted by arrival is 1/30!).
     assert ids != sorted(ids)
     assert len(set(ids)) == 30 and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
-    # Table order (by primary key) says nothing about arrival either.
-    stored_order = [r["id"] for r in store.query("SELECT id FROM responses")]
-    assert stored_order == sorted(ids)
+    # Table order (by primary key) says nothing about arrival either. On
+    # PostgreSQL an unordered scan returns rows in physical order, which is
+    # arrival order (docs/privacy.md, "PostgreSQL"): the app and the loader
+    # therefore order by the random id wherever they read responses
+    # (tests/test_postgres.py greps their SQL for it).
+    if not is_postgres(store):
+        stored_order = [r["id"] for r in store.query("SELECT id FROM responses")]
+        assert stored_order == sorted(ids)
 
 
 #: Tables about accounts, which issue 7 lets keep times (a login, an audited
@@ -129,7 +157,7 @@ def test_account_tables_point_at_nothing_about_answers(store):
     """The account tables may keep times only because they cannot reach an answer."""
     assert ACCOUNT_TABLES <= set(store.table_names())
     for table in ACCOUNT_TABLES:
-        targets = {fk.other_table for fk in store[table].foreign_keys}
+        targets = foreign_key_targets(store, table)
         assert targets <= ACCOUNT_TABLES, (table, targets)
         for name in columns(store, table):
             assert not re.search(r"response|answer|invitation|token_hash|pulse", name), (

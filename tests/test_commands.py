@@ -16,6 +16,14 @@ def counts(db):
     return {t: db[t].count for t in db.table_names()}
 
 
+def _links_csv(app) -> Path:
+    """Where ``flask demo`` writes its links for ``app``'s database (either engine)."""
+    from survey_app.commands import _demo_links_csv
+
+    with app.app_context():
+        return _demo_links_csv()
+
+
 def test_init_db_prints_path_and_version(app, runner):
     result = runner.invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
@@ -140,7 +148,7 @@ def test_demo_seeds_and_prints_working_links(app, runner, db):
     for token in invite_tokens:
         invitation = storage.find_invitation(db, token)
         assert invitation is not None and not invitation.used
-    links_csv = Path(app.config["DATABASE"]).with_name("demo-invitations.csv")
+    links_csv = _links_csv(app)
     assert str(links_csv) in result.output
     with links_csv.open(encoding="utf-8", newline="") as fh:
         urls = [row["url"] for row in csv.DictReader(fh)]
@@ -213,7 +221,7 @@ def test_demo_prints_one_account_per_role_that_can_sign_in(app, runner, client):
     assert "http://127.0.0.1:5000/login" in result.output
     accounts = ACCOUNT_LINE.findall(result.output)
     assert sorted(role for role, _, _ in accounts) == sorted(storage.ROLES)
-    kept = Path(app.config["DATABASE"]).with_name("demo-accounts.csv")
+    kept = _links_csv(app).with_name(_links_csv(app).name.replace("invitations", "accounts"))
     assert kept.stat().st_mode & 0o777 == 0o600  # passwords: the owner's only
     role, email, password = next(a for a in accounts if a[0] == "manager")
     signed_in = client.post("/login", data={"email": email, "password": password})
@@ -224,7 +232,7 @@ def test_demo_prints_one_account_per_role_that_can_sign_in(app, runner, client):
 def test_a_second_demo_run_prints_only_links_still_unused(app, runner, client, db, survey_answers):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
-    links_csv = Path(app.config["DATABASE"]).with_name("demo-invitations.csv")
+    links_csv = _links_csv(app)
     printed = [t for _, kind, t in URL.findall(first.output) if kind == "s"]
     # A newcomer answers the first printed link...
     answered = client.post(f"/s/{printed[0]}", data=survey_answers)

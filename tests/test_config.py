@@ -49,3 +49,23 @@ def test_the_app_make_run_builds_refuses_a_post_without_csrf_token(app, make_pul
     # with protection off would be saved and redirected: 303).
     assert done.stdout.strip() == "400"
     assert storage.count_responses(db, pulse.slug) == 0
+
+
+def test_the_database_url_setting_selects_postgres_and_explicit_settings_win(tmp_path):
+    """TRINITY_DATABASE_URL selects PostgreSQL; a DATABASE_URL setting does
+    too, and a DATABASE given to create_app beats the environment."""
+    from survey_app import create_app
+
+    url = "postgresql://trinity_app@db.example.org/trinity"
+    code = ("from survey_app import create_app; "
+            "print(create_app({'INSTANCE_PATH': %r}).config['DATABASE'])" % str(tmp_path / "i"))
+    env = dict(os.environ, TRINITY_DATABASE_URL=url, TRINITY_DATABASE=str(tmp_path / "x.sqlite3"))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == url, out.stderr
+    env["TRINITY_DATABASE_URL"] = "mysql://nope"
+    bad = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert bad.returncode != 0 and "TRINITY_DATABASE_URL must be a postgresql:// URL" in bad.stderr
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "j")})
+    assert app.config["DATABASE"] == url
+    path = str(tmp_path / "given.sqlite3")
+    assert create_app({"DATABASE": path, "INSTANCE_PATH": str(tmp_path / "k")}).config["DATABASE"] == path

@@ -15,6 +15,7 @@ import re
 import pytest
 
 from survey_app.db import connect
+from tests.conftest import dump_lines
 from tests.test_access import MATRIX, PUBLIC, _requests
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -30,7 +31,7 @@ def dump(path) -> list[str]:
     """Every row of every table, as SQL, in a stable order."""
     database = connect(path)
     try:
-        return sorted(line for line in database.conn.iterdump())
+        return sorted(dump_lines(database))
     finally:
         database.close()
 

@@ -228,7 +228,10 @@ def test_the_demo_links_file_is_guarded_and_read_back(runner, app):
     written guarded, never guarded twice."""
     result = runner.invoke(args=["demo", "--base-url", "http://127.0.0.1:5000"])
     assert result.exit_code == 0, result.output
-    links = app.config["DATABASE"].replace("trinity.sqlite3", "demo-invitations.csv")
+    from survey_app.commands import _demo_links_csv
+
+    with app.app_context():
+        links = str(_demo_links_csv())
     accounts = links.replace("invitations", "accounts")
     with open(accounts, encoding="utf-8", newline="") as handle:
         passwords = [r["password"] for r in csv.DictReader(handle)]

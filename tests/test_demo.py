@@ -56,7 +56,7 @@ class Demo:
         return pd.DataFrame.from_dict(rows, orient="index")
 
     def invitations(self, slug):
-        return list(self.db["invitations"].rows_where("pulse_slug = ?", [slug]))
+        return list(self.db.query("SELECT * FROM invitations WHERE pulse_slug = ?", [slug]))
 
     def link_rows(self):
         with self.result.invitation_links_csv.open(encoding="utf-8", newline="") as fh:

@@ -50,7 +50,13 @@ from tests.conftest import DEFAULT_INSTRUMENT, SAMPLE_STRATEGY, TEST_SECRET_KEY,
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
-pytestmark = pytest.mark.skipif(not GUNICORN.exists(), reason="gunicorn is in the dev extra")
+pytestmark = [
+    pytest.mark.skipif(not GUNICORN.exists(), reason="gunicorn is in the dev extra"),
+    # Each run builds its own SQLite file and checks it with PRAGMA
+    # integrity_check; the PostgreSQL pass runs two gunicorn servers on one
+    # database in tests/test_postgres.py instead.
+    pytest.mark.sqlite_only("kill -9 and cold starts against the SQLite file"),
+]
 
 
 # --- servers ------------------------------------------------------------------------
@@ -65,7 +71,8 @@ def _free_port() -> int:
 class Server:
     """gunicorn serving the app on 127.0.0.1, in a process group of its own."""
 
-    def __init__(self, database: Path, workers: int, log: Path, extra: tuple[str, ...] = ()):
+    def __init__(self, database: Path, workers: int, log: Path, extra: tuple[str, ...] = (),
+                 env_overrides: dict | None = None):
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         # The rate limits' file beside this run's database: each run starts
@@ -73,6 +80,8 @@ class Server:
         # limit earlier runs would have used up).
         env = dict(os.environ, TRINITY_DATABASE=str(database), TRINITY_SECRET_KEY=TEST_SECRET_KEY,
                    TRINITY_RATELIMIT_DATABASE=str(database.with_name("ratelimit.sqlite3")))
+        # Other settings (tests/test_postgres.py: TRINITY_DATABASE_URL).
+        env.update(env_overrides or {})
         self._log = log.open("ab")
         self.process = subprocess.Popen(
             [str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
@@ -155,8 +164,10 @@ class Fixture:
     accounts: list = field(default_factory=list)
 
 
-def _pulse(tmp_path: Path, invitations: int, *, accounts: bool = False) -> Fixture:
-    database = tmp_path / "trinity.sqlite3"
+def _pulse(tmp_path: Path, invitations: int, *, accounts: bool = False,
+           database: Path | str | None = None) -> Fixture:
+    """A pulse open to ``invitations`` links, in ``database`` (default: a file in tmp_path)."""
+    database = database or tmp_path / "trinity.sqlite3"
     instrument = load_instrument(DEFAULT_INSTRUMENT)
     db = dbmod.connect(database)
     try:

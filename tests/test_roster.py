@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from tests.conftest import dump_lines
 
 from survey_app import storage
 
@@ -138,7 +139,7 @@ def test_issued_links_replace_the_old_ones_and_return_once(store, draft):
     assert [link.email for link in again] == ["psales0@acme.test"]
     assert storage.find_invitation(store, first[0].token) is None  # the old link stopped
     assert storage.find_invitation(store, again[0].token) is not None
-    dump = "\n".join(store.conn.iterdump())
+    dump = "\n".join(dump_lines(store))
     assert not any(link.token in dump for link in first + again)
     with pytest.raises(storage.StorageError, match="not on the roster of 'q1': who@acme.test"):
         storage.issue_links(store, draft, emails=["who@acme.test"])

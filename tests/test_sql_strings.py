@@ -33,9 +33,9 @@ SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|PRAGMA|WHERE
                  r"VALUES|GROUP BY|ORDER BY|SET)\b")
 SOURCES = sorted((ROOT / "survey_app").rglob("*.py")) + [ROOT / "analysis" / "loader.py"]
 #: Functions that return only names from a fixed set (or raise).
-CHECKERS = {"checked_columns", "breakdowns_of", "_breakdowns", "_columns"}
+CHECKERS = {"checked_columns", "breakdowns_of", "_breakdowns", "_columns", "_table", "_key_columns"}
 #: Fixed sets a guard may test membership in.
-FIXED_SETS = {"SEGMENTS", "_USER_UPDATES", "_COUNTED_TABLES"}
+FIXED_SETS = {"SEGMENTS", "_USER_UPDATES", "_COUNTED_TABLES", "_TABLE_NAMES"}
 
 
 class Scope:
@@ -271,6 +271,26 @@ def test_the_checkers_refuse_names_outside_their_set():
         storage.users._update(None, 1, "role = 'admin'", [])
     with pytest.raises(StorageError):
         storage.roster_values(None, "p", "department FROM invitations --")
+    from survey_app.storage.copy import _columns, _count
+
+    for bad in ("responses; DROP TABLE answers", "sqlite_master", ""):
+        with pytest.raises(StorageError):
+            _count(None, bad)
+        with pytest.raises(StorageError):
+            _columns(None, bad)
+
+
+@pytest.mark.postgres_only
+def test_the_postgres_table_checkers_refuse_what_is_not_a_table(store):
+    from survey_app.pg import _key_columns, _table
+
+    assert _table(store, "responses") == "responses"
+    assert _key_columns(store, "answers") == ["response_id", "item_id"]
+    for bad in ("responses; DROP TABLE answers", "pg_class", "responses --", ""):
+        with pytest.raises(StorageError):
+            _table(store, bad)
+        with pytest.raises(StorageError):
+            _key_columns(store, bad)
 
 
 INJECTIONS = [

@@ -12,6 +12,7 @@ import pytest
 from analysis.strategy import Strategy
 from survey_app import db as dbmod
 from survey_app import storage
+from tests.conftest import dump_lines
 
 
 @pytest.fixture
@@ -151,7 +152,7 @@ def test_invitations_store_only_hashes(store, pulse):
     assert len(set(tokens)) == 15 and all(len(t) >= 32 for t in tokens)
     stored = [r["token_hash"] for r in store.query("SELECT token_hash FROM invitations")]
     assert sorted(stored) == sorted(storage.hash_token(t) for t in tokens)
-    dump = "\n".join(store.conn.iterdump())
+    dump = "\n".join(dump_lines(store))
     assert not any(t in dump for t in tokens)
 
 
@@ -327,17 +328,25 @@ def test_failure_after_spending_the_token_rolls_everything_back(store, pulse):
     slug, tokens = pulse
     # A database-level failure in the middle of the transaction, after the
     # invitation has been marked used: nothing of it may remain.
-    store.execute(
-        "CREATE TRIGGER refuse_answers BEFORE INSERT ON answers "
-        "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
-    )
+    if getattr(store, "engine", "sqlite") == "postgresql":
+        store.executescript(
+            "CREATE FUNCTION disk_says_no() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'disk says no'; END $$; "
+            "CREATE TRIGGER refuse_answers BEFORE INSERT ON answers "
+            "FOR EACH ROW EXECUTE FUNCTION disk_says_no()")
+    else:
+        store.execute(
+            "CREATE TRIGGER refuse_answers BEFORE INSERT ON answers "
+            "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+        )
     with pytest.raises(Exception, match="disk says no"):
         storage.submit_response(store, pulse_slug=slug, token=tokens[0],
                                 answers={"enps": 7}, segments={})
     assert not store.conn.in_transaction
     assert storage.count_responses(store, slug) == 0
     assert storage.find_invitation(store, tokens[0]).used is False
-    store.execute("DROP TRIGGER refuse_answers")
+    store.execute("DROP TRIGGER refuse_answers" + (
+        " ON answers" if getattr(store, "engine", "sqlite") == "postgresql" else ""))
     storage.submit_response(store, pulse_slug=slug, token=tokens[0], answers={"enps": 7},
                             segments={})
     assert storage.count_responses(store, slug) == 1

@@ -15,8 +15,13 @@ import shutil
 import stat
 import time
 
+import pytest
+
 from survey_app import db as dbmod
 from survey_app import storage
+
+pytestmark = pytest.mark.sqlite_only("SQLite's -wal file and its VACUUM INTO backups; "
+                                     "PostgreSQL is backed up with pg_dump (docs/deploy.md)")
 
 
 def _submit(db, pulse, token, comment=None):

@@ -34,6 +34,9 @@ def backup_database(db: sqlite_utils.Database, destination: str | os.PathLike) -
     StorageError
         The destination exists, or the copy failed its integrity check.
     """
+    if getattr(db, "engine", "sqlite") != "sqlite":
+        raise StorageError("this database is on PostgreSQL: back it up with pg_dump "
+                           "(docs/deploy.md, \"Backups\")")
     destination = Path(destination)
     if destination.exists():
         raise StorageError(f"{destination} already exists; choose a new file name")

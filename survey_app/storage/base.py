@@ -60,12 +60,17 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
     ``BEGIN IMMEDIATE`` rather than SQLite's default deferred start: a
     transaction that reads (is this token unused?) and then writes would
     otherwise fail with "database is locked" when another writer got there
-    in between, instead of waiting its turn. Everything inside commits
-    together or, on any exception, not at all.
+    in between, instead of waiting its turn. On PostgreSQL the transaction
+    takes an advisory lock first, to the same effect. Everything inside
+    commits together or, on any exception, not at all.
     """
     if db.conn.in_transaction:
         raise RuntimeError("write_transaction() cannot be nested inside another transaction")
-    db.execute("BEGIN IMMEDIATE")
+    if getattr(db, "engine", "sqlite") == "postgresql":
+        # The same one-writer-at-a-time rule (survey_app.pg.PgDatabase.begin_write).
+        db.begin_write()
+    else:
+        db.execute("BEGIN IMMEDIATE")
     try:
         yield db
         db.execute("COMMIT")

@@ -412,6 +412,9 @@ def _pulse_from_row(db: sqlite_utils.Database, row: dict) -> Pulse:
 
 def get_pulse_row(db: sqlite_utils.Database, slug: str) -> dict | None:
     """The raw ``pulses`` row (status etc.) without rebuilding the instrument."""
+    if "\0" in slug:
+        # No slug holds NUL, and PostgreSQL refuses it even in a lookup.
+        return None
     return next(db.query("SELECT * FROM pulses WHERE slug = ?", [slug]), None)
 
 
@@ -423,7 +426,8 @@ def get_pulse(db: sqlite_utils.Database, slug: str) -> Pulse | None:
 
 def get_pulse_by_open_token(db: sqlite_utils.Database, open_token: str) -> Pulse | None:
     """The pulse whose open link carries ``open_token``, or ``None``."""
-    if not open_token:
+    if not open_token or "\0" in open_token:
+        # No token holds NUL, and PostgreSQL refuses it even in a lookup.
         return None
     row = next(db.query("SELECT * FROM pulses WHERE open_token = ?", [open_token]), None)
     return None if row is None else _pulse_from_row(db, row)

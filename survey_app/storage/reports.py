@@ -42,8 +42,9 @@ def store_report(db: sqlite_utils.Database, slug: str, snapshot: int, version: i
     with write_transaction(db):
         db.execute("DELETE FROM report_cache WHERE pulse_slug = ? AND (snapshot <> ? OR version <> ?)",
                    [slug, snapshot, version])
-        db.execute("INSERT OR REPLACE INTO report_cache (pulse_slug, snapshot, version, data) "
-                   "VALUES (?, ?, ?, ?)", [slug, snapshot, version, text])
+        db.execute("INSERT INTO report_cache (pulse_slug, snapshot, version, data) "
+                   "VALUES (?, ?, ?, ?) ON CONFLICT (pulse_slug, snapshot, version) "
+                   "DO UPDATE SET data = excluded.data", [slug, snapshot, version, text])
 
 
 @dataclass(frozen=True)
@@ -97,10 +98,10 @@ def add_action_plan(db: sqlite_utils.Database, *, pulse_slug: str, source: str, 
             raise StorageError(f"no survey with slug '{pulse_slug}'")
         cursor = db.execute(
             "INSERT INTO action_plans (pulse_slug, source, measure, measure_label, department, what, "
-            "owner, due_on, status, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "owner, due_on, status, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [pulse_slug, source, measure, measure_label, department, what.strip(), owner, due_on,
              status, created_by])
-        return int(cursor.lastrowid)
+        return int(cursor.fetchone()[0])
 
 
 def get_action_plan(db: sqlite_utils.Database, plan_id: int) -> ActionPlan | None:
@@ -149,8 +150,9 @@ def add_theme_move(db: sqlite_utils.Database, *, instrument_id: str, pulse_slug:
     with write_transaction(db):
         cursor = db.execute(
             "INSERT INTO theme_moves (instrument_id, pulse_slug, terms, owner, moved_by) "
-            "VALUES (?, ?, ?, ?, ?)", [instrument_id, pulse_slug, json.dumps(terms), owner, moved_by])
-        return int(cursor.lastrowid)
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            [instrument_id, pulse_slug, json.dumps(terms), owner, moved_by])
+        return int(cursor.fetchone()[0])
 
 
 def theme_moves(db: sqlite_utils.Database, instrument_id: str) -> list[dict]:

@@ -179,7 +179,8 @@ def _add(db, slug: str, raw: Sequence[Mapping[str, Any]], emails: Sequence[str] 
         )
         names = {n for email in emails for n in names_from_email(email)}
         db.conn.executemany(
-            "INSERT OR IGNORE INTO pulse_scrub_names (pulse_slug, name) VALUES (?, ?)",
+            "INSERT INTO pulse_scrub_names (pulse_slug, name) VALUES (?, ?) "
+            "ON CONFLICT DO NOTHING",
             [(slug, n) for n in sorted(names)],
         )
     return tokens

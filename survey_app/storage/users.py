@@ -182,10 +182,10 @@ def create_user(
             raise DuplicateEmail(email)
         cursor = db.execute(
             "INSERT INTO users (email, role, department, password_hash, session_token, "
-            "created_at, password_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "created_at, password_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [email, role, department, password_hash, _new_session_token(), now, now],
         )
-        user_id = cursor.lastrowid
+        user_id = cursor.fetchone()[0]
     return _require(db, user_id)
 
 
@@ -335,12 +335,12 @@ def audit(
     at = utc_now()
     values = [at, actor_id, actor_label, action.strip(), subject or "", detail or ""]
     sql = ("INSERT INTO audit_log (at, actor_id, actor, action, subject, detail) "
-           "VALUES (?, ?, ?, ?, ?, ?)")
+           "VALUES (?, ?, ?, ?, ?, ?) RETURNING id")
     if db.conn.in_transaction:
-        entry_id = db.execute(sql, values).lastrowid
+        entry_id = db.execute(sql, values).fetchone()[0]
     else:
         with write_transaction(db):
-            entry_id = db.execute(sql, values).lastrowid
+            entry_id = db.execute(sql, values).fetchone()[0]
     return AuditEntry(entry_id, at, actor_id, actor_label, values[3], values[4], values[5])
 
 
@@ -383,7 +383,7 @@ def _count_failure(db, key_hash: str, now: float, forget_before: float) -> None:
     db.execute("DELETE FROM login_attempts WHERE last_failure_at < ?", [forget_before])
     db.execute(
         "INSERT INTO login_attempts (key_hash, failures, last_failure_at) VALUES (?, 1, ?) "
-        "ON CONFLICT (key_hash) DO UPDATE SET failures = failures + 1, "
+        "ON CONFLICT (key_hash) DO UPDATE SET failures = login_attempts.failures + 1, "
         "last_failure_at = excluded.last_failure_at",
         [key_hash, now],
     )

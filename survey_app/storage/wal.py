@@ -39,6 +39,9 @@ def checkpoint_now(db: sqlite_utils.Database) -> tuple[int, int, int]:
     """
     if db.conn.in_transaction:
         raise RuntimeError("checkpoint_now() must be called after the commit")
+    if getattr(db, "engine", "sqlite") != "sqlite":
+        # PostgreSQL's own WAL is the server's business (docs/privacy.md).
+        return (0, 0, 0)
     db.execute("PRAGMA busy_timeout = 0")
     try:
         row = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
@@ -49,6 +52,8 @@ def checkpoint_now(db: sqlite_utils.Database) -> tuple[int, int, int]:
 
 def wal_bytes(db: sqlite_utils.Database) -> int:
     """Size of the database's ``-wal`` file in bytes (0 when there is none)."""
+    if getattr(db, "engine", "sqlite") != "sqlite":
+        return 0
     path = db.execute("PRAGMA database_list").fetchone()[2]
     try:
         return os.path.getsize(path + "-wal") if path else 0
