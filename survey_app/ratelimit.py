@@ -178,12 +178,20 @@ class PostgresStore(Store):
 
 
 def default_url(database_url: str) -> str:
-    """The rate limits' PostgreSQL database beside the app's: ``<name>_ratelimit``."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    """The rate limits' PostgreSQL database beside the app's: ``<name>_ratelimit``.
 
-    parts = conninfo_to_dict(database_url)
-    parts["dbname"] = f"{parts.get('dbname') or parts.get('user') or 'postgres'}_ratelimit"
-    return make_conninfo(**parts)
+    Returned as a ``postgresql://`` URL, never psycopg's ``key=value`` form:
+    the store is chosen by :func:`analysis.engines.is_postgres`, which
+    recognises URLs only, and a ``key=value`` string taken for a path once
+    made a SQLite file of that name in the working directory, so every app
+    server counted on its own machine's file.
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    name = conninfo_to_dict(database_url).get("dbname") or urlsplit(database_url).username or "postgres"
+    return urlunsplit(urlsplit(database_url)._replace(path=f"/{name}_ratelimit"))
 
 
 def _store_target(app) -> str:

@@ -124,6 +124,35 @@ ENGINE = "postgresql" if POSTGRES_ADMIN_URL else "sqlite"
 os.environ.setdefault("TRINITY_DATABASE_POOL_SIZE", "32")
 
 
+#: The checkout's root: no test may leave a file there (tests write under tmp_path).
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: What a run may create in the root: pytest's cache, Hypothesis' examples,
+#: the browser tests' screenshots, the app's default instance folder (gitignored).
+ROOT_ENTRIES_A_RUN_MAY_ADD = {".pytest_cache", ".hypothesis", "build", "instance"}
+
+
+def pytest_sessionstart(session):
+    session.config._root_entries = set(os.listdir(REPO_ROOT))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run when something wrote into the checkout's root.
+
+    A database URL once taken for a file name made SQLite files named after
+    the connection string (and demo files under ``postgresql:/``) in the
+    working directory: the code passed, every server shared that stray file,
+    and the mistake would only have shown on a real deployment.
+    """
+    before = getattr(session.config, "_root_entries", None)
+    if before is None or hasattr(session.config, "workerinput"):
+        return
+    stray = sorted(set(os.listdir(REPO_ROOT)) - before - ROOT_ENTRIES_A_RUN_MAY_ADD)
+    if stray:
+        session.config.get_terminal_writer().line(
+            f"ERROR: the test run created files in {REPO_ROOT}: {stray}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def pytest_collection_modifyitems(config, items):
     """Each pass skips what belongs to the other engine, saying why."""
     for item in items:

@@ -482,13 +482,18 @@ def test_the_loader_session_is_read_only_whatever_the_role(store_path):
 
 
 def test_the_rate_limits_live_beside_a_postgres_database_never_in_it(tmp_path):
+    from analysis.engines import is_postgres
     from survey_app import ratelimit
 
     url = "postgresql://app:secret@db.example.org:5433/trinity"
-    assert "dbname=trinity_ratelimit host=db.example.org port=5433" in ratelimit.default_url(url)
+    assert ratelimit.default_url(url) == "postgresql://app:secret@db.example.org:5433/trinity_ratelimit"
+    assert ratelimit.default_url(url + "?sslmode=require").endswith("/trinity_ratelimit?sslmode=require")
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": TEST_SECRET_KEY,
                       "INSTANCE_PATH": str(tmp_path / "i")})
-    assert "trinity_ratelimit" in ratelimit._store_target(app)
+    assert ratelimit._store_target(app) == "postgresql://app:secret@db.example.org:5433/trinity_ratelimit"
+    # store() picks PostgresStore by this test; a target it did not take for
+    # PostgreSQL would become a SQLite file of that name in the working directory.
+    assert is_postgres(ratelimit._store_target(app))
     with pytest.raises(RuntimeError, match="must not be the responses database"):
         create_app({"DATABASE_URL": url, "SECRET_KEY": TEST_SECRET_KEY,
                     "RATELIMIT_DATABASE": "postgresql://other@db.example.org:5433/trinity",
