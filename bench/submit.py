@@ -273,7 +273,7 @@ def run(args, folder: Path) -> list[tuple[str, list[Result]]]:
 
     server = Gunicorn("bench.bare_app:app", args.workers, {}, folder / "gunicorn-bare.log")
     try:
-        wrk(server.base, "plain", bare_links, bare_links, **dict(load, duration=WARM_UP))
+        wrk(server.base, "plain", bare_links, bare_links, **dict(load, duration=args.warm_up))
         out.append(("bare", [_result("bare", wrk(server.base, "plain", bare_links, bare_links, **load))]))
     finally:
         server.stop()
@@ -295,7 +295,7 @@ def run(args, folder: Path) -> list[tuple[str, list[Result]]]:
                           folder / f"gunicorn-{engine.name}.log", ready_path=f"/s/{tokens[0]}")
         try:
             wrk(server.base, "form", form_links, folder / "answers-invited.txt",
-                **dict(load, duration=WARM_UP))
+                **dict(load, duration=args.warm_up))
             results.append(_result("form", wrk(server.base, "form", form_links,
                                                folder / "answers-invited.txt", **load)))
             before, spent_before = stored(app, slug)
@@ -391,6 +391,8 @@ def profile(count: int, folder: Path) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per scenario (10)")
+    parser.add_argument("--warm-up", type=float, default=WARM_UP,
+                        help=f"seconds of load before each server is measured ({WARM_UP})")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (2)")
