@@ -70,7 +70,7 @@ DOWNLOADS = tuple(
 #: The analysts' export is written afresh for every download (it is the
 #: published rows, at full size): fewer repeats, or a run at 100,000 takes
 #: many minutes.
-EXPORT_REPEAT = 5
+EXPORT_REPEAT = 3
 #: Target of issue 11 for a page or download once its snapshot is computed.
 BUDGET_MS = 200.0
 #: Share of new responses before the refresh is timed.
