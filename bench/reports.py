@@ -42,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.submit import engines  # noqa: E402  (the same --engines rule)
 from tests.conftest import (  # noqa: E402
     DEFAULT_INSTRUMENT,
     FAST_PASSWORD_HASH,
@@ -236,22 +237,6 @@ def refresh(site: ScaleSite, count: int, seed: int = 1) -> float:
 # --- the run ------------------------------------------------------------------------
 
 
-def engines(names: list[str], folder: Path, database_url: str | None) -> list[tuple[str, dict]]:
-    """``(name, app config)`` per engine asked for (bench/submit.py's rule)."""
-    chosen = []
-    for name in names:
-        if name == "sqlite":
-            chosen.append(("sqlite", {"DATABASE": str(folder / "reports.sqlite3")}))
-        elif name == "postgresql":
-            if not database_url:
-                print("postgresql: skipped (no --database-url and no TRINITY_DATABASE_URL)")
-                continue
-            chosen.append(("postgresql", {"DATABASE_URL": database_url}))
-        else:
-            raise SystemExit(f"--engines: unknown engine {name!r} (expected sqlite or postgresql)")
-    return chosen
-
-
 def print_table(title: str, results: list[Timing]) -> list[str]:
     """Print one table; return the pages over budget once cached (by p95)."""
     print(f"\n{title}")
@@ -284,8 +269,9 @@ def main(argv=None) -> int:
     over: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.folder or Path(tmp)
-        for name, config in engines([e.strip() for e in args.engines.split(",") if e.strip()],
-                                    folder, args.database_url):
+        for engine in engines([e.strip() for e in args.engines.split(",") if e.strip()],
+                              folder, args.database_url):
+            name, config = engine.name, engine.config
             for size in sizes:
                 where = folder / f"{name}-{size}"
                 where.mkdir(parents=True, exist_ok=True)
