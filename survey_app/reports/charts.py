@@ -14,9 +14,22 @@ from __future__ import annotations
 
 import itertools
 
+from flask import g, has_app_context
 from markupsafe import Markup, escape
 
+#: Chart numbers outside a request (a chart drawn in a script or a test).
 _ids = itertools.count(1)
+
+
+def _next_id() -> int:
+    """The next chart number of this page: counted per request, so the same
+    report renders the same markup every time (its PDF is then made once,
+    see pdf.py), and ids stay unique within the page."""
+    if not has_app_context():
+        return next(_ids)
+    if "chart_ids" not in g:
+        g.chart_ids = itertools.count(1)
+    return next(g.chart_ids)
 
 #: Diverging colours for differences from the company, by size and sign:
 #: below (oranges) and above (blues); strongest last. Text on each passes
@@ -31,7 +44,7 @@ INK = "#1a1a1a"
 
 
 def _svg(width: int, height: int, title: str, desc: str, body: list[str]) -> Markup:
-    n = next(_ids)
+    n = _next_id()
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
             f'aria-labelledby="chart-t{n} chart-d{n}">'

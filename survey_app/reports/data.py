@@ -64,7 +64,10 @@ def report_for(slug: str) -> dict:
     report = build_leader_report(data, previous=history[-1] if history else None, history=history)
     report["instrument_id"] = data.instrument.id
     storage.store_report(db, slug, snapshot, REPORT_VERSION, report)
-    return report
+    # What every later page reads, not the computed dict: the JSON round
+    # trip (string keys, sorted) changed what the first page after a build
+    # showed, so its PDF and HTML differed from every later one.
+    return storage.cached_report(db, slug, snapshot, REPORT_VERSION)
 
 
 def previous_report(slug: str) -> dict | None:

@@ -12,6 +12,7 @@ Field names are the item ids, so a form post reads like the instrument.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -325,6 +326,29 @@ def build_survey_form(
     attrs["question_numbers"] = numbers
     return type(f"SurveyForm_{instrument.id}_v{instrument.version}".replace("-", "_"),
                 (SurveyForm,), attrs)
+
+
+@functools.lru_cache(maxsize=256)
+def _form_class(instrument: Instrument, ask: frozenset, choices: tuple) -> type[SurveyForm]:
+    return build_survey_form(instrument, ask_segments=ask, segment_choices=dict(choices))
+
+
+def survey_form_class(
+    instrument: Instrument,
+    *,
+    ask_segments: Iterable[str],
+    segment_choices: Mapping[str, Sequence[str]] | None = None,
+) -> type[SurveyForm]:
+    """:func:`build_survey_form`, composed once per distinct set of inputs.
+
+    The class depends on nothing but its arguments (the instrument is
+    compared by content), and everyone answering a pulse asks for the same
+    one, so composing ~20 fields on every request was work thrown away. Each
+    request still makes its own instance, which is what reads and validates
+    its post.
+    """
+    choices = tuple(sorted((seg, tuple(values)) for seg, values in (segment_choices or {}).items()))
+    return _form_class(instrument, frozenset(ask_segments), choices)
 
 
 def answers_from_form(form: SurveyForm, instrument: Instrument) -> dict[str, int | float | str | None]:

@@ -16,6 +16,7 @@ only in the respondent's browser.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from urllib.parse import unquote, urlsplit
@@ -38,11 +39,14 @@ from analysis.privacy import PrivacyPolicy
 from survey_app import ratelimit, storage
 from survey_app.db import get_db
 from survey_app.survey import bp
+from survey_app.auth.access import signed_in
+from survey_app.auth.forms import EmptyForm
+from survey_app.survey import page_cache
 from survey_app.survey.forms import (
     ENTER_KEY_BUTTON,
     answers_from_form,
-    build_survey_form,
     segments_from_form,
+    survey_form_class,
 )
 
 
@@ -299,12 +303,17 @@ def open_link(open_token: str):
 
 def _survey(db, pulse, *, ask_segments, token):
     instrument = pulse.instrument
+    ask = tuple(sorted(set(ask_segments)))
     without_options = {
         item.segment for item in instrument.segment_items()
-        if not item.options and item.segment in ask_segments
+        if not item.options and item.segment in ask
     }
-    choices = {seg: storage.roster_values(db, pulse.slug, seg) for seg in without_options}
-    form_class = build_survey_form(instrument, ask_segments=ask_segments, segment_choices=choices)
+    choices = {seg: tuple(storage.roster_values(db, pulse.slug, seg)) for seg in sorted(without_options)}
+    form_class = survey_form_class(instrument, ask_segments=ask, segment_choices=choices)
+    if page_cache.cacheable() and signed_in() is None:
+        # The plain first view: the same page for everyone (survey/page_cache.py).
+        key = _page_key(pulse, ask, choices)
+        return page_cache.form_page(key, _token_markup(), lambda: _full_page(form_class(), pulse)), 200
     form = form_class()
 
     if form.enter_pressed:
@@ -337,6 +346,32 @@ def _survey(db, pulse, *, ask_segments, token):
     if form.is_submitted():
         code = 400 if form.csrf_failed else INVALID_FORM_STATUS
     return _render_form(form, pulse, code)
+
+
+def _page_key(pulse, ask: tuple, choices: dict) -> tuple:
+    """Everything the plain form page is made of, as a cache key: the pulse's
+    fields (its strategy is not on the page, and cannot change once open),
+    the instrument itself, what is asked and offered, the mount point, CSRF."""
+    own = tuple(getattr(pulse, f.name) for f in dataclasses.fields(pulse) if f.name != "strategy")
+    return (own, ask, tuple(choices.items()), request.script_root,
+            bool(current_app.config.get("WTF_CSRF_ENABLED", True)))
+
+
+def _csrf_markup(form) -> str:
+    """The form's hidden CSRF input as the page holds it ("" with CSRF off)."""
+    field = getattr(form, "csrf_token", None)
+    return str(field) if field is not None else ""
+
+
+def _token_markup() -> str:
+    """This request's CSRF input, without composing the whole survey form:
+    a form of no fields renders the same token the survey form would."""
+    return _csrf_markup(EmptyForm(formdata=None))
+
+
+def _full_page(form, pulse) -> tuple[str, str]:
+    html, _ = _render_form(form, pulse, 200)
+    return html, _csrf_markup(form)
 
 
 def _render_form(form, pulse, code: int, focus: str | None = None):
