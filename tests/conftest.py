@@ -203,6 +203,9 @@ class PostgresDatabases:
         name = f"{self.prefix}_{next(self._numbers)}"
         template = "template0" if empty else self.template
         self.admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+        # Its rate limits' database beside it, as docs/deploy.md has an
+        # operator create it: an app given only this URL keeps its counts there.
+        self.admin.execute(f'CREATE DATABASE "{name}_ratelimit" TEMPLATE template0 STRATEGY FILE_COPY')
         return self.url(name)
 
     def drop(self, url: str) -> None:
@@ -211,6 +214,7 @@ class PostgresDatabases:
         close_pool(url)
         name = url.rsplit("/", 1)[1]
         self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{name}_ratelimit" WITH (FORCE)')
 
     def close(self) -> None:
         self.admin.execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
