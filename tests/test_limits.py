@@ -148,6 +148,41 @@ def test_non_form_bodies_to_every_post_route_are_400_or_415(auth_app, people, lo
     assert storage.find_invitation(db, pulse.tokens[0]).used is False
 
 
+def test_a_nul_character_is_never_a_500_and_a_400_wherever_a_form_is_read(
+        auth_app, people, login, make_pulse, db):
+    """In a field's value, a field's name or the query, to every POST route,
+    signed in and not: never a 500 (PostgreSQL refuses NUL in any text, so
+    the login was one there), the same clear 400 on both engines wherever
+    the form or query is read, and nothing stored or spent."""
+    pulse = make_pulse()
+    admin = auth_app.test_client()
+    assert login(admin, people["admin"]).status_code == 303
+    anonymous = auth_app.test_client()
+    bodies = (({"email": "a\x00@example.org", "comment": "x"}, ""), ({"ok\x00": "1"}, ""),
+              ({"email": "a@example.org"}, "?next=%00"))
+    wrong, refused = [], set()
+    for _endpoint, path in post_paths(auth_app, pulse):
+        for client in (admin, anonymous):
+            for kind, (data, query) in enumerate(bodies):
+                response = client.post(path + query, data=data)
+                page = response.get_data(as_text=True)
+                response.close()
+                if response.status_code >= 500 or (
+                        response.status_code == 400 and "NUL character" not in page):
+                    wrong.append(f"{path}{query} {sorted(data)}: {response.status_code}")
+                elif response.status_code == 400:
+                    refused.add((path, kind))
+    assert not wrong, "\n".join(wrong)
+    # Those that read the form before anything else: the login, the survey
+    # through a link and the open link, the admin's new pulse.
+    expected = {(path, kind) for path in ("/login", f"/s/{pulse.tokens[0]}",
+                                          f"/o/{pulse.open_token}", "/admin/pulses/new")
+                for kind in range(len(bodies))}
+    assert expected <= refused, sorted(expected - refused)
+    assert anonymous.get("/login?next=%00").status_code == 400
+    assert storage.find_invitation(db, pulse.tokens[0]).used is False
+
+
 # -------------------------------------------------------------------------
 # Rate limits
 # -------------------------------------------------------------------------

@@ -40,6 +40,7 @@ def draft(store, instrument, strategy):
         ("x@acme.test,Sales,,,boss", "line 3, field role_level: unknown value 'boss' (expected one of staff"),
         ("A@acme.test,Sales,,,staff", "line 3, field email: duplicate person a@acme.test (already on line 2)"),
         ("x@acme.test,Sales,,staff", "line 3: 4 field(s), expected 5"),
+        ("x@acme.test,Sa\x00les,,,staff", "line 3, field department: holds a NUL character (0x00)"),
     ],
 )
 def test_a_bad_line_is_named_with_its_field(line, problem):

@@ -137,6 +137,11 @@ def _entry(row: list[str], columns: list[str], line: int, source: str):
     if len(row) != len(columns):
         return None, [f"{where}: {len(row)} field(s), expected {len(columns)} ({','.join(columns)})"]
     values = {column: cell.strip() for column, cell in zip(columns, row)}
+    # PostgreSQL refuses NUL in any text; a roster never needs one.
+    nul = [f"{where}, field {column}: holds a NUL character (0x00), which no field takes"
+           for column, value in values.items() if "\x00" in value]
+    if nul:
+        return None, nul
     problems = []
     email = normalise_email(values["email"])
     if not _EMAIL_RE.match(email):
