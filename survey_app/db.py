@@ -366,6 +366,30 @@ def _m004_reports(db: sqlite_utils.Database) -> None:
     ))
 
 
+def _m005_export_cache(db: sqlite_utils.Database) -> None:
+    # The analysts' export files kept per pulse (storage.export_cache): the
+    # same published, coarsened, scrubbed rows every download would rebuild.
+    db.executescript(_ddl(db, 
+        """
+        -- The three files of a pulse's latest export, under the digest of
+        -- everything they were built from.
+        CREATE TABLE export_cache (
+            pulse_slug TEXT NOT NULL REFERENCES pulses (slug),
+            key TEXT NOT NULL,
+            part TEXT NOT NULL CHECK (part IN ('responses.csv', 'comments.csv', 'pulse.json')),
+            data TEXT NOT NULL,
+            PRIMARY KEY (pulse_slug, key, part)
+        );
+
+        -- Renewed by every status change, so a kept export never outlives one.
+        CREATE TABLE export_cache_epochs (
+            pulse_slug TEXT PRIMARY KEY REFERENCES pulses (slug),
+            epoch TEXT NOT NULL
+        );
+        """
+    ))
+
+
 #: The ordered migrations: (version, name, function). Append only; never
 #: edit or reorder a released step, add a new one instead.
 MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite_utils.Database], None]], ...] = (
@@ -373,6 +397,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite_utils.Database], None]], ...]
     (2, "accounts and audit log", _m002_accounts),
     (3, "reporting groups, roster contacts, snapshots, no dates on responses", _m003_reporting_groups),
     (4, "report cache, action plans, theme moves", _m004_reports),
+    (5, "export cache", _m005_export_cache),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

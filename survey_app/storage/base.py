@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -77,6 +78,23 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
     except BaseException:
         db.rollback()
         raise
+
+
+def renew_export_epoch(db: sqlite_utils.Database, slug: str) -> None:
+    """Forget the pulse's kept export for good (``storage.export_cache``),
+    inside the caller's write transaction.
+
+    For the writes that change published rows without publishing a snapshot
+    (closing merges them over the respondents, adding people may merge
+    groups): the new random epoch is part of every later export's key, so
+    no export built before, even one racing this write, is served again.
+    Here rather than in ``export_cache`` because the roster calls it, and
+    the export reads the roster.
+    """
+    db.execute("DELETE FROM export_cache WHERE pulse_slug = ?", [slug])
+    db.execute("DELETE FROM export_cache_epochs WHERE pulse_slug = ?", [slug])
+    db.execute("INSERT INTO export_cache_epochs (pulse_slug, epoch) VALUES (?, ?)",
+               [slug, secrets.token_hex(16)])
 
 
 def is_missing(value: Any) -> bool:

@@ -31,6 +31,7 @@ from survey_app.storage.base import (
     checked_columns,
     clean_segment,
     hash_token,
+    renew_export_epoch,
     write_transaction,
 )
 from survey_app.storage.pulses import get_pulse_row
@@ -171,6 +172,8 @@ def _add(db, slug: str, raw: Sequence[Mapping[str, Any]], emails: Sequence[str] 
     new = [_raw_combination(s, breakdowns, f"roster row {i}") for i, s in enumerate(raw, 1)]
     plan, stored = _plan_with(db, slug, row, new)
     _recoarsen_stored(db, slug, breakdowns, plan, stored)
+    # Merged groups and new scrub names change the export (storage.export_cache).
+    renew_export_epoch(db, slug)
     tokens = _insert_invitations(db, slug, breakdowns, [plan[c] for c in new])
     if emails is not None:
         db.conn.executemany(
