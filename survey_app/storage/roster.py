@@ -115,6 +115,19 @@ def stored_combinations(db: sqlite_utils.Database, slug: str, table: str = "invi
     return counts
 
 
+def is_stored_combination(db: sqlite_utils.Database, slug: str, breakdowns: Sequence[str],
+                          combination: tuple) -> bool:
+    """Whether some invitation of the pulse holds ``combination`` of ``breakdowns``.
+
+    When it does, :func:`analysis.coarsen.place` keeps the combination as it
+    is, so a submission needs no count of every invitation (which grows with
+    the roster and runs under the write lock).
+    """
+    match = " AND ".join(f"{b} IS ?" for b in checked_columns(breakdowns))
+    sql = "SELECT 1 FROM invitations WHERE pulse_slug = ?" + (f" AND {match}" if match else "") + " LIMIT 1"
+    return next(db.query(sql, [slug, *combination]), None) is not None
+
+
 def _raw_combination(segments: Mapping[str, Any], breakdowns: Sequence[str], where: str) -> tuple:
     return tuple(clean_segment(segments.get(b), where, b) for b in breakdowns)
 
