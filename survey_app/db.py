@@ -1,7 +1,8 @@
 """The app's SQLite connection, schema and migrations.
 
 One connection per request, cached on :data:`flask.g` (the pattern of the
-Flask tutorial's ``flaskr/db.py``), wrapped as a :class:`sqlite_utils.Database`
+Flask tutorial's ``flaskr/db.py``; a SQLite file's is then kept for the
+thread's next request, :func:`get_db`), wrapped as a :class:`sqlite_utils.Database`
 so that the storage layer and Datasette see the same plain tables.
 
 The schema is built by an ordered list of migrations, each a plain function,
@@ -13,8 +14,11 @@ The tables and the anonymity guarantees are documented in ``docs/schema.md``.
 
 from __future__ import annotations
 
+import atexit
 import os
 import sqlite3
+import threading
+import weakref
 from collections.abc import Callable
 from datetime import date
 
@@ -366,6 +370,30 @@ def _m004_reports(db: sqlite_utils.Database) -> None:
     ))
 
 
+def _m005_export_cache(db: sqlite_utils.Database) -> None:
+    # The analysts' export files kept per pulse (storage.export_cache): the
+    # same published, coarsened, scrubbed rows every download would rebuild.
+    db.executescript(_ddl(db, 
+        """
+        -- The three files of a pulse's latest export, under the digest of
+        -- everything they were built from.
+        CREATE TABLE export_cache (
+            pulse_slug TEXT NOT NULL REFERENCES pulses (slug),
+            key TEXT NOT NULL,
+            part TEXT NOT NULL CHECK (part IN ('responses.csv', 'comments.csv', 'pulse.json')),
+            data TEXT NOT NULL,
+            PRIMARY KEY (pulse_slug, key, part)
+        );
+
+        -- Renewed by every status change, so a kept export never outlives one.
+        CREATE TABLE export_cache_epochs (
+            pulse_slug TEXT PRIMARY KEY REFERENCES pulses (slug),
+            epoch TEXT NOT NULL
+        );
+        """
+    ))
+
+
 #: The ordered migrations: (version, name, function). Append only; never
 #: edit or reorder a released step, add a new one instead.
 MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite_utils.Database], None]], ...] = (
@@ -373,6 +401,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite_utils.Database], None]], ...]
     (2, "accounts and audit log", _m002_accounts),
     (3, "reporting groups, roster contacts, snapshots, no dates on responses", _m003_reporting_groups),
     (4, "report cache, action plans, theme moves", _m004_reports),
+    (5, "export cache", _m005_export_cache),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -448,6 +477,12 @@ def migrate(db: sqlite_utils.Database) -> list[int]:
 def get_db() -> sqlite_utils.Database:
     """The request's database connection, opened on first use.
 
+    A SQLite file's connection is kept for the next request of the same
+    process and thread (:func:`_kept_connection`): opening one (the file, its
+    WAL index, the pragmas) was a quarter of a form page's CPU. PostgreSQL's
+    connections come from its pool (``survey_app.pg``); ``:memory:`` stays
+    one database per request.
+
     The schema is brought up to date the first time each process opens a
     given database file, so a fresh checkout works after ``init-db`` or even
     without it, and an upgraded app migrates an old file on its own.
@@ -456,7 +491,10 @@ def get_db() -> sqlite_utils.Database:
 
     if "db" not in g:
         path = current_app.config["DATABASE"]
-        db = connect(path)
+        if is_postgres(path) or str(path) == ":memory:":
+            db = connect(path)
+        else:
+            db = _kept_connection(current_app, str(path))
         migrated = current_app.extensions.setdefault("trinity_migrated", set())
         if path not in migrated:
             migrate(db)
@@ -465,12 +503,52 @@ def get_db() -> sqlite_utils.Database:
     return g.db
 
 
+#: Every kept connection, so the process closes its own at exit.
+_KEPT: weakref.WeakSet = weakref.WeakSet()
+
+
+def _kept_connection(app, path: str) -> sqlite_utils.Database:
+    """This thread's connection to ``path``, opened on first use.
+
+    Kept in a thread-local of the app, so a finished thread's connections go
+    with it and an app dropped by a test closes its own. Keyed by process
+    too: a connection must never cross a ``fork`` (SQLite's locks are the
+    process's), so a gunicorn worker opens its own after forking even if
+    the master had one.
+    """
+    local = app.extensions.setdefault("trinity_connections", threading.local())
+    kept = getattr(local, "kept", None)
+    if kept is None:
+        kept = local.kept = {}
+    key = (os.getpid(), path)
+    db = kept.get(key)
+    if db is None:
+        db = kept[key] = connect(path)
+        db._trinity_pid = key[0]
+        _KEPT.add(db)
+    return db
+
+
+@atexit.register
+def _close_kept() -> None:
+    for db in list(_KEPT):
+        if getattr(db, "_trinity_pid", None) == os.getpid():
+            db.close()
+
+
 def close_db(e: BaseException | None = None) -> None:
-    """Close the request's connection, if one was opened."""
+    """End the request's use of its connection: a kept one is left with no
+    transaction open (whatever a failed request began is rolled back), any
+    other is closed."""
     from flask import g
 
     db = g.pop("db", None)
-    if db is not None:
+    if db is None:
+        return
+    if getattr(db, "_trinity_pid", None) == os.getpid():
+        if db.conn.in_transaction:
+            db.conn.rollback()
+    else:
         db.close()
 
 

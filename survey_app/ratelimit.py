@@ -50,6 +50,25 @@ from analysis.engines import describe, is_postgres
 DEFAULT_FILE = "ratelimit.sqlite3"
 
 
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """WAL mode for the counts' file, which every later connection finds set.
+
+    Two workers opening a new file at once can both try the switch, and
+    SQLite refuses one of them at once ("database is locked") rather than
+    making it wait; the file is in WAL mode by then, or soon, so that one
+    looks again instead of failing its request.
+    """
+    for attempt in range(50):
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            time.sleep(0.01)
+
+
 @dataclass(frozen=True)
 class Rate:
     """``limit`` hits per ``window`` seconds."""
@@ -103,7 +122,7 @@ class SQLiteStore(Store):
         # A short busy timeout: a limit check must never hold up a request for
         # long, and each write is one tiny transaction.
         conn = sqlite3.connect(self.path, timeout=5, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(conn)
         # Counts that a crash loses only let a few more requests through;
         # not syncing each one keeps a check cheap.
         conn.execute("PRAGMA synchronous=NORMAL")

@@ -12,8 +12,6 @@ for the page by ``survey_app.reports.content``, which the downloads use too.
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -210,10 +208,8 @@ def analyst_export(part: str):
     if pulse is None:
         abort(404, "No published results yet.")
     db = get_db()
-    with tempfile.TemporaryDirectory() as folder:
-        storage.export_pulse(db, pulse.slug, folder)
-        path = Path(folder) / part
-        body = path.read_bytes() if path.exists() else b""
+    # Kept per pulse under everything it depends on (storage.export_cache).
+    body = storage.export_file(db, pulse.slug, part)
     storage.audit(db, current_user, "export", pulse.slug, part)
     return Response(body, mimetype=EXPORT_FILES[part],
                     headers={"Content-Disposition": f'attachment; filename="{pulse.slug}-{part}"'})

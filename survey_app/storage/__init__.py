@@ -36,6 +36,7 @@ from survey_app.storage.base import (
 )
 from survey_app.storage.backup import backup_database
 from survey_app.storage.export import EXPORT_BASE_COLUMNS, EXPORT_FORMAT, export_pulse
+from survey_app.storage.export_cache import EXPORT_PARTS, export_file
 from survey_app.storage.lifecycle import close_due_pulses, delete_pulse, set_pulse_status
 from survey_app.storage.pulses import (
     DEFAULT_BREAKDOWNS,
@@ -157,6 +158,8 @@ __all__ = [
     "EXPORT_BASE_COLUMNS",
     "EXPORT_FORMAT",
     "export_pulse",
+    "export_file",
+    "EXPORT_PARTS",
     "find_invitation",
     "get_pulse",
     "get_pulse_by_open_token",

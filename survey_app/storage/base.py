@@ -7,8 +7,12 @@ way of writing — ``BEGIN IMMEDIATE`` … ``COMMIT`` or ``ROLLBACK`` — exists
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import math
+import os
+import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -66,17 +70,91 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
     """
     if db.conn.in_transaction:
         raise RuntimeError("write_transaction() cannot be nested inside another transaction")
-    if getattr(db, "engine", "sqlite") == "postgresql":
+    postgres = getattr(db, "engine", "sqlite") == "postgresql"
+    queue = None
+    if postgres:
         # The same one-writer-at-a-time rule (survey_app.pg.PgDatabase.begin_write).
         db.begin_write()
     else:
-        db.execute("BEGIN IMMEDIATE")
+        queue = _writer_queue(db)
     try:
-        yield db
-        db.execute("COMMIT")
-    except BaseException:
-        db.rollback()
-        raise
+        if not postgres:
+            db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            db.rollback()
+            raise
+    finally:
+        if queue is not None:
+            fcntl.flock(queue, fcntl.LOCK_UN)
+
+
+#: Open lock files by (process, database file): one open file per process,
+#: so threads of a process share it (they never wait on each other here, and
+#: SQLite's own lock still keeps them apart), and a forked worker opens its
+#: own instead of sharing its parent's lock.
+_QUEUES: dict[tuple[int, str], int] = {}
+#: Longest wait for the queue before leaving the wait to SQLite's busy
+#: handler (and its timeout), in seconds.
+_QUEUE_WAIT = 15.0
+
+
+def _writer_queue(db: sqlite_utils.Database) -> int | None:
+    """Wait for the SQLite writers' queue: an ``flock`` on ``<database>.writers``.
+
+    Held from before ``BEGIN IMMEDIATE`` until the commit. SQLite's busy
+    handler sleeps 1, 2, 5, 10 ms ... between tries, so a writer waiting for
+    a lock held about a millisecond oversleeps it many times over (58 % of the
+    survey workers' wall time under load, docs/benchmarks.md); a lock file
+    lets it in as soon as the writer before it is done. The lock file only
+    orders the app's own writers: the transaction is still SQLite's, so
+    correctness never depends on it. Polled (never more than 0.5 ms apart)
+    rather than blocking, so a stuck writer cannot make the others wait
+    beyond :data:`_QUEUE_WAIT`. Returns the locked file, or ``None`` (an
+    in-memory database, or the wait given up).
+    """
+    path = getattr(db, "_trinity_file", None)
+    if path is None:
+        path = db.execute("PRAGMA database_list").fetchone()[2] or ""
+        db._trinity_file = path
+    if not path:
+        return None
+    key = (os.getpid(), path)
+    queue = _QUEUES.get(key)
+    if queue is None:
+        # Owner-only, like the database beside it (survey_app.files).
+        queue = os.open(path + ".writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        queue = _QUEUES.setdefault(key, queue)
+    deadline = time.monotonic() + _QUEUE_WAIT
+    pause = 0.00005
+    while True:
+        try:
+            fcntl.flock(queue, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return queue
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.0005)
+
+
+def renew_export_epoch(db: sqlite_utils.Database, slug: str) -> None:
+    """Forget the pulse's kept export for good (``storage.export_cache``),
+    inside the caller's write transaction.
+
+    For the writes that change published rows without publishing a snapshot
+    (closing merges them over the respondents, adding people may merge
+    groups): the new random epoch is part of every later export's key, so
+    no export built before, even one racing this write, is served again.
+    Here rather than in ``export_cache`` because the roster calls it, and
+    the export reads the roster.
+    """
+    db.execute("DELETE FROM export_cache WHERE pulse_slug = ?", [slug])
+    db.execute("DELETE FROM export_cache_epochs WHERE pulse_slug = ?", [slug])
+    db.execute("INSERT INTO export_cache_epochs (pulse_slug, epoch) VALUES (?, ?)",
+               [slug, secrets.token_hex(16)])
 
 
 def is_missing(value: Any) -> bool:

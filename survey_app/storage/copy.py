@@ -31,6 +31,8 @@ TABLES = (
     ("report_cache", "pulse_slug, snapshot, version"),
     ("action_plans", "id"),
     ("theme_moves", "id"),
+    ("export_cache", "pulse_slug, key, part"),
+    ("export_cache_epochs", "pulse_slug"),
 )
 #: Tables whose integer id counts up: PostgreSQL's identity must continue
 #: after the copied ids.

@@ -7,7 +7,13 @@ from datetime import date
 import sqlite_utils
 
 from analysis.coarsen import merge_plan, role_tiers
-from survey_app.storage.base import StorageError, UnknownPulse, breakdowns_of, write_transaction
+from survey_app.storage.base import (
+    StorageError,
+    UnknownPulse,
+    breakdowns_of,
+    renew_export_epoch,
+    write_transaction,
+)
 from survey_app.storage.pulses import STATUSES, get_pulse_row
 from survey_app.storage.roster import erase_contacts, stored_combinations
 from survey_app.storage.snapshots import latest_snapshot, publish_snapshot
@@ -30,12 +36,14 @@ def set_pulse_status(db: sqlite_utils.Database, slug: str, status: str) -> None:
         if row is None:
             raise UnknownPulse(slug)
         db.execute("UPDATE pulses SET status = ? WHERE slug = ?", [status, slug])
+        renew_export_epoch(db, slug)
         if status == "closed":
             erase_contacts(db, slug)
     if status == "closed":
         publish_snapshot(db, slug, final=True)
         with write_transaction(db):
             _coarsen_over_respondents(db, get_pulse_row(db, slug))
+            renew_export_epoch(db, slug)
         # Erased emails and the groups before merging leave the WAL (storage.wal).
         checkpoint_now(db)
 
@@ -90,6 +98,8 @@ def close_due_pulses(db: sqlite_utils.Database, today: date | None = None) -> li
 #: Tables holding a pulse's rows, children first (foreign keys).
 _PULSE_TABLES = (
     ("report_cache", "pulse_slug = ?"),
+    ("export_cache", "pulse_slug = ?"),
+    ("export_cache_epochs", "pulse_slug = ?"),
     ("action_plans", "pulse_slug = ?"),
     ("theme_moves", "pulse_slug = ?"),
     ("answers", "response_id IN (SELECT id FROM responses WHERE pulse_slug = ?)"),

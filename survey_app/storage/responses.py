@@ -27,7 +27,7 @@ from survey_app.storage.base import (
     write_transaction,
 )
 from survey_app.storage.pulses import get_pulse_row, load_instrument
-from survey_app.storage.roster import stored_combinations
+from survey_app.storage.roster import is_stored_combination, stored_combinations
 from survey_app.storage.snapshots import publish_ready
 from survey_app.storage.wal import checkpoint_now
 
@@ -116,6 +116,24 @@ def _validated_answers(
     return rows
 
 
+def _placed(db, slug: str, breakdowns: tuple[str, ...], combination: tuple, invitation) -> tuple:
+    """``place(combination, stored combinations)``, without counting every
+    invitation when the answer is already under a stored combination.
+
+    A combination that is stored is kept by ``place`` (each of its values is
+    known under its own parent), and one taken wholly from the answer's own
+    invitation is stored by definition; only the rest (an open-link answer
+    or segment questions filling a roster's blanks in a new way) pays for
+    the full list. tests/test_storage_place.py checks it against ``place``.
+    """
+    if invitation is not None and combination == tuple(invitation[b] for b in breakdowns):
+        return combination
+    if is_stored_combination(db, slug, breakdowns, combination):
+        return combination
+    stored = list(stored_combinations(db, slug))
+    return place(combination, stored, breakdowns) if stored else combination
+
+
 def submit_response(
     db: sqlite_utils.Database,
     *,
@@ -180,10 +198,8 @@ def submit_response(
             for segment in SEGMENTS:
                 if invitation[segment] is not None:
                     final[segment] = invitation[segment]
-        combination = tuple(final[b] for b in breakdowns)
-        stored = list(stored_combinations(db, pulse_slug))
-        if stored:
-            combination = place(combination, stored, breakdowns)
+        combination = _placed(db, pulse_slug, breakdowns, tuple(final[b] for b in breakdowns),
+                              invitation if token is not None else None)
         kept = dict(zip(breakdowns, combination))
         db.execute(
             "INSERT INTO responses (id, pulse_slug, department, team, "

@@ -31,6 +31,7 @@ from survey_app.storage.base import (
     checked_columns,
     clean_segment,
     hash_token,
+    renew_export_epoch,
     write_transaction,
 )
 from survey_app.storage.pulses import get_pulse_row
@@ -114,6 +115,19 @@ def stored_combinations(db: sqlite_utils.Database, slug: str, table: str = "invi
     return counts
 
 
+def is_stored_combination(db: sqlite_utils.Database, slug: str, breakdowns: Sequence[str],
+                          combination: tuple) -> bool:
+    """Whether some invitation of the pulse holds ``combination`` of ``breakdowns``.
+
+    When it does, :func:`analysis.coarsen.place` keeps the combination as it
+    is, so a submission needs no count of every invitation (which grows with
+    the roster and runs under the write lock).
+    """
+    match = " AND ".join(f"{b} IS ?" for b in checked_columns(breakdowns))
+    sql = "SELECT 1 FROM invitations WHERE pulse_slug = ?" + (f" AND {match}" if match else "") + " LIMIT 1"
+    return next(db.query(sql, [slug, *combination]), None) is not None
+
+
 def _raw_combination(segments: Mapping[str, Any], breakdowns: Sequence[str], where: str) -> tuple:
     return tuple(clean_segment(segments.get(b), where, b) for b in breakdowns)
 
@@ -171,6 +185,8 @@ def _add(db, slug: str, raw: Sequence[Mapping[str, Any]], emails: Sequence[str] 
     new = [_raw_combination(s, breakdowns, f"roster row {i}") for i, s in enumerate(raw, 1)]
     plan, stored = _plan_with(db, slug, row, new)
     _recoarsen_stored(db, slug, breakdowns, plan, stored)
+    # Merged groups and new scrub names change the export (storage.export_cache).
+    renew_export_epoch(db, slug)
     tokens = _insert_invitations(db, slug, breakdowns, [plan[c] for c in new])
     if emails is not None:
         db.conn.executemany(
