@@ -232,6 +232,30 @@ def refresh(site: ScaleSite, count: int, seed: int = 1) -> float:
 # --- the run ------------------------------------------------------------------------
 
 
+def fresh_postgres_database(url: str, suffix: str) -> str:
+    """A new, migrated database ``<name>_<suffix>`` (and its rate limits'
+    ``<name>_<suffix>_ratelimit``) on ``url``'s server, so each size starts
+    empty; ``url``'s role needs CREATEDB. Returns its URL."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    from survey_app import db as dbmod
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/')}_{suffix}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        for database in (name, f"{name}_ratelimit"):
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{database}"')
+    fresh = urlunsplit(parts._replace(path=f"/{name}"))
+    migrated = dbmod.connect(fresh)
+    dbmod.migrate(migrated)
+    migrated.close()
+    return fresh
+
+
+
 def print_table(title: str, results: list[Timing]) -> list[str]:
     """Print one table; return the pages over budget once cached (by p95)."""
     print(f"\n{title}")
@@ -278,6 +302,9 @@ def main(argv=None) -> int:
                                         run(args.repeat, make_demo_site(where)))
                     continue
                 n = int(size)
+                if name == "postgresql":
+                    config = {**engine.config, "DATABASE_URL": fresh_postgres_database(
+                        engine.config["DATABASE_URL"], f"s{n}")}
                 start = time.perf_counter()
                 site = scale_site(where, {k: (str(where / Path(v).name) if k == "DATABASE" else v)
                                           for k, v in config.items()}, n)
