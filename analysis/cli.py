@@ -197,10 +197,12 @@ def _render_text(report) -> str:
 # --- themes -----------------------------------------------------------------------
 
 
-def _read_text_csv(path: Path, column: str) -> pd.Series:
+def _read_checked_csv(path: Path, column: str, **read_options) -> pd.DataFrame:
+    """The CSV as text (``read_options`` go to ``pd.read_csv``), its header
+    checked to name ``column``; every failure a :class:`CommandError` naming the file."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
+            frame = pd.read_csv(handle, dtype=str, keep_default_na=False, **read_options)
     except OSError as exc:
         raise CommandError(f"{path}: cannot read the file ({exc.strerror})") from exc
     except UnicodeDecodeError as exc:
@@ -213,6 +215,11 @@ def _read_text_csv(path: Path, column: str) -> pd.Series:
         raise CommandError(
             f"{path}: no column '{column}' (columns: {', '.join(frame.columns)}); choose one with --text-column"
         )
+    return frame
+
+
+def _read_text_csv(path: Path, column: str) -> pd.Series:
+    frame = _read_checked_csv(path, column)
     if frame.empty:
         raise CommandError(f"{path}: no rows (the file has a header but no comments)")
     return frame[column]
@@ -273,21 +280,7 @@ def _csv_column_reader(path: Path, column: str, chunk: int = 50_000):
 
 def _count_rows(path: Path, column: str) -> int:
     """Rows of the CSV, checking its header names ``column``; read a chunk at a time."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            header = pd.read_csv(handle, dtype=str, keep_default_na=False, nrows=0)
-    except OSError as exc:
-        raise CommandError(f"{path}: cannot read the file ({exc.strerror})") from exc
-    except UnicodeDecodeError as exc:
-        raise CommandError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except pd.errors.EmptyDataError as exc:
-        raise CommandError(f"{path}: the file is empty (expected a header row with a '{column}' column)") from exc
-    except pd.errors.ParserError as exc:
-        raise CommandError(f"{path}: cannot parse as CSV ({exc})") from exc
-    if column not in header.columns:
-        raise CommandError(
-            f"{path}: no column '{column}' (columns: {', '.join(header.columns)}); choose one with --text-column"
-        )
+    _read_checked_csv(path, column, nrows=0)
     return sum(1 for _ in _csv_column_reader(path, column)())
 
 
