@@ -298,20 +298,15 @@ def run(args, folder: Path) -> list[tuple[str, list[Result]]]:
                 **dict(load, duration=args.warm_up))
             results.append(_result("form", wrk(server.base, "form", form_links,
                                                folder / "answers-invited.txt", **load)))
-            before, spent_before = stored(app, slug)
-            flow = _result("flow (invitations)", wrk(server.base, "flow", flow_links,
-                                                     folder / "answers-invited.txt", **load))
-            after, spent_after = stored(app, slug)
-            flow.checks.append(_check_stored(flow, after - before, spent_after - spent_before,
-                                             args.connections, invitations=True))
-            results.append(flow)
-            before, spent_before = stored(app, slug)
-            flow = _result("flow (open link)", wrk(server.base, "flow", open_links,
-                                                   folder / "answers-open.txt", **load))
-            after, spent_after = stored(app, slug)
-            flow.checks.append(_check_stored(flow, after - before, spent_after - spent_before,
-                                             args.connections, invitations=False))
-            results.append(flow)
+            for name, links, answers, invitations in (
+                    ("flow (invitations)", flow_links, "answers-invited.txt", True),
+                    ("flow (open link)", open_links, "answers-open.txt", False)):
+                before, spent_before = stored(app, slug)
+                flow = _result(name, wrk(server.base, "flow", links, folder / answers, **load))
+                after, spent_after = stored(app, slug)
+                flow.checks.append(_check_stored(flow, after - before, spent_after - spent_before,
+                                                 args.connections, invitations=invitations))
+                results.append(flow)
         finally:
             server.stop()
         out.append((engine.name, results))
