@@ -76,6 +76,17 @@ _R52_HO3_8 = ("acq", "crude", "earn", "gold", "money-fx", "ship", "sugar", "trad
 _R52_HO3_9 = ("acq", "cocoa", "coffee", "cpi", "earn", "gnp", "gold", "grain", "money-supply")
 _BBC_HO3_3 = ("business", "politics", "tech")
 
+_NG_HO4_2 = ("rec.motorcycles", "sci.med")
+_NG_HO4_4 = ("comp.windows.x", "rec.sport.hockey", "sci.space", "talk.politics.misc")
+_NG_HO4_7 = ("alt.atheism", "comp.os.ms-windows.misc", "misc.forsale", "rec.autos",
+             "sci.electronics", "sci.med", "talk.politics.guns")
+_NG_HO4_6 = ("comp.graphics", "rec.autos", "rec.sport.baseball", "sci.crypt",
+             "soc.religion.christian", "talk.politics.mideast")
+_BBC_HO4_4 = ("business", "entertainment", "sports", "tech")
+_R8_HO4_6 = ("acq", "crude", "earn", "interest", "money-fx", "trade")
+_R52_HO4_12 = ("alum", "cocoa", "coffee", "copper", "cpi", "gnp", "gold", "ipi", "jobs",
+               "reserves", "rubber", "sugar")
+
 _R52_TOPICS = ("acq", "coffee", "crude", "earn", "gold", "interest", "money-fx", "money-supply",
                "ship", "sugar", "trade")
 
@@ -109,19 +120,33 @@ CORPORA = {
     "ho-20ng-long-15": ("20 Newsgroups train, 15 groups, 80 whole posts each (seed 3)", False),
     "ho-r52-long-6": ("Reuters-21578 R52 train, 6 topics, at most 150 each, whole", False),
     "ho-r52-short-15": ("Reuters-21578 R52 train, 15 topics, at most 40 each, first 20 words", False),
-    # Held-out set of the third rebuild (issue 9, k by a penalised criterion):
-    # set aside before it was tuned, other seeds, topic subsets, numbers of
-    # topics (3, 3, 4, 5, 8 unbalanced, 9, 10, 20) and lengths (12-35 words, whole).
-    "ho3-20ng-clean-3": ("20 Newsgroups test, 3 other groups, first 25 words, cleaned", True),
-    "ho3-bbc-lead-3": ("BBC News, 3 sections, first 12 words after the headline", True),
-    "ho3-r8-short-4": ("Reuters-21578 R8 train, 4 topics, at most 150 each, first 35 words", True),
-    "ho3-20ng-clean-5-test": ("20 Newsgroups test, 5 groups, first 20 words, cleaned", True),
+    # Held-out set of the third rebuild: run once it was frozen, so
+    # development corpora for the fourth.
+    "ho3-20ng-clean-3": ("20 Newsgroups test, 3 other groups, first 25 words, cleaned", False),
+    "ho3-bbc-lead-3": ("BBC News, 3 sections, first 12 words after the headline", False),
+    "ho3-r8-short-4": ("Reuters-21578 R8 train, 4 topics, at most 150 each, first 35 words", False),
+    "ho3-20ng-clean-5-test": ("20 Newsgroups test, 5 groups, first 20 words, cleaned", False),
     "ho3-r52-short-8-unbalanced": ("Reuters-21578 R52 train, 8 topics, at most 300 each "
-                                   "(natural shares, smallest 4 %), first 30 words", True),
-    "ho3-r52-long-9": ("Reuters-21578 R52 train, 9 topics, at most 100 each, whole", True),
-    "ho3-20ng-long-10-test": ("20 Newsgroups test, 10 groups, 100 whole posts each", True),
+                                   "(natural shares, smallest 4 %), first 30 words", False),
+    "ho3-r52-long-9": ("Reuters-21578 R52 train, 9 topics, at most 100 each, whole", False),
+    "ho3-20ng-long-10-test": ("20 Newsgroups test, 10 groups, 100 whole posts each", False),
     "ho3-20ng-clean-20": ("20 Newsgroups train, all 20 groups, 60 each, first 30 words, "
-                          "cleaned", True),
+                          "cleaned", False),
+    # Held-out set of the fourth rebuild: set aside before it was built (other
+    # seeds and topic subsets; 2, 4, 5, 6, 7, 12 and 16 topics; 18-40 words,
+    # headlines and whole texts; one with natural, unbalanced shares).
+    "ho4-20ng-clean-2": ("20 Newsgroups test, 2 groups, first 30 words, cleaned", True),
+    "ho4-20ng-clean-4": ("20 Newsgroups test, 4 other groups, first 22 words, cleaned", True),
+    "ho4-20ng-clean-7": ("20 Newsgroups train, 7 groups, first 30 words, cleaned", True),
+    "ho4-20ng-clean-16-test": ("20 Newsgroups test, 16 groups, 50 each, first 35 words, "
+                               "cleaned", True),
+    "ho4-20ng-long-6-test": ("20 Newsgroups test, 6 groups, 120 whole posts each", True),
+    "ho4-bbc-lead-5": ("BBC News, 5 sections, 200 each, first 18 words after the headline", True),
+    "ho4-bbc-long-4": ("BBC News, 4 sections, 150 whole articles each", True),
+    "ho4-r8-short-6-unbalanced": ("Reuters-21578 R8 test, 6 topics, at most 200 each "
+                                  "(natural shares), first 25 words", True),
+    "ho4-r52-short-12": ("Reuters-21578 R52 train, 12 topics, at most 60 each, first 25 words",
+                         True),
 }
 
 
@@ -279,6 +304,28 @@ def load(name: str) -> tuple[list[str], list[str]]:
         rows = _sample(_orange("20newsgroups-test.tab"), _NG_HO3_10, 100, seed=23)
     elif name == "ho3-20ng-clean-20":
         rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), None, 60, seed=22), 30)
+    elif name == "ho4-20ng-clean-2":
+        rows = _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO4_2, 300, seed=41), 30)
+    elif name == "ho4-20ng-clean-4":
+        rows = _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO4_4, 220, seed=42), 22)
+    elif name == "ho4-20ng-clean-7":
+        rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_HO4_7, 160, seed=43), 30)
+    elif name == "ho4-20ng-clean-16-test":
+        groups = tuple(sorted({label for label, _ in _orange("20newsgroups-test.tab")}))
+        groups = tuple(g for g in groups if g not in ("comp.graphics", "sci.crypt", "rec.autos",
+                                                      "talk.religion.misc"))
+        rows = _clean_short(_sample(_orange("20newsgroups-test.tab"), groups, 50, seed=44), 35)
+    elif name == "ho4-20ng-long-6-test":
+        rows = _sample(_orange("20newsgroups-test.tab"), _NG_HO4_6, 120, seed=45)
+    elif name == "ho4-bbc-lead-5":
+        rows = [(label, " ".join(_body(text).split()[:18]))
+                for label, text in _sample(_bbc(), None, 200, seed=46)]
+    elif name == "ho4-bbc-long-4":
+        rows = _sample(_bbc(), _BBC_HO4_4, 150, seed=47)
+    elif name == "ho4-r8-short-6-unbalanced":
+        rows = _short(_sample(_orange("reuters-r8-test.tab"), _R8_HO4_6, 200, seed=48), 25)
+    elif name == "ho4-r52-short-12":
+        rows = _short(_sample(_orange("reuters-r52-train.tab"), _R52_HO4_12, 60, seed=49), 25)
     else:
         raise KeyError(f"unknown corpus {name!r}; known: {', '.join(CORPORA)}")
     return [text for _, text in rows], [label for label, _ in rows]
