@@ -79,7 +79,7 @@ def vary(text: str, corpus: list[str], rng: random.Random) -> str:
 
 def iter_comments(n: int, seed: int):
     """The comments of :func:`generate`, one at a time: a million of them
-    need not be held at once (bench/analysis.py streams them)."""
+    need not be held at once (bench/analysis_scale.py streams them)."""
     rng = random.Random(seed)
     corpus = load_corpus()
     for _ in range(n):

@@ -1,4 +1,4 @@
-"""A tiny run of bench/analysis.py, so the benchmark keeps working (issue 11).
+"""A tiny run of bench/analysis_scale.py, so the benchmark keeps working (issue 11).
 
 The suite never asserts timings (docs/benchmarks.md); this checks that each
 part runs in its own process and prints its figures, and that the streaming
@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "analysis.py"
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "analysis_scale.py"
 
 
 def test_the_analysis_benchmark_prints_every_figure_at_tiny_sizes():

@@ -3,7 +3,7 @@
 Run from the repository root (issue 11; figures in docs/benchmarks.md,
 "Analysis at scale"):
 
-    .venv/bin/python bench/analysis.py --sizes 10000,100000,1000000
+    .venv/bin/python bench/analysis_scale.py --sizes 10000,100000,1000000
 
 Three parts, each size in a fresh subprocess so that one size's peak memory
 (max RSS) cannot hide in another's:
@@ -36,7 +36,7 @@ peak memory. ``--timeout`` bounds each subprocess (default 1,800 s).
 ``--profile N`` instead runs the pulse part at N responses in this process
 under pyinstrument (a dev dependency) and prints where the time goes:
 
-    .venv/bin/python bench/analysis.py --profile 100000
+    .venv/bin/python bench/analysis_scale.py --profile 100000
 """
 
 from __future__ import annotations
