@@ -80,7 +80,8 @@ def _load_account(session_id: str) -> Account | None:
 @login_manager.unauthorized_handler
 def _to_login():
     """Send someone not signed in to the login page, remembering where they were going."""
-    target = request.full_path if request.query_string else request.path
+    # With the mount point: the browser is sent back there after the login.
+    target = request.script_root + (request.full_path if request.query_string else request.path)
     return redirect(url_for("auth.login", next=target))
 
 

@@ -216,8 +216,10 @@ def analyst_export(part: str):
 
 
 def _back(default: str) -> str:
+    """The report page a form was posted from (under the mount point, if any), else ``default``."""
     target = request.form.get("back") or ""
-    return target if target.startswith("/reports/") and "//" not in target else default
+    own = request.script_root + "/reports/"
+    return target if target.startswith(own) and "//" not in target else default
 
 
 @bp.post("/plans")

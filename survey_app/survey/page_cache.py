@@ -113,7 +113,9 @@ def form_page(key: Hashable, token_markup: str, render: Callable[[], tuple[str, 
     """
     # Cut with its attribute name, so that a link's path that happened to
     # appear in a question's text could never be taken for the action.
-    action = f'action="{escape(request.path)}"'
+    # The mount point (SCRIPT_NAME, or X-Forwarded-Prefix through ProxyFix)
+    # is not in request.path, but the browser must post to it.
+    action = f'action="{escape(request.script_root + request.path)}"'
     cache = page_cache()
     pieces = cache.get(key)
     if pieces is not None:
