@@ -61,6 +61,7 @@ NO_EXAMPLE = {
     "analysis.report.build_score_report": "as respondent_scores",
     "analysis.leader_report.build_leader_report": "as respondent_scores; tests/test_leader_report.py "
     "builds one, leaders read it in the app",
+    "analysis.leader_report.builder.build_leader_report": "the package's build_leader_report",
     # Building blocks the other modules share, not an analyst's entry point
     # (and analysis/text.py is at its 500-line limit).
     "analysis.text.is_missing": "what counts as no answer, for the other modules",
