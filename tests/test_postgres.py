@@ -43,7 +43,7 @@ pg = pytest.mark.postgres_only
 #: PostgreSQL's system columns (and SQLite's rowid): each records where or when
 #: a row was written, so no query of ours may name one.
 SYSTEM_COLUMNS = re.compile(r"\b(ctid|xmin|xmax|cmin|cmax|tableoid|oid|rowid|_rowid_|oid)\b", re.I)
-SQL_SOURCES = sorted((ROOT / "survey_app").rglob("*.py")) + [ROOT / "analysis" / "loader.py"]
+SQL_SOURCES = sorted((ROOT / "survey_app").rglob("*.py")) + sorted((ROOT / "analysis" / "loader").glob("*.py"))
 
 
 def _sql_strings(path: Path):
@@ -471,7 +471,7 @@ def test_the_loader_session_is_read_only_whatever_the_role(store_path):
     """Even with a superuser URL (the test cluster's), the loader cannot write."""
     import psycopg
 
-    from analysis.loader import _connect_read_only
+    from analysis.loader.database import _connect_read_only
 
     reader = _connect_read_only(store_path)
     try:

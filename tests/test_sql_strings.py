@@ -1,6 +1,6 @@
 """SQL is never built from strings but for checked identifiers.
 
-Part one reads the source (``ast``) of the app and of analysis/loader.py: every
+Part one reads the source (``ast``) of the app and of analysis/loader/: every
 f-string, ``%``, ``+`` or ``.format`` whose text looks like SQL may put in only
 what is provably fixed or checked:
 
@@ -31,7 +31,7 @@ from tests.conftest import ROOT
 
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|PRAGMA|WHERE|FROM|JOIN|"
                  r"VALUES|GROUP BY|ORDER BY|SET)\b")
-SOURCES = sorted((ROOT / "survey_app").rglob("*.py")) + [ROOT / "analysis" / "loader.py"]
+SOURCES = sorted((ROOT / "survey_app").rglob("*.py")) + sorted((ROOT / "analysis" / "loader").glob("*.py"))
 #: Functions that return only names from a fixed set (or raise).
 CHECKERS = {"checked_columns", "breakdowns_of", "_breakdowns", "_columns", "_table", "_key_columns"}
 #: Fixed sets a guard may test membership in.
