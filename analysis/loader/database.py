@@ -99,14 +99,7 @@ def _connect_postgres(url: str) -> _PostgresReader:
     except psycopg.Error as exc:
         raise LoadError(f"{where}: cannot read the PostgreSQL database "
                         f"({str(exc).strip().splitlines()[0]})") from exc
-    missing = {"pulses", "responses", "answers", "instruments"} - tables
-    if missing:
-        conn.close()
-        raise LoadError(
-            f"{where}: not a Trinity Pulse database (missing table(s) {', '.join(sorted(missing))}; "
-            "run 'flask --app survey_app init-db' to create one, or grant the role SELECT on them)"
-        )
-    return conn
+    return _with_our_tables(conn, tables, where, ", or grant the role SELECT on them")
 
 
 def _connect_read_only(path: str | Path):
@@ -121,12 +114,17 @@ def _connect_read_only(path: str | Path):
         tables = _tables(conn)
     except sqlite3.DatabaseError as exc:
         raise LoadError(f"{path}: not a readable SQLite database ({exc})") from exc
+    return _with_our_tables(conn, tables, path)
+
+
+def _with_our_tables(conn, tables: set[str], where, hint: str = ""):
+    """``conn``, if it holds the tables the loader reads; else closed, and why."""
     missing = {"pulses", "responses", "answers", "instruments"} - tables
     if missing:
         conn.close()
         raise LoadError(
-            f"{path}: not a Trinity Pulse database (missing table(s) {', '.join(sorted(missing))}; "
-            "run 'flask --app survey_app init-db' to create one)"
+            f"{where}: not a Trinity Pulse database (missing table(s) {', '.join(sorted(missing))}; "
+            f"run 'flask --app survey_app init-db' to create one{hint})"
         )
     return conn
 
