@@ -372,11 +372,11 @@ def demo_command(if_empty: bool, seed: int, base_url: str):
         )
         _print_accounts(base_url, accounts_csv)
         click.echo("Computing the leaders' reports (once per published snapshot)...")
-        from survey_app.reports.data import report_for
+        from survey_app.reports.data import ensure_report
 
         for pulse in storage.list_pulses(db):
             if storage.latest_snapshot(db, pulse.slug) is not None:
-                report_for(pulse.slug)
+                ensure_report(pulse.slug)
     finally:
         db.close()
 
@@ -388,8 +388,10 @@ def refresh_reports_command(slug: str | None):
     """Compute the leaders' report data of each pulse's latest snapshot.
 
     Pages compute it on first view otherwise (several seconds for a pulse of
-    a few hundred responses); run this after a snapshot is published, e.g.
-    from cron, so no leader waits. Already computed snapshots are skipped.
+    a few hundred responses; above REPORT_INLINE_MAX_RESPONSES in the
+    background, showing the previous snapshot meanwhile); run this after a
+    snapshot is published, e.g. from cron, so no leader waits. It builds in
+    the foreground whatever the size. Already computed snapshots are skipped.
 
     Example:
 
@@ -397,7 +399,7 @@ def refresh_reports_command(slug: str | None):
         flask --app survey_app refresh-reports
         flask --app survey_app refresh-reports demo-2026-q4
     """
-    from survey_app.reports.data import report_for
+    from survey_app.reports.data import ensure_report
 
     db = _open_database()
     try:
@@ -410,7 +412,7 @@ def refresh_reports_command(slug: str | None):
             if storage.latest_snapshot(db, pulse.slug) is None:
                 click.echo(f"{pulse.slug}: no published results yet")
                 continue
-            report_for(pulse.slug)
+            ensure_report(pulse.slug)
             click.echo(f"{pulse.slug}: report data ready")
     finally:
         db.close()

@@ -99,6 +99,11 @@ class Config:
     TRINITY_OPEN_LINK_RATE, TRINITY_LOGIN_RATE
         Per-address rate limits as ``HITS/SECONDS`` (defaults ``60/60`` and
         ``100/60``; see survey_app/ratelimit.py for the reasoning).
+    TRINITY_REPORT_INLINE_MAX
+        Pulses of at most this many responses (default 20000) get their
+        leaders' report built in the request that first needs it; larger
+        ones in the background, the previous snapshot's report shown
+        meanwhile (survey_app/reports/building.py).
     TRINITY_RATELIMIT_DATABASE
         The rate limits' own database: a SQLite file (default
         ``<instance>/ratelimit.sqlite3``) or a ``postgresql://`` URL. With
@@ -145,6 +150,9 @@ class Config:
     TRUSTED_PROXIES = _env_number("TRINITY_TRUSTED_PROXIES", 0)
     TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRINITY_TRUSTED_HOSTS", "").split(",")
                      if h.strip()] or None
+    # A first build takes 6 s at 10,000 responses and 36 s at 100,000 here
+    # (docs/benchmarks.md): 20,000 stay well inside a gunicorn worker's 30 s.
+    REPORT_INLINE_MAX_RESPONSES = _env_number("TRINITY_REPORT_INLINE_MAX", 20000)
     OPEN_LINK_RATE = os.environ.get("TRINITY_OPEN_LINK_RATE") or "60/60"
     LOGIN_RATE = os.environ.get("TRINITY_LOGIN_RATE") or "100/60"
     RATELIMIT_DATABASE = os.environ.get("TRINITY_RATELIMIT_DATABASE") or None

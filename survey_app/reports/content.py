@@ -38,8 +38,12 @@ def _without_counts(measure: dict) -> dict:
 
 
 def _base(report: dict) -> dict:
-    return {k: report.get(k) for k in ("survey", "title", "period", "n", "visible", "reason",
+    view = {k: report.get(k) for k in ("survey", "title", "period", "n", "visible", "reason",
                                        "min_group", "min_comments")}
+    # An earlier snapshot's report, shown while the latest one is built
+    # (survey_app.reports.building): the page says so.
+    view["stale"] = bool(report.get("stale"))
+    return view
 
 
 def _items(report: dict, owner: str | None) -> list[dict]:

@@ -15,6 +15,9 @@ from analysis.leader_report import REPORT_VERSION, apply_theme_moves, build_lead
 from analysis.loader import load_from_db
 from survey_app import storage
 from survey_app.db import get_db
+from survey_app.reports import building
+from survey_app.reports.building import ReportPending
+
 
 
 def reportable_pulses() -> list:
@@ -49,7 +52,13 @@ def _series(slug: str) -> list[str]:
 
 
 def report_for(slug: str) -> dict:
-    """The report of ``slug``'s latest snapshot, computed now if it never was."""
+    """The report of ``slug``'s latest snapshot, computed now if it never was.
+
+    A pulse of more than ``REPORT_INLINE_MAX_RESPONSES`` responses is built
+    in the background instead (``survey_app.reports.building``): meanwhile
+    the previous snapshot's report is returned, marked ``stale``, or, if no
+    report of the pulse was ever kept, :class:`ReportPending` is raised.
+    """
     db = get_db()
     snapshot = storage.latest_snapshot(db, slug)
     if snapshot is None:
@@ -57,6 +66,32 @@ def report_for(slug: str) -> dict:
     cached = storage.cached_report(db, slug, snapshot, REPORT_VERSION)
     if cached is not None:
         return cached
+    if storage.count_responses(db, slug) <= current_app.config["REPORT_INLINE_MAX_RESPONSES"]:
+        return build_report(slug)
+    # Read before the build starts, so a build that ends at once cannot be
+    # shown as the earlier report.
+    earlier = storage.latest_cached_report(db, slug, REPORT_VERSION)
+    building.start(current_app._get_current_object(), slug, build_report)
+    if earlier is None:
+        raise ReportPending(slug)
+    return dict(earlier, stale=True)
+
+
+def ensure_report(slug: str) -> dict:
+    """The report of ``slug``'s latest snapshot, built now (whatever the
+    pulse's size) if it never was: for the command line, which has no
+    worker timeout and would end a background build by exiting."""
+    db = get_db()
+    snapshot = storage.latest_snapshot(db, slug)
+    if snapshot is None:
+        raise LookupError(f"No published results for '{slug}' yet.")
+    return storage.cached_report(db, slug, snapshot, REPORT_VERSION) or build_report(slug)
+
+
+def build_report(slug: str) -> dict:
+    """Build, store and return the report of ``slug``'s latest snapshot."""
+    db = get_db()
+    snapshot = storage.latest_snapshot(db, slug)
     path = current_app.config["DATABASE"]
     series = _series(slug)
     loaded = [load_from_db(path, s) for s in series]
@@ -71,9 +106,16 @@ def report_for(slug: str) -> dict:
 
 
 def previous_report(slug: str) -> dict | None:
-    """The report of the pulse before ``slug`` in its series, if published."""
+    """The report of the pulse before ``slug`` in its series, if published
+    (and built: None while its first build runs)."""
     series = _series(slug)
-    return report_for(series[-2]) if len(series) > 1 else None
+    if len(series) < 2:
+        return None
+    try:
+        return report_for(series[-2])
+    except ReportPending:
+        # Its first build has started; this page shows no comparison meanwhile.
+        return None
 
 
 def with_moves(report: dict) -> dict:
@@ -93,4 +135,4 @@ def analyst_tables(slug: str, report: dict) -> dict:
     """The analyst's page: the score tables stored with the report."""
     return {"survey": report["survey"], "title": report["title"], "period": report["period"],
             "n": report["n"], "visible": report["visible"], "reason": report["reason"],
-            "tables": report.get("score_tables", {})}
+            "stale": bool(report.get("stale")), "tables": report.get("score_tables", {})}

@@ -41,6 +41,22 @@ def _helpers():
             "driver_bars": content.driver_bars}
 
 
+#: Seconds a client is told to wait (Retry-After) before asking again for a
+#: report that is being prepared. No automatic reload: a timed refresh takes
+#: the page from under someone reading it with a screen reader (WCAG 2.2.1).
+PREPARING_RETRY = 30
+
+
+@bp.errorhandler(data.ReportPending)
+def _preparing(exc):
+    """The first report of a large pulse is still being built (503, retried)."""
+    response = current_app.make_response((render_template(
+        "reports/preparing.html", page_title="The report is being prepared", view=None, pdf=False),
+        503))
+    response.headers["Retry-After"] = str(PREPARING_RETRY)
+    return response
+
+
 @bp.after_request
 def _strict_policy(response):
     response.headers["Content-Security-Policy"] = CSP

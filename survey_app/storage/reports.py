@@ -34,6 +34,19 @@ def cached_report(db: sqlite_utils.Database, slug: str, snapshot: int, version: 
     return json.loads(rows[0]["data"]) if rows else None
 
 
+def latest_cached_report(db: sqlite_utils.Database, slug: str, version: int) -> dict | None:
+    """The stored report of the pulse's newest snapshot that has one, or None.
+
+    What a page shows while the latest snapshot's report is being built: an
+    earlier snapshot, which passed the privacy rules on its own (every
+    published snapshot does), never a mix of two.
+    """
+    rows = list(db.query(
+        "SELECT data FROM report_cache WHERE pulse_slug = ? AND version = ? "
+        "ORDER BY snapshot DESC LIMIT 1", [slug, version]))
+    return json.loads(rows[0]["data"]) if rows else None
+
+
 def store_report(db: sqlite_utils.Database, slug: str, snapshot: int, version: int, data: dict) -> None:
     """Keep a computed report; older snapshots' reports of the pulse are dropped
     (pages show the latest snapshot only), except the previous pulse's, which
