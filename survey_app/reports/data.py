@@ -4,7 +4,9 @@ The first page opened after a snapshot is published runs
 :func:`analysis.leader_report.build_leader_report` on what the analysis
 loader reads (published responses only, coarsened and scrubbed as an export
 is) and stores the result; every later page and download of that snapshot
-reads the stored JSON. Nothing here computes a figure.
+reads the stored JSON. For a large pulse a background thread builds it
+instead, and pages show the previous snapshot meanwhile
+(:mod:`survey_app.reports.building`). Nothing here computes a figure.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from survey_app import storage
 from survey_app.db import get_db
 from survey_app.reports import building
 from survey_app.reports.building import ReportPending
-
 
 
 def reportable_pulses() -> list:
