@@ -394,6 +394,19 @@ def _m005_export_cache(db: sqlite_utils.Database) -> None:
     ))
 
 
+def _m006_theme_counts(db: sqlite_utils.Database) -> None:
+    # A leader's choice of how many comment themes a pulse's report shows
+    # (docs/reports.md, "Number of themes"); without a row, chosen automatically.
+    db.executescript(_ddl(db, 
+        """
+        CREATE TABLE pulse_theme_counts (
+            pulse_slug TEXT PRIMARY KEY REFERENCES pulses (slug),
+            n_themes INTEGER NOT NULL CHECK (n_themes BETWEEN 2 AND 20)
+        );
+        """
+    ))
+
+
 #: The ordered migrations: (version, name, function). Append only; never
 #: edit or reorder a released step, add a new one instead.
 MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite_utils.Database], None]], ...] = (
@@ -402,6 +415,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite_utils.Database], None]], ...]
     (3, "reporting groups, roster contacts, snapshots, no dates on responses", _m003_reporting_groups),
     (4, "report cache, action plans, theme moves", _m004_reports),
     (5, "export cache", _m005_export_cache),
+    (6, "theme counts", _m006_theme_counts),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

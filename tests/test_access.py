@@ -49,6 +49,7 @@ MATRIX = {
     "reports.add_plan": ADMIN | EXECUTIVES | {"manager"},
     "reports.plan_status": ADMIN | EXECUTIVES | {"manager"},
     "reports.move_theme": ADMIN | EXECUTIVES,
+    "reports.theme_count": ADMIN | EXECUTIVES,
     "accounts.users": ADMIN,
     "accounts.new_user": ADMIN,
     "accounts.user": ADMIN,

@@ -185,3 +185,19 @@ def test_a_step_written_as_a_script_is_still_all_or_nothing(tmp_path, monkeypatc
         dbmod.migrate(db)
     assert "first_half" not in db.table_names()
     assert dbmod.schema_version(db) == dbmod.SCHEMA_VERSION
+
+
+def test_every_table_is_copied_and_every_pulse_table_deleted_with_its_pulse(tmp_path):
+    """A table added by a migration but forgotten by ``copy-database`` would
+    be lost in a move to PostgreSQL; one with a ``pulse_slug`` forgotten by
+    ``delete_pulse`` would outlive its pulse (and block the delete)."""
+    from survey_app.storage.copy import TABLES
+    from survey_app.storage.lifecycle import _PULSE_TABLES
+
+    db = dbmod.connect(tmp_path / "tables.db")
+    dbmod.migrate(db)
+    tables = set(db.table_names()) - {"schema_migrations"}
+    assert tables == {table for table, _ in TABLES}
+    with_pulse = {t for t in tables if "pulse_slug" in db[t].columns_dict}
+    # answers belong to their pulse through their response.
+    assert with_pulse == {table for table, _ in _PULSE_TABLES} - {"answers"}

@@ -16,7 +16,7 @@ from survey_app import storage
 from survey_app.reports import building
 from tests.conftest import FAST_PASSWORD_HASH, MANAGER_DEPARTMENT
 
-NOTICE = "Newer answers are being added to this report"
+NOTICE = "This report is being brought up to date"
 
 
 def _answers(instrument) -> dict:

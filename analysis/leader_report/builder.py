@@ -43,6 +43,7 @@ def build_leader_report(
     n_boot: int = 200,
     random_state: int = 0,
     progress: Callable[[str], None] | None = None,
+    n_themes: int | str = "auto",
 ) -> dict:
     """Everything the leaders' pages and downloads show for one pulse.
 
@@ -55,6 +56,8 @@ def build_leader_report(
         :func:`analysis.report.build_score_report` and
         :func:`analysis.comments.analyse_comments` among them), for a
         progress bar or a benchmark.
+    n_themes : the number of comment themes, or "auto" (``docs/themes.md``):
+        a leader's choice for a pulse whose automatic count they know to be off.
 
     Returns a dict of plain JSON values; ``visible`` is False (with a
     ``reason``) when the company itself is below the minimum group size.
@@ -188,7 +191,7 @@ def build_leader_report(
     report["trend"] = series_trend(data, history, table, report["heatmap_columns"] + ["overall"], policy)
 
     report["comments"], report["department_comments"] = comment_report(
-        data, departments, policy, random_state, step)
+        data, departments, policy, random_state, step, n_themes)
     return report
 
 

@@ -79,8 +79,13 @@ def department_themes(result, departments: pd.Series, name: str, company: list[d
 
 
 def comment_report(data: PulseData, departments: Sequence[str], policy: PrivacyPolicy,
-                   random_state: int, step: Callable[[str], None]) -> tuple[dict, dict]:
+                   random_state: int, step: Callable[[str], None],
+                   n_themes: int | str = "auto") -> tuple[dict, dict]:
     """The report's ``comments`` and ``department_comments``.
+
+    ``n_themes`` is passed to the theme clusterer; ``comments["requested"]``
+    records it, so a stored report built with another number is known as
+    such.
 
     The company's themes are fitted once; a department's comments are shown
     in those themes when both it and the rest of the company have enough
@@ -94,12 +99,12 @@ def comment_report(data: PulseData, departments: Sequence[str], policy: PrivacyP
     shown = comments_visible(commenters, policy)
     rng = np.random.default_rng(random_state)
     result = analyse_comments(texts, instrument=data.instrument, strategy=data.strategy,
-                              random_state=random_state, policy=policy,
+                              random_state=random_state, policy=policy, n_themes=n_themes,
                               progress=step) if shown.visible else None
     company_themes = theme_rows(result, rng) if result is not None else []
     step("report: department comments")
     section = {"visible": bool(company_themes) or shown.visible, "reason": shown.reason,
-                          "themes": company_themes}
+               "themes": company_themes, "requested": n_themes}
     dept_comments = {}
     for name in departments:
         rows = data.responses[data.responses["department"].astype(object) == name]

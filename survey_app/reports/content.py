@@ -40,8 +40,9 @@ def _without_counts(measure: dict) -> dict:
 def _base(report: dict) -> dict:
     view = {k: report.get(k) for k in ("survey", "title", "period", "n", "visible", "reason",
                                        "min_group", "min_comments")}
-    # An earlier snapshot's report, shown while the latest one is built
-    # (survey_app.reports.building): the page says so.
+    # An earlier version of the report (the previous snapshot's, or one
+    # built with another number of themes), shown while the latest one is
+    # built (survey_app.reports.building): the page says so.
     view["stale"] = bool(report.get("stale"))
     return view
 
@@ -65,6 +66,10 @@ def executive_view(report: dict, page: str) -> dict:
         "headlines": head,
         "measures": {k: _without_counts(measures[k]) for k in PAGE_MEASURES[page] if k in measures},
         "themes": [t for t in themes if t["owner"] == page],
+        # How many themes the company's comments were grouped into, and
+        # whether a leader chose that number ("auto" otherwise).
+        "themes_total": sum(1 for t in themes if t["theme_id"] >= 0),
+        "themes_requested": report["comments"].get("requested", "auto"),
         "comments_visible": report["comments"]["visible"],
         "comments_reason": report["comments"]["reason"],
         "statements": _items(report, None if page == "ceo" else page),

@@ -57,7 +57,8 @@ def report_for(slug: str) -> dict:
 
     A pulse of more than ``REPORT_INLINE_MAX_RESPONSES`` responses is built
     in the background instead (``survey_app.reports.building``): meanwhile
-    the previous snapshot's report is returned, marked ``stale``, or, if no
+    the version before is returned, marked ``stale`` (the previous
+    snapshot's, or this one's with another number of themes), or, if no
     report of the pulse was ever kept, :class:`ReportPending` is raised.
     """
     db = get_db()
@@ -65,17 +66,25 @@ def report_for(slug: str) -> dict:
     if snapshot is None:
         raise LookupError(f"No published results for '{slug}' yet.")
     cached = storage.cached_report(db, slug, snapshot, REPORT_VERSION)
-    if cached is not None:
+    if cached is not None and _themes_as_asked(db, slug, cached):
         return cached
     if storage.count_responses(db, slug) <= current_app.config["REPORT_INLINE_MAX_RESPONSES"]:
         return build_report(slug)
     # Read before the build starts, so a build that ends at once cannot be
     # shown as the earlier report.
-    earlier = storage.latest_cached_report(db, slug, REPORT_VERSION)
+    earlier = cached or storage.latest_cached_report(db, slug, REPORT_VERSION)
     building.start(current_app._get_current_object(), slug, build_report)
     if earlier is None:
         raise ReportPending(slug)
     return dict(earlier, stale=True)
+
+
+def _themes_as_asked(db, slug: str, report: dict) -> bool:
+    """Whether ``report``'s comment themes were built with the number a
+    leader now asks for (``storage.theme_count``; reports from before the
+    choice existed were automatic)."""
+    asked = storage.theme_count(db, slug) or "auto"
+    return report.get("comments", {}).get("requested", "auto") == asked
 
 
 def ensure_report(slug: str) -> dict:
@@ -86,7 +95,8 @@ def ensure_report(slug: str) -> dict:
     snapshot = storage.latest_snapshot(db, slug)
     if snapshot is None:
         raise LookupError(f"No published results for '{slug}' yet.")
-    return storage.cached_report(db, slug, snapshot, REPORT_VERSION) or build_report(slug)
+    cached = storage.cached_report(db, slug, snapshot, REPORT_VERSION)
+    return cached if cached is not None and _themes_as_asked(db, slug, cached) else build_report(slug)
 
 
 def build_report(slug: str) -> dict:
@@ -97,7 +107,8 @@ def build_report(slug: str) -> dict:
     series = _series(slug)
     loaded = [load_from_db(path, s) for s in series]
     data, history = loaded[-1], loaded[:-1]
-    report = build_leader_report(data, previous=history[-1] if history else None, history=history)
+    report = build_leader_report(data, previous=history[-1] if history else None, history=history,
+                                 n_themes=storage.theme_count(db, slug) or "auto")
     report["instrument_id"] = data.instrument.id
     storage.store_report(db, slug, snapshot, REPORT_VERSION, report)
     # What every later page reads, not the computed dict: the JSON round

@@ -1,4 +1,4 @@
-"""The report pages' forms: a commitment, its status, a theme's new owner."""
+"""The report pages' forms: a commitment, its status, a theme's new owner, the number of themes."""
 
 from __future__ import annotations
 
@@ -40,3 +40,12 @@ class ThemeMoveForm(FlaskForm):
     back = HiddenField()
     owner = SelectField("Move to", choices=[SelectChoice(o, o.upper() if o != "other" else "nobody in particular")
                                             for o in storage.THEME_OWNERS])
+
+
+class ThemeCountForm(FlaskForm):
+    """How many themes a pulse's comments are grouped into: automatic, or 2 to 20."""
+
+    pulse = HiddenField(validators=[InputRequired()])
+    back = HiddenField()
+    n_themes = SelectField("Number of themes", choices=[SelectChoice("auto", "chosen automatically")] + [
+        SelectChoice(str(n), str(n)) for n in storage.THEME_COUNTS])

@@ -20,7 +20,7 @@ from survey_app import storage
 from survey_app.auth import may_see_department, roles_required
 from survey_app.db import get_db
 from survey_app.reports import bp, charts, content, data
-from survey_app.reports.forms import PlanForm, PlanStatusForm, ThemeMoveForm
+from survey_app.reports.forms import PlanForm, PlanStatusForm, ThemeCountForm, ThemeMoveForm
 
 EXECUTIVES = ("admin",) + storage.EXECUTIVE_ROLES
 COMPANY_WIDE = EXECUTIVES + ("analyst",)
@@ -103,6 +103,7 @@ def _executive(page: str):
     return _page("reports/executive.html", view, pulse, plans=_plans_beside(pulse.slug, report, owner=page),
                  plan_form=PlanForm() if acts else None,
                  move_form=ThemeMoveForm() if acts else None,
+                 count_form=ThemeCountForm() if acts else None,
                  status_form=PlanStatusForm() if acts else None)
 
 
@@ -287,6 +288,32 @@ def plan_status(plan_id: int):
     storage.set_plan_status(get_db(), plan_id, form.status.data)
     storage.audit(get_db(), current_user, "change commitment", plan.pulse_slug,
                   f"plan {plan_id}: {form.status.data}")
+    return redirect(back, 303)
+
+
+@bp.post("/themes/count")
+@roles_required(*EXECUTIVES)
+def theme_count():
+    """Group a pulse's comments into a chosen number of themes, or automatically again.
+
+    For a pulse whose automatic count a leader knows to be off (too many
+    themes for a few topics, too few for many: docs/themes.md, "Limits").
+    The next page builds the report anew with it.
+    """
+    form = ThemeCountForm()
+    back = _back(url_for("reports.overview"))
+    if not form.validate_on_submit():
+        flash("The number of themes was not changed: " + " ".join(
+            m for ms in form.errors.values() for m in ms))
+        return redirect(back, 303)
+    pulse = storage.get_pulse(get_db(), form.pulse.data)
+    if pulse is None:
+        abort(404, "No such survey.")
+    n_themes = None if form.n_themes.data == "auto" else int(form.n_themes.data)
+    storage.set_theme_count(get_db(), pulse.slug, n_themes)
+    storage.audit(get_db(), current_user, "set theme count", pulse.slug, str(n_themes or "auto"))
+    flash("The comments will be grouped into " + (f"{n_themes} themes." if n_themes else
+          "a number of themes chosen automatically."))
     return redirect(back, 303)
 
 

@@ -76,6 +76,7 @@ from survey_app.storage.reports import (
     PLAN_OWNERS,
     PLAN_SOURCES,
     PLAN_STATUSES,
+    THEME_COUNTS,
     THEME_OWNERS,
     ActionPlan,
     add_action_plan,
@@ -85,7 +86,9 @@ from survey_app.storage.reports import (
     get_action_plan,
     list_action_plans,
     set_plan_status,
+    set_theme_count,
     store_report,
+    theme_count,
     theme_moves,
 )
 from survey_app.storage.snapshots import latest_snapshot, publish_snapshot, unpublished_count
@@ -126,6 +129,9 @@ __all__ = [
     "add_theme_move",
     "cached_report",
     "latest_cached_report",
+    "set_theme_count",
+    "theme_count",
+    "THEME_COUNTS",
     "get_action_plan",
     "list_action_plans",
     "MAX_PLAN_TEXT",

@@ -33,6 +33,7 @@ TABLES = (
     ("theme_moves", "id"),
     ("export_cache", "pulse_slug, key, part"),
     ("export_cache_epochs", "pulse_slug"),
+    ("pulse_theme_counts", "pulse_slug"),
 )
 #: Tables whose integer id counts up: PostgreSQL's identity must continue
 #: after the copied ids.

@@ -102,6 +102,7 @@ _PULSE_TABLES = (
     ("export_cache_epochs", "pulse_slug = ?"),
     ("action_plans", "pulse_slug = ?"),
     ("theme_moves", "pulse_slug = ?"),
+    ("pulse_theme_counts", "pulse_slug = ?"),
     ("answers", "response_id IN (SELECT id FROM responses WHERE pulse_slug = ?)"),
     ("responses", "pulse_slug = ?"),
     ("invitation_contacts", "pulse_slug = ?"),

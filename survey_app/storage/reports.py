@@ -22,6 +22,9 @@ PLAN_STATUSES = ("open", "in progress", "done", "dropped")
 PLAN_SOURCES = ("focus", "strength", "attention", "theme")
 #: Who a theme can be moved to ("other": nobody's in particular).
 THEME_OWNERS = ("ceo", "clo", "cmo", "other")
+#: The numbers of comment themes a leader may ask a report for (the schema's
+#: CHECK; ThemeClusterer's own search range for "auto" is 2 to 20 too).
+THEME_COUNTS = range(2, 21)
 #: Longest commitment text accepted.
 MAX_PLAN_TEXT = 500
 
@@ -173,3 +176,25 @@ def theme_moves(db: sqlite_utils.Database, instrument_id: str) -> list[dict]:
     return [{"terms": json.loads(r["terms"]), "owner": r["owner"]}
             for r in db.query("SELECT terms, owner FROM theme_moves WHERE instrument_id = ? ORDER BY id",
                               [instrument_id])]
+
+
+def theme_count(db: sqlite_utils.Database, slug: str) -> int | None:
+    """How many comment themes a leader asked ``slug``'s report for; None: automatic."""
+    rows = list(db.query("SELECT n_themes FROM pulse_theme_counts WHERE pulse_slug = ?", [slug]))
+    return int(rows[0]["n_themes"]) if rows else None
+
+
+def set_theme_count(db: sqlite_utils.Database, slug: str, n_themes: int | None) -> None:
+    """Ask ``slug``'s report for ``n_themes`` comment themes (None: automatic again).
+
+    The stored report is not touched: its comments record the number they
+    were built with, so the next page sees the difference and builds anew.
+    """
+    if n_themes is not None and n_themes not in THEME_COUNTS:
+        raise StorageError(f"the number of themes must be {THEME_COUNTS.start} to "
+                           f"{THEME_COUNTS.stop - 1}, got {n_themes!r}")
+    with write_transaction(db):
+        db.execute("DELETE FROM pulse_theme_counts WHERE pulse_slug = ?", [slug])
+        if n_themes is not None:
+            db.execute("INSERT INTO pulse_theme_counts (pulse_slug, n_themes) VALUES (?, ?)",
+                       [slug, int(n_themes)])
