@@ -39,8 +39,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -54,8 +52,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import DEFAULT_INSTRUMENT, SAMPLE_STRATEGY, form_answers  # noqa: E402
+from tests.gunicorn_process import GUNICORN, GunicornProcess  # noqa: E402
 
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 LUA = Path(__file__).with_name("submit.lua")
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 #: The open link's limit for the run: a head office of 10,000 people behind
@@ -124,49 +122,17 @@ def engines(names: list[str], folder: Path, database_url: str | None) -> list[En
 # --- servers -------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Gunicorn:
-    """gunicorn on 127.0.0.1 in a process group of its own (stopped with it)."""
+class Gunicorn(GunicornProcess):
+    """A server of the run, ready once a page answers (its workers have
+    imported the app): the master listens long before."""
 
     def __init__(self, target: str, workers: int, env: dict, log: Path, ready_path: str = "/"):
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self._log = log.open("ab")
-        self.process = subprocess.Popen(
-            [str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
-             "--graceful-timeout", "2", "--timeout", "60", "--no-control-socket", target],
-            cwd=ROOT, env=dict(os.environ, **env), stdout=self._log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"gunicorn ({target}) exited with {self.process.returncode}; see {log}")
-            # The master listens before its workers have imported the app:
-            # ready means a page answered, not a port open.
-            try:
-                with urllib.request.urlopen(self.base + ready_path, timeout=5) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise SystemExit(f"gunicorn ({target}) did not start listening; see {log}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self._log.close()
+        super().__init__(target, workers, dict(os.environ, **env), log, cwd=ROOT)
+        try:
+            self.wait_answering(ready_path)
+        except RuntimeError as exc:
+            self.stop()
+            raise SystemExit(str(exc)) from None
 
 
 def wrk(base: str, mode: str, links: Path, answers: Path, *, threads: int, connections: int,

@@ -27,10 +27,6 @@ import http.cookiejar
 import os
 import random
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -46,8 +42,8 @@ from analysis.strategy import Strategy
 from survey_app import db as dbmod
 from survey_app import storage
 from tests.conftest import DEFAULT_INSTRUMENT, SAMPLE_STRATEGY, TEST_SECRET_KEY, form_answers
+from tests.gunicorn_process import GUNICORN, GunicornProcess
 
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 pytestmark = [
@@ -62,19 +58,11 @@ pytestmark = [
 # --- servers ------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    """gunicorn serving the app on 127.0.0.1, in a process group of its own."""
+class Server(GunicornProcess):
+    """The app under gunicorn on 127.0.0.1, on this run's database."""
 
     def __init__(self, database: Path, workers: int, log: Path, extra: tuple[str, ...] = (),
                  env_overrides: dict | None = None):
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
         # The rate limits' file beside this run's database: each run starts
         # with fresh counts instead of the checkout's instance/ (whose login
         # limit earlier runs would have used up).
@@ -82,47 +70,10 @@ class Server:
                    TRINITY_RATELIMIT_DATABASE=str(database.with_name("ratelimit.sqlite3")))
         # Other settings (tests/test_postgres.py: TRINITY_DATABASE_URL).
         env.update(env_overrides or {})
-        self._log = log.open("ab")
-        self.process = subprocess.Popen(
-            [str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
-             "--graceful-timeout", "2", "--timeout", "60",
-             # No control socket: it would live in ~/.gunicorn, shared by runs.
-             "--no-control-socket", *extra, "survey_app:create_app()"],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        super().__init__("survey_app:create_app()", workers, env, log, extra=extra)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"gunicorn exited with {self.process.returncode}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.02)
-        raise AssertionError("gunicorn did not start listening")
-
-    def kill(self) -> None:
-        """SIGKILL to master and workers at once: nothing gets to clean up."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(timeout=10)
-        self._log.close()
-
-    def stop(self) -> int:
-        """A normal shutdown (SIGTERM); returns gunicorn's exit code."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self._log.close()
-        return self.process.returncode
+        self.wait_listening(timeout)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
