@@ -68,7 +68,9 @@ def report_for(slug: str) -> dict:
     cached = storage.cached_report(db, slug, snapshot, REPORT_VERSION)
     if cached is not None and _themes_as_asked(db, slug, cached):
         return cached
-    if storage.count_responses(db, slug) <= current_app.config["REPORT_INLINE_MAX_RESPONSES"]:
+    # An in-memory database is the request's own: no other thread could read it.
+    if (storage.count_responses(db, slug) <= current_app.config["REPORT_INLINE_MAX_RESPONSES"]
+            or str(current_app.config["DATABASE"]) == ":memory:"):
         return build_report(slug)
     # Read before the build starts, so a build that ends at once cannot be
     # shown as the earlier report.
