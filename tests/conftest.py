@@ -326,6 +326,35 @@ def make_app(tmp_path, database):
     return make
 
 
+def released_together(script: str, argv: list[list[str]], folder: Path,
+                      timeout: float = 120.0) -> list[str]:
+    """Run one ``python -c script`` per argument list, all let go at the same
+    moment; their outputs (stripped), each checked to have exited 0.
+
+    Each process gets two more arguments: the file whose appearance lets it
+    go, then the file it touches once ready (imported and connected), so the
+    race a test is about starts with every process already waiting.
+    """
+    import subprocess
+    import sys
+    import time
+
+    go = folder / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", script, *args, str(go), str(folder / f"ready{i}")],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i, args in enumerate(argv)]
+    deadline = time.monotonic() + timeout
+    while len(list(folder.glob("ready*"))) < len(procs) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()
+    outputs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=timeout)
+        assert proc.returncode == 0, err
+        outputs.append(out.strip())
+    return outputs
+
+
 @contextmanager
 def serve(app):
     """Serve ``app`` for real (werkzeug, threaded) on 127.0.0.1; yield its base URL."""

@@ -17,21 +17,18 @@ import io
 import os
 import re
 import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from analysis import cli as analysis_cli
-from analysis.instrument import load_instrument
 from analysis.loader import load_from_db
 from survey_app import create_app
 from survey_app import db as dbmod
 from survey_app import storage
-from tests.conftest import DEFAULT_INSTRUMENT, ROOT, TEST_SECRET_KEY
+from tests.conftest import ROOT, TEST_SECRET_KEY, released_together
 from tests.test_faults import CSRF, Server, _browser, _fetch, _pulse, _submit
 from tests.test_storage import WORKER
 
@@ -100,20 +97,7 @@ def test_twenty_processes_submitting_one_link_store_exactly_one(tmp_path, store,
     storage.create_pulse(store, slug="q4", title="Q4", period="2026-Q4", instrument=instrument,
                          strategy=strategy, status="open")
     token = storage.add_invitations(store, "q4", [{"department": "Sales"}] * 5)[0]
-    go = tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(store_path), token, str(go),
-                               str(tmp_path / f"ready{i}")],
-                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for i in range(20)]
-    deadline = time.monotonic() + 120
-    while len(list(tmp_path.glob("ready*"))) < len(procs) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    go.touch()
-    outcomes = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        outcomes.append(out.strip())
+    outcomes = released_together(WORKER, [[str(store_path), token]] * 20, tmp_path)
     assert sorted(outcomes) == ["already"] * 19 + ["stored"]
     assert storage.count_responses(store, "q4") == 1
     assert store["answers"].count == 1
@@ -137,19 +121,7 @@ print(",".join(map(str, dbmod.migrate(db))))
 def test_two_processes_migrating_an_empty_database_apply_each_step_once(tmp_path, postgres):
     url = postgres.create(empty=True)
     try:
-        go = tmp_path / "go"
-        procs = [subprocess.Popen([sys.executable, "-c", MIGRATE, url, str(go),
-                                   str(tmp_path / f"ready{i}")],
-                                  cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for i in range(2)]
-        while len(list(tmp_path.glob("ready*"))) < 2:
-            time.sleep(0.01)
-        go.touch()
-        applied = []
-        for proc in procs:
-            out, err = proc.communicate(timeout=60)
-            assert proc.returncode == 0, err
-            applied.append(out.strip())
+        applied = released_together(MIGRATE, [[url]] * 2, tmp_path, timeout=60)
         versions = [str(v) for v, _, _ in dbmod.MIGRATIONS]
         assert sorted(applied) == ["", ",".join(versions)]
         db = dbmod.connect(url)

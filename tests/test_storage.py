@@ -434,31 +434,10 @@ except storage.AlreadyAnswered:
 @pytest.mark.slow  # ~3-5 s: five Python processes start up
 def test_concurrent_submits_from_separate_processes_store_exactly_one(tmp_path, store, store_path,
                                                                      pulse):
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
+    from tests.conftest import released_together
 
     slug, tokens = pulse
-    go = tmp_path / "go"
-    root = Path(__file__).resolve().parents[1]
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(store_path), tokens[1], str(go),
-             str(tmp_path / f"ready{i}")],
-            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        for i in range(5)
-    ]
-    # Release them together once every process has imported and connected.
-    deadline = time.monotonic() + 60
-    while len(list(tmp_path.glob("ready*"))) < len(procs) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    go.touch()
-    outcomes = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0, err
-        outcomes.append(out.strip())
+    # Released together once every process has imported and connected.
+    outcomes = released_together(WORKER, [[str(store_path), tokens[1]]] * 5, tmp_path, timeout=60)
     assert sorted(outcomes) == ["already"] * 4 + ["stored"]
     assert storage.count_responses(store, slug) == 1
