@@ -232,6 +232,11 @@ def _body(text: str) -> str:
     return text.strip().partition("\n")[2]
 
 
+def _lead(rows, words=SHORT_WORDS):
+    """The first ``words`` words of each BBC article after its headline."""
+    return _short([(label, _body(text)) for label, text in rows], words)
+
+
 def _workplace(name):
     import csv
 
@@ -260,7 +265,7 @@ def load(name: str) -> tuple[list[str], list[str]]:
     elif name == "r52-short-test":
         rows = _short(_sample(_orange("reuters-r52-test.tab"), _R52_TOPICS, 100))
     elif name == "bbc-lead":
-        rows = [(label, " ".join(_body(text).split()[:SHORT_WORDS])) for label, text in _sample(_bbc())]
+        rows = _lead(_sample(_bbc()))
     elif name == "20ng-clean-3":
         rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_CLEAN_3, 300, seed=2))
     elif name == "20ng-clean-4":
@@ -290,8 +295,7 @@ def load(name: str) -> tuple[list[str], list[str]]:
     elif name == "ho3-20ng-clean-3":
         rows = _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO3_3, 250, seed=27), 25)
     elif name == "ho3-bbc-lead-3":
-        rows = [(label, " ".join(_body(text).split()[:12]))
-                for label, text in _sample(_bbc(), _BBC_HO3_3, seed=26)]
+        rows = _lead(_sample(_bbc(), _BBC_HO3_3, seed=26), 12)
     elif name == "ho3-r8-short-4":
         rows = _short(_sample(_orange("reuters-r8-train.tab"), _R8_HO3_4, 150, seed=24), 35)
     elif name == "ho3-20ng-clean-5-test":
@@ -311,15 +315,14 @@ def load(name: str) -> tuple[list[str], list[str]]:
     elif name == "ho4-20ng-clean-7":
         rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_HO4_7, 160, seed=43), 30)
     elif name == "ho4-20ng-clean-16-test":
-        groups = tuple(sorted({label for label, _ in _orange("20newsgroups-test.tab")}))
-        groups = tuple(g for g in groups if g not in ("comp.graphics", "sci.crypt", "rec.autos",
-                                                      "talk.religion.misc"))
-        rows = _clean_short(_sample(_orange("20newsgroups-test.tab"), groups, 50, seed=44), 35)
+        test = _orange("20newsgroups-test.tab")
+        groups = tuple(sorted({label for label, _ in test} - {"comp.graphics", "sci.crypt", "rec.autos",
+                                                              "talk.religion.misc"}))
+        rows = _clean_short(_sample(test, groups, 50, seed=44), 35)
     elif name == "ho4-20ng-long-6-test":
         rows = _sample(_orange("20newsgroups-test.tab"), _NG_HO4_6, 120, seed=45)
     elif name == "ho4-bbc-lead-5":
-        rows = [(label, " ".join(_body(text).split()[:18]))
-                for label, text in _sample(_bbc(), None, 200, seed=46)]
+        rows = _lead(_sample(_bbc(), None, 200, seed=46), 18)
     elif name == "ho4-bbc-long-4":
         rows = _sample(_bbc(), _BBC_HO4_4, 150, seed=47)
     elif name == "ho4-r8-short-6-unbalanced":
