@@ -38,6 +38,14 @@ def _stored(site) -> dict:
         return storage.cached_report(db, PULSE, storage.latest_snapshot(db, PULSE), REPORT_VERSION)
 
 
+def _count(site) -> int | None:
+    """The number of themes stored for the pulse (None: automatic)."""
+    from survey_app.db import get_db
+
+    with site.app.app_context():
+        return storage.theme_count(get_db(), PULSE)
+
+
 def _regular(report: dict) -> list[dict]:
     return [t for t in report["comments"]["themes"] if t["theme_id"] >= 0]
 
@@ -92,20 +100,14 @@ def test_a_number_outside_2_to_20_changes_nothing(site, value):
     assert refused.status_code == 303
     page = client.get(refused.headers["Location"]).get_data(as_text=True)
     assert "The number of themes was not changed" in page
-    with site.app.app_context():
-        from survey_app.db import get_db
-
-        assert storage.theme_count(get_db(), PULSE) == (None if before == "auto" else before)
+    assert _count(site) == (None if before == "auto" else before)
 
 
 @pytest.mark.parametrize("role", ["analyst", "manager"])
 def test_only_the_executives_regroup(site, role):
     client = sign_in(site.app, site.people[role])
     assert _set(client, "5").status_code == 403
-    with site.app.app_context():
-        from survey_app.db import get_db
-
-        assert storage.theme_count(get_db(), PULSE) is None
+    assert _count(site) is None
     if role == "analyst":
         page = client.get(f"/reports/ceo?pulse={PULSE}").get_data(as_text=True)
         assert 'name="n_themes"' not in page
@@ -117,4 +119,4 @@ def test_the_storage_refuses_a_number_the_schema_would(site):
     with site.app.app_context():
         with pytest.raises(storage.StorageError, match="2 to 20"):
             storage.set_theme_count(get_db(), PULSE, 21)
-        assert storage.theme_count(get_db(), PULSE) is None
+    assert _count(site) is None

@@ -62,11 +62,8 @@ def report_for(slug: str) -> dict:
     report of the pulse was ever kept, :class:`ReportPending` is raised.
     """
     db = get_db()
-    snapshot = storage.latest_snapshot(db, slug)
-    if snapshot is None:
-        raise LookupError(f"No published results for '{slug}' yet.")
-    cached = storage.cached_report(db, slug, snapshot, REPORT_VERSION)
-    if cached is not None and _themes_as_asked(db, slug, cached):
+    cached, current = _stored(db, slug)
+    if current:
         return cached
     # An in-memory database is the request's own: no other thread could read it.
     if (storage.count_responses(db, slug) <= current_app.config["REPORT_INLINE_MAX_RESPONSES"]
@@ -81,24 +78,27 @@ def report_for(slug: str) -> dict:
     return dict(earlier, stale=True)
 
 
-def _themes_as_asked(db, slug: str, report: dict) -> bool:
-    """Whether ``report``'s comment themes were built with the number a
-    leader now asks for (``storage.theme_count``; reports from before the
+def _stored(db, slug: str) -> tuple[dict | None, bool]:
+    """The stored report of ``slug``'s latest snapshot (None if never built),
+    and whether it is current: its comment themes were built with the number
+    a leader now asks for (``storage.theme_count``; reports from before the
     choice existed were automatic)."""
+    snapshot = storage.latest_snapshot(db, slug)
+    if snapshot is None:
+        raise LookupError(f"No published results for '{slug}' yet.")
+    cached = storage.cached_report(db, slug, snapshot, REPORT_VERSION)
+    if cached is None:
+        return None, False
     asked = storage.theme_count(db, slug) or "auto"
-    return report.get("comments", {}).get("requested", "auto") == asked
+    return cached, cached.get("comments", {}).get("requested", "auto") == asked
 
 
 def ensure_report(slug: str) -> dict:
     """The report of ``slug``'s latest snapshot, built now (whatever the
     pulse's size) if it never was: for the command line, which has no
     worker timeout and would end a background build by exiting."""
-    db = get_db()
-    snapshot = storage.latest_snapshot(db, slug)
-    if snapshot is None:
-        raise LookupError(f"No published results for '{slug}' yet.")
-    cached = storage.cached_report(db, slug, snapshot, REPORT_VERSION)
-    return cached if cached is not None and _themes_as_asked(db, slug, cached) else build_report(slug)
+    cached, current = _stored(get_db(), slug)
+    return cached if current else build_report(slug)
 
 
 def build_report(slug: str) -> dict:
