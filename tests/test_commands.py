@@ -18,7 +18,7 @@ def counts(db):
 
 def _links_csv(app) -> Path:
     """Where ``flask demo`` writes its links for ``app``'s database (either engine)."""
-    from survey_app.commands import _demo_links_csv
+    from survey_app.demo_commands import _demo_links_csv
 
     with app.app_context():
         return _demo_links_csv()
@@ -125,7 +125,9 @@ def test_list_surveys(runner, db, make_pulse):
 
 
 def test_every_command_documents_an_example():
-    for command in commands.COMMANDS:
+    from survey_app.demo_commands import DEMO_COMMANDS
+
+    for command in commands.COMMANDS + DEMO_COMMANDS:
         assert "Example:" in command.help, command.name
 
 

@@ -228,7 +228,7 @@ def test_the_demo_links_file_is_guarded_and_read_back(runner, app):
     written guarded, never guarded twice."""
     result = runner.invoke(args=["demo", "--base-url", "http://127.0.0.1:5000"])
     assert result.exit_code == 0, result.output
-    from survey_app.commands import _demo_links_csv
+    from survey_app.demo_commands import _demo_links_csv
 
     with app.app_context():
         links = str(_demo_links_csv())
