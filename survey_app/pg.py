@@ -8,7 +8,7 @@ psycopg 3 connection borrowed from a :class:`psycopg_pool.ConnectionPool`, so
 every storage function runs unchanged on either engine; placeholders are
 translated where a statement is sent (:func:`analysis.engines.to_psycopg`).
 What the engines do differently is decided in the open where it matters:
-the DDL fragments in ``db.DDL`` (used by the migrations) and the write lock
+the DDL fragments in ``schema.DDL`` (used by the migrations) and the write lock
 in :meth:`PgDatabase.begin_write`.
 
 Connections run in autocommit, like SQLite's outside a transaction, and

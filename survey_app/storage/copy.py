@@ -75,7 +75,8 @@ def copy_database(source, target) -> dict[str, int]:
     differ, or a table's count differs after the copy (nothing is then
     committed).
     """
-    from survey_app.db import engine_of, schema_version
+    from survey_app.db import schema_version
+    from survey_app.schema import engine_of
 
     if schema_version(source) != schema_version(target):
         raise StorageError(f"the source is at schema version {schema_version(source)}, "
