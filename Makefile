@@ -13,7 +13,7 @@ NPM_DEPS := .npm-deps
 # One stamp per pinned version, so changing AXE_CORE installs it again.
 AXE_STAMP := $(NPM_DEPS)/.installed-$(AXE_CORE)
 
-.PHONY: run test test-sqlite test-postgres soak install bench clean-db browser-deps screenshots
+.PHONY: run test test-sqlite test-postgres soak soak-sqlite soak-postgres install bench clean-db browser-deps screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,10 +45,17 @@ test-postgres: $(STAMP) browser-deps
 
 ## make soak: the long fault and load runs (tests marked soak, deselected by
 ## `make test`): 100 kill -9 of a writing gunicorn, 20 cold starts of 4
-## workers, 60 s of mixed load on 3 workers; loopback only, about 5 minutes.
+## workers, 60 s of mixed load on 3 workers, on SQLite; then 50 kill -9 of
+## servers writing to PostgreSQL (in a throwaway .ci/pg-cluster). Loopback
+## only, about 8 minutes. `make soak-sqlite` / `make soak-postgres` run one.
 ## Figures: docs/benchmarks.md, "Faults and load".
-soak: $(STAMP)
+soak: soak-sqlite soak-postgres
+
+soak-sqlite: $(STAMP)
 	$(BIN)/python -m pytest -m soak -s -q tests/test_faults.py $(PYTEST_ARGS)
+
+soak-postgres: $(STAMP)
+	.ci/pg-cluster $(BIN)/python -m pytest -m soak -s -q tests/test_postgres.py $(PYTEST_ARGS)
 
 ## make browser-deps: axe-core from npm into .npm-deps/ (gitignored).
 browser-deps: $(AXE_STAMP)

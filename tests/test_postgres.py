@@ -4,7 +4,8 @@ The whole suite runs on PostgreSQL in make test's second pass; these tests
 add what needs more than one test database or more than one process: twenty
 processes spending one link, two processes migrating at once, the documented
 roles and grants, the loader and the move from SQLite giving identical
-output, and two app servers answering at once. They run in the PostgreSQL
+output, two app servers answering at once, and servers killed with
+SIGKILL while they write. They run in the PostgreSQL
 pass (``postgres_only``), except the grep of the SQL for system columns,
 which reads source and runs in both.
 """
@@ -29,7 +30,7 @@ from survey_app import create_app
 from survey_app import db as dbmod
 from survey_app import storage
 from tests.conftest import ROOT, TEST_SECRET_KEY, released_together
-from tests.test_faults import CSRF, Server, _browser, _fetch, _pulse, _submit
+from tests.test_faults import CSRF, Server, _browser, _check_kills, _fetch, _pulse, _submit, kill_run
 from tests.test_storage import WORKER
 
 pg = pytest.mark.postgres_only
@@ -409,6 +410,35 @@ def test_two_app_servers_store_every_answer_once_and_share_the_limits(tmp_path, 
             server.stop()
         postgres.drop(url)
         postgres.drop(limits)
+
+
+def _kill_run_on_postgres(tmp_path, postgres, kills, seed):
+    url, limits = postgres.create(), postgres.create(empty=True)
+    try:
+        return kill_run(tmp_path, kills, seed, database=url, env_overrides={
+            "TRINITY_DATABASE_URL": url, "TRINITY_RATELIMIT_DATABASE": limits})
+    finally:
+        postgres.drop(url)
+        postgres.drop(limits)
+
+
+@pg
+@pytest.mark.slow
+def test_kill_9_during_submissions_on_postgres_loses_no_acknowledged_response(tmp_path, postgres):
+    """tests/test_faults.py's kill -9 run, the servers writing to PostgreSQL.
+
+    Every acknowledged response is stored, none in part, each spent its
+    link in the same transaction, no session of a killed worker is left
+    holding a transaction open, and the next server writes (the write lock
+    of a killed worker is released with its session).
+    """
+    _check_kills(_kill_run_on_postgres(tmp_path, postgres, kills=5, seed=11))
+
+
+@pg
+@pytest.mark.soak
+def test_soak_kill_9_on_postgres_fifty_times(tmp_path, postgres):
+    _check_kills(_kill_run_on_postgres(tmp_path, postgres, kills=50, seed=101))
 
 
 def test_copy_database_copies_every_row_and_refuses_a_populated_target(runner, app, open_pulse,
