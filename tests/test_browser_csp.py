@@ -80,3 +80,33 @@ def test_the_survey_form_runs_without_a_violation(browser, csp_site):  # noqa: F
 
 def test_the_browser_harness_is_debians_chromium():
     assert str(CHROMIUM).endswith("chromium") and "--headless" in CHROMIUM_ARGS
+
+
+def test_pages_load_every_resource_they_ask_for(browser, csp_site):  # noqa: F811
+    """No request of a page fails, and the site's icon is there.
+
+    Browsers ask for an icon with every page (the link's, else
+    /favicon.ico); without one, each page left a 404 in the console.
+    """
+    base, pulse = csp_site
+    page, _violations = _page(browser)
+    failed = []
+    # ERR_ABORTED: cut short by the next navigation (the icon is fetched
+    # after load), not refused.
+    page.on("requestfailed", lambda request: failed.append((request.url, request.failure))
+            if request.failure != "net::ERR_ABORTED" else None)
+    page.on("response", lambda response: failed.append((response.url, response.status))
+            if response.status >= 400 and not response.url.endswith("/no-such-page") else None)
+    icons = set()
+    for path in ("/", "/login", f"/o/{pulse.open_token}", "/no-such-page"):
+        page.goto(base + path)
+        page.wait_for_load_state("load")
+        icons.add(page.evaluate(
+            "() => document.querySelector('link[rel=icon]')?.getAttribute('href') ?? null"))
+    assert failed == []
+    assert len(icons) == 1 and None not in icons, icons
+    for url in (base + icons.pop(), f"{base}/favicon.ico"):
+        icon = page.request.get(url)
+        assert icon.status == 200, url
+        assert icon.headers["content-type"].startswith("image/svg+xml"), url
+    page.context.close()

@@ -26,6 +26,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     session,
     url_for,
 )
@@ -241,6 +242,14 @@ def protective_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     return response
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The site's icon where a browser asks for it without reading a page's link
+    (a JSON or CSV download opened in a tab): an answer, not a 404 in its console."""
+    return send_from_directory(current_app.static_folder, "favicon.svg",
+                               mimetype="image/svg+xml", max_age=86400)
 
 
 @bp.get("/")
