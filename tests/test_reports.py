@@ -247,6 +247,41 @@ def test_the_ceo_heatmap_prints_each_difference_and_says_insufficient(demo_site)
     assert "<title" in svg and "<desc" in svg  # the text alternative
 
 
+def test_the_executives_read_names_never_ids(demo_site, html):
+    """Checks, indices and statements by what they are called, on every table
+    and chart: "Naming this quarter's goals", not k_goals; the statement,
+    not st_priorities_shift."""
+    client = sign_in(demo_site.app, demo_site.people["ceo"])
+    checked = 0
+    for page in EXECUTIVE_PAGES:
+        view = client.get(f"/reports/{page}/report.json").get_json()
+        rows = [*view.get("know_feel", []), *view.get("misconceptions", []),
+                *view.get("perception_gap", []),
+                *(row for rows in view.get("drivers", {}).values() for row in rows)]
+        text = html(client.get(f"/reports/{page}")).text().replace("’", "'")
+        for row in rows:
+            name = row.get("item") or row.get("index")
+            assert row["label"] != name, row
+            assert row["label"] in text, (page, row["label"])
+            checked += 1
+        # "overall" is also a word of the page's sentences; the others are ids only.
+        ids = {row.get("item") or row.get("index") for row in rows} - {"overall"}
+        shown = {name for name in ids if re.search(rf"\b{re.escape(name)}\b", text)}
+        assert not shown, (page, shown)
+    assert checked > 20  # the demo fills every one of these tables
+
+
+def test_a_bar_label_is_wrapped_never_cut():
+    from survey_app.reports import charts
+
+    statement = "My manager talks with our team about how our work connects to the company's goals."
+    svg = str(charts.bars([(statement, 18.0), ("Short", 9.0)], "drivers", unit="%"))
+    lines = re.findall(r'text-anchor="end"[^>]*>([^<]+)</text>', svg)
+    assert " ".join(lines).replace("&#39;", "'") == statement + " Short"
+    assert all(len(line) <= 40 for line in lines) and len(lines) == 4
+    assert "\u2026" not in svg
+
+
 def test_a_manager_cannot_reach_another_department(demo_site):
     """By URL, by filter (query string) or by download link: only their own."""
     client = sign_in(demo_site.app, demo_site.people["manager"])

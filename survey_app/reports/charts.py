@@ -68,6 +68,16 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines or [""]
 
 
+def _balanced(text: str, width: int) -> list[str]:
+    """As :func:`_wrap`, on as few lines, each as short as that allows
+    (no last line of one word: "... currently rate / us.")."""
+    lines = _wrap(text, width)
+    while width > 1 and len(_wrap(text, width - 1)) == len(lines):
+        width -= 1
+        lines = _wrap(text, width)
+    return lines
+
+
 def diff_colour(diff: float) -> tuple[str, str]:
     """Fill and text colour of a heatmap cell: by sign, and by size (under 3,
     3 to 8, over 8 points from the company)."""
@@ -134,21 +144,36 @@ def stacked_bar(shares: dict[str, float], score: float | None, title: str) -> Ma
     return _svg(width, height, title, desc, body)
 
 
+#: Characters of a bar's label per line (12 px text in the 260 px left
+#: column), and the height each line adds to its row.
+_BAR_LABEL_CHARS, _BAR_LINE = 40, 15
+
+
 def bars(values: list[tuple[str, float]], title: str, *, unit: str = "", maximum: float | None = None) -> Markup:
-    """Horizontal bars with their value printed (e.g. driver weights)."""
+    """Horizontal bars with their value printed (e.g. driver weights).
+
+    A label is wrapped, never cut: a key driver is a whole statement ("I am
+    often unsure which of our priorities matters most."), and a cut one can
+    read as another statement.
+    """
     left, bar, rh = 260, 260, 26
     top = max((v for _, v in values), default=1) if maximum is None else maximum
-    width, height = left + bar + 70, rh * len(values) + 8
+    wrapped = [_balanced(label, _BAR_LABEL_CHARS) for label, _ in values]
+    width = left + bar + 70
     body = []
-    for i, (label, value) in enumerate(values):
-        y = 4 + rh * i
+    y = 4
+    for lines, (label, value) in zip(wrapped, values):
+        row = rh + _BAR_LINE * (len(lines) - 1)
+        middle = y + row / 2
         w = bar * (value / top if top else 0)
-        body.append(_text(left - 8, y + 16, label if len(label) <= 40 else label[:38] + "\u2026",
-                          anchor="end", size=12))
-        body.append(f'<rect x="{left}" y="{y + 3}" width="{max(w, 1):.1f}" height="18" fill="#1f5f9e"/>')
-        body.append(_text(left + w + 6, y + 16, f"{value:.0f}{unit}", size=12))
+        first = middle + 4 - _BAR_LINE * (len(lines) - 1) / 2
+        for n, line in enumerate(lines):
+            body.append(_text(left - 8, first + _BAR_LINE * n, line, anchor="end", size=12))
+        body.append(f'<rect x="{left}" y="{middle - 9:.1f}" width="{max(w, 1):.1f}" height="18" fill="#1f5f9e"/>')
+        body.append(_text(left + w + 6, middle + 4, f"{value:.0f}{unit}", size=12))
+        y += row
     desc = "; ".join(f"{label}: {value:.0f}{unit}" for label, value in values)
-    return _svg(width, height, title, desc, body)
+    return _svg(width, y + 4, title, desc, body)
 
 
 def trend(points: list[tuple[str, dict[str, float]]], series: list[tuple[str, str]], title: str) -> Markup:

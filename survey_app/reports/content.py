@@ -52,6 +52,21 @@ def _items(report: dict, owner: str | None) -> list[dict]:
             if m["kind"] == "item" and (owner is None or m["owner"] == owner)]
 
 
+def _named(rows: list[dict], measures: dict, field: str, prefix: str = "") -> list[dict]:
+    """``rows`` with a ``label``: the name a leader reads for ``row[field]``.
+
+    The score tables name items, checks and indices by their ids
+    (``k_goals``, ``st_priorities_shift``); the measures hold what each is
+    called ("Naming this quarter's goals", the statement itself), so a page
+    never shows an id. An id with no measure keeps the id.
+    """
+    named = []
+    for row in rows:
+        measure = measures.get(f"{prefix}{row.get(field)}")
+        named.append(row | {"label": measure["label"] if measure else str(row.get(field))})
+    return named
+
+
 def executive_view(report: dict, page: str) -> dict:
     """The content of one executive's page (and of its downloads)."""
     view = _base(report) | {"page": page, "page_title": TITLES[page]}
@@ -83,13 +98,16 @@ def executive_view(report: dict, page: str) -> dict:
                 dept["measures"][c].get("diff") if dept["measures"][c]["visible"] else None for c in columns]}
                 for name, dept in sorted(report["departments"].items())],
         }
-        view |= {k: report[k] for k in ("know_feel", "perception_gap", "perception_gap_reason", "enps",
-                                         "drivers", "trend")}
+        view |= {k: report[k] for k in ("perception_gap_reason", "enps", "trend")}
+        view["know_feel"] = _named(report["know_feel"], measures, "item", "check_")
+        view["perception_gap"] = _named(report["perception_gap"], measures, "index")
+        view["drivers"] = {outcome: _named(rows, measures, "item", "item_")
+                           for outcome, rows in report["drivers"].items()}
         view["trend_columns"] = [(c, measures[c]["label"]) for c in [*columns, "overall"] if c in measures]
     if page == "clo":
         view["training_gap"] = report["training_gap"]
-        view["misconceptions"] = report["misconceptions"]
-        view["know_feel"] = report["know_feel"]
+        view["misconceptions"] = _named(report["misconceptions"], measures, "item", "check_")
+        view["know_feel"] = _named(report["know_feel"], measures, "item", "check_")
     if page == "cmo":
         view["estimates"] = report["estimates"]
         view["estimate_misconceptions"] = report["estimate_misconceptions"]
@@ -198,5 +216,6 @@ def trend_points(view: dict) -> list[tuple[str, dict]]:
 
 
 def driver_bars(rows: list[dict]) -> list[tuple[str, float]]:
-    """Key drivers as ``(item, percent of explained variance)``."""
-    return [(row["item"], row["share"] * 100) for row in rows if row.get("share") is not None]
+    """Key drivers as ``(statement, percent of explained variance)``."""
+    return [(row.get("label", row["item"]), row["share"] * 100)
+            for row in rows if row.get("share") is not None]
