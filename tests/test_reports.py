@@ -282,6 +282,21 @@ def test_a_bar_label_is_wrapped_never_cut():
     assert "\u2026" not in svg
 
 
+def test_the_true_value_line_never_crosses_out_a_count():
+    """The histogram's counts are drawn over its dashed true-value line, on
+    a white halo: in the demo the line ran through the tallest bar's "75"."""
+    from survey_app.reports import charts
+
+    bins = [{"low": -100.0, "high": 20.0, "count": 18}, {"low": 20.0, "high": 40.0, "count": 75},
+            {"low": 40.0, "high": 100.0, "count": 17}]
+    svg = str(charts.histogram(bins, 32.0, "NPS guesses"))
+    line = svg.index('stroke-dasharray="5 3"')
+    for count in (18, 75, 17):
+        drawn = svg.index(f">{count}</text>")
+        assert drawn > line, count
+        assert 'paint-order="stroke"' in svg[svg.rindex("<text", 0, drawn):drawn]
+
+
 def test_a_manager_cannot_reach_another_department(demo_site):
     """By URL, by filter (query string) or by download link: only their own."""
     client = sign_in(demo_site.app, demo_site.people["manager"])

@@ -217,6 +217,7 @@ def histogram(bins: list[dict], actual: float, title: str, *, unit: str = "") ->
     low, high = bins[0]["low"], bins[-1]["high"]
     span = high - low or 1
     tallest = max(b["count"] for b in bins) or 1
+    counts: list[str] = []
     body = [f'<line x1="{left}" y1="{top + h}" x2="{left + w}" y2="{top + h}" stroke="#767676"/>']
     for b in bins:
         x0 = left + w * (b["low"] - low) / span
@@ -225,12 +226,16 @@ def histogram(bins: list[dict], actual: float, title: str, *, unit: str = "") ->
         if b["count"]:
             body.append(f'<rect x="{x0 + 1:.1f}" y="{top + h - bh:.1f}" width="{max(x1 - x0 - 2, 1):.1f}" '
                         f'height="{bh:.1f}" fill="#7fb0dc" stroke="#1f5f9e"/>')
-            body.append(_text((x0 + x1) / 2, top + h - bh - 4, str(b["count"]), anchor="middle", size=11))
+            counts.append(_text((x0 + x1) / 2, top + h - bh - 4, str(b["count"]), anchor="middle", size=11))
     for v in (low, high):
         body.append(_text(left + w * (v - low) / span, top + h + 16, f"{v:.0f}{unit}", anchor="middle", size=11))
     xa = left + w * (min(max(actual, low), high) - low) / span
     body.append(f'<line x1="{xa:.1f}" y1="{top}" x2="{xa:.1f}" y2="{top + h}" stroke="{INK}" '
                 f'stroke-width="2" stroke-dasharray="5 3"/>')
+    # The counts over the true value's line, each on a white halo, so the
+    # line never crosses out the number of the bar it runs through.
+    body += [c.replace("<text ", '<text stroke="#ffffff" stroke-width="4" paint-order="stroke" ', 1)
+             for c in counts]
     body.append(_text(xa, top + h + 32, f"true value {actual:.0f}{unit}", anchor="middle", size=12, weight="bold"))
     desc = (f"True value {actual:.0f}{unit}. Guesses: "
             + "; ".join(f"{b['low']:.0f} to {b['high']:.0f}: {b['count']}" for b in bins if b["count"]))
