@@ -44,10 +44,42 @@ def test_groups_needing_attention_are_the_largest_shown_gaps_below(report):
     picked = report["headlines"]["ceo"]["attention"]
     assert picked, "the demo has departments below the company"
     diffs = [report["departments"][p["department"]]["measures"][p["measure"]]["diff"] for p in picked]
-    assert all(d < 0 for d in diffs) and diffs == sorted(diffs)
+    # Below as the page shows it: at least one whole point.
+    assert all(round(d) <= -1 for d in diffs) and diffs == sorted(diffs)
     assert len({p["department"] for p in picked}) == len(picked)
     for p, d in zip(picked, diffs):
         assert f"{abs(d):.0f} below the company" in p["sentence"] and p["department"] in p["sentence"]
+
+
+def test_a_gap_that_rounds_to_nothing_is_not_below(report):
+    """A department 0.3 points under the company is shown as "0": it is not
+    a group needing attention, and no sentence says "0 below" or "-0"."""
+    import copy
+
+    from analysis.instrument import load_instrument
+    from analysis.leader_report.headlines import executive_headlines
+    from tests.conftest import DEFAULT_INSTRUMENT
+
+    measures = report["measures"]
+    name = sorted(report["departments"])[0]
+    # That department alone, every figure of it shown.
+    departments = {name: copy.deepcopy(report["departments"][name])}
+    for key, cell in departments[name]["measures"].items():
+        cell.update(visible=True, score=measures[key]["score"] or 50.0, diff=0.3)
+    departments[name]["measures"]["overall"]["diff"] = -0.3
+    columns = [k for k in measures if k in departments[name]["measures"]]
+    headlines = executive_headlines(load_instrument(DEFAULT_INSTRUMENT), columns, measures,
+                                    measures, departments)
+    for role, head in headlines.items():
+        assert name not in {p["department"] for p in head["attention"]}, role
+        for sentence in (p["sentence"] for kind in ("focus", "strengths", "attention")
+                         for p in head[kind]):
+            assert " 0 below" not in sentence and "-0 " not in sentence and "(-0" not in sentence
+    # The same department 0.6 under rounds to 1 below, and is listed.
+    departments[name]["measures"]["overall"]["diff"] = -0.6
+    headlines = executive_headlines(load_instrument(DEFAULT_INSTRUMENT), columns, measures,
+                                    measures, departments)
+    assert name in {p["department"] for p in headlines["ceo"]["attention"]}
 
 
 def test_the_report_is_plain_json_and_versioned(report):

@@ -242,7 +242,8 @@ def test_the_ceo_heatmap_prints_each_difference_and_says_insufficient(demo_site)
     svg = svg[svg.index("<svg"):svg.index("</svg>")]
     for row in view["heatmap"]["rows"]:
         for value in row["cells"]:
-            label = "Insufficient" if value is None else f"{value:+.0f}"
+            # A difference that rounds to nothing is "0", never "-0" or "+0".
+            label = "Insufficient" if value is None else (f"{round(value):+d}" if round(value) else "0")
             assert f">{label}</text>" in svg
     assert "<title" in svg and "<desc" in svg  # the text alternative
 
@@ -269,6 +270,15 @@ def test_the_executives_read_names_never_ids(demo_site, html):
         shown = {name for name in ids if re.search(rf"\b{re.escape(name)}\b", text)}
         assert not shown, (page, shown)
     assert checked > 20  # the demo fills every one of these tables
+
+
+def test_pages_write_a_difference_that_rounds_to_nothing_as_0(demo_site):
+    env = demo_site.app.jinja_env
+    shown = env.from_string("{{ a|signed }} {{ b|signed }} {{ c|signed }} {{ d|signed }}").render(
+        a=2.6, b=-12.4, c=-0.3, d=0.4)
+    assert shown == "+3 -12 0 0"
+    # The department page's "Below the company" list is judged by the same rounding.
+    assert env.from_string("{{ -0.3|points < 0 }} {{ -0.6|points < 0 }}").render() == "False True"
 
 
 def test_a_bar_label_is_wrapped_never_cut():

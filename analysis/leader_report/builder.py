@@ -30,8 +30,10 @@ from .values import json_number, json_records
 
 __all__ = ["REPORT_VERSION", "build_leader_report"]
 
-#: Bump when the dict's shape changes, so cached reports are rebuilt.
-REPORT_VERSION = 1
+#: Bump when the dict's shape changes, or what its sentences say, so cached
+#: reports are rebuilt. 2: differences that round to 0 are no longer "below"
+#: (nor written "-0").
+REPORT_VERSION = 2
 
 
 def build_leader_report(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from analysis.leader_report.values import points, signed
+
 __all__ = [
     "EXECUTIVES",
     "HEADLINE_COUNT",
@@ -78,7 +80,7 @@ def attention_sentence(department: str, key: str, meta: dict, score: float, diff
 
 def headline_sentence(kind: str, meta: dict, m: dict) -> str:
     score = f"{m['score']:.0f} of 100"
-    change = "" if m.get("change") is None else f" ({m['change']:+.0f} since the previous pulse)"
+    change = "" if m.get("change") is None else f" ({signed(m['change'])} since the previous pulse)"
     if kind == "strength":
         return f"Strength: {_quoted(meta)} scores {score}{change}."
     drive = " and drives knowledge and eNPS more than most items" if m["impact"] > 1 else ""
@@ -111,7 +113,8 @@ def executive_headlines(instrument, columns: Sequence[str], meta: Mapping[str, d
         for key in dict.fromkeys(key_measures):
             for name in departments:
                 cell = dept_report[name]["measures"][key]
-                if cell["visible"] and cell["diff"] < 0:
+                # Below as the page shows it: -0.3 is "0", not "0 below".
+                if cell["visible"] and points(cell["diff"]) < 0:
                     attention.append((cell["diff"], name, key))
         attention.sort()
         picked, seen = [], set()
@@ -151,10 +154,10 @@ def training_gap(columns: Sequence[str], meta: Mapping[str, dict], dept_report: 
         for name in departments:
             t = dept_report[name]["measures"][train_key]
             k = dept_report[name]["measures"]["knowledge"]
-            if t["visible"] and k["visible"] and t["diff"] >= 0 and k["diff"] < 0:
+            if t["visible"] and k["visible"] and t["diff"] >= 0 and points(k["diff"]) < 0:
                 landed.append({"department": name, "training": t["score"], "training_diff": t["diff"],
                                "knowledge": k["score"], "knowledge_diff": k["diff"],
                                "sentence": (f"{name} rates its training {t['score']:.0f} of 100 "
-                                            f"({t['diff']:+.0f} on the company) but scores "
-                                            f"{k['score']:.0f} on knowledge ({k['diff']:+.0f}).")})
+                                            f"({signed(t['diff'])} on the company) but scores "
+                                            f"{k['score']:.0f} on knowledge ({signed(k['diff'])}).")})
     return {"item": training[0] if training else None, "departments": landed}

@@ -11,7 +11,25 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["json_number", "json_records"]
+__all__ = ["json_number", "json_records", "points", "signed"]
+
+
+def points(value: float) -> int:
+    """The whole number of points a page shows for ``value``, rounded as
+    ``"%.0f"`` rounds it: what "below the company" must be judged by, so
+    that a page never says "0 below"."""
+    return int(round(value))
+
+
+def signed(value: float) -> str:
+    """A difference or change as a page shows it: "+3", "-12", and "0" for
+    one that rounds to nothing ("%+.0f" wrote -0.3 as "-0").
+
+    >>> signed(2.6), signed(-12.4), signed(-0.3), signed(0.4)
+    ('+3', '-12', '0', '0')
+    """
+    shown = points(value)
+    return f"{shown:+d}" if shown else "0"
 
 
 def json_number(value) -> float | None:

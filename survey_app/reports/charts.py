@@ -17,6 +17,8 @@ import itertools
 from flask import g, has_app_context
 from markupsafe import Markup, escape
 
+from analysis.leader_report.values import signed
+
 #: Chart numbers outside a request (a chart drawn in a script or a test).
 _ids = itertools.count(1)
 
@@ -112,7 +114,7 @@ def heatmap(rows: list[tuple[str, list[float | None]]], columns: list[str], titl
                 said.append(f"{columns[j]} insufficient")
             else:
                 fill, ink = diff_colour(value)
-                label = f"{value:+.0f}"
+                label = signed(value)
                 said.append(f"{columns[j]} {label}")
             body.append(f'<rect x="{x + 1}" y="{y + 1}" width="{cw - 2}" height="{ch - 2}" '
                         f'fill="{fill}" stroke="#767676" stroke-width="1"/>')

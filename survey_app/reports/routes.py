@@ -16,6 +16,8 @@ import json
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from analysis.leader_report import values
+
 from survey_app import storage
 from survey_app.auth import may_see_department, roles_required
 from survey_app.db import get_db
@@ -33,6 +35,18 @@ EXPORT_FILES = {"responses.csv": "text/csv", "comments.csv": "text/csv", "pulse.
 #: images from the app only; charts are inline SVG, which needs neither.
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "base-uri 'none'; frame-ancestors 'none'")
+
+
+@bp.app_template_filter("signed")
+def _signed(value):
+    """``{{ diff|signed }}``: "+3", "-12", "0" (never "-0"), as the report's sentences write it."""
+    return values.signed(value)
+
+
+@bp.app_template_filter("points")
+def _points(value):
+    """``{{ diff|points }}``: the whole points a page shows, to judge "below" by."""
+    return values.points(value)
 
 
 @bp.context_processor
