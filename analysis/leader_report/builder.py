@@ -32,7 +32,7 @@ __all__ = ["REPORT_VERSION", "build_leader_report"]
 
 #: Bump when the dict's shape changes, or what its sentences say, so cached
 #: reports are rebuilt. 2: differences that round to 0 are no longer "below"
-#: (nor written "-0").
+#: (nor written "-0"); the score tables' reading order (score_table_columns).
 REPORT_VERSION = 2
 
 
@@ -185,6 +185,10 @@ def build_leader_report(
     report["estimate_misconceptions"] = json_records(score_report.estimate_misconceptions)
     report["notes"] = list(score_report.notes)
     report["score_tables"] = score_tables(score_report, visible, gap_ok)
+    # The stored report's keys are sorted; a list keeps the reading order of
+    # ``python -m analysis scores`` (tables, and the columns of each).
+    report["score_table_columns"] = [[name, [str(c) for c in frame.columns]]
+                                     for name, frame in score_report.tables().items()]
 
     report["training_gap"] = training_gap(columns, meta, dept_report)
 

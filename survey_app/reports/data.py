@@ -146,7 +146,14 @@ def with_moves(report: dict) -> dict:
 
 
 def analyst_tables(slug: str, report: dict) -> dict:
-    """The analyst's page: the score tables stored with the report."""
+    """The analyst's page: the score tables stored with the report, in the
+    order ``python -m analysis scores`` prints them and with its columns.
+
+    ``tables`` is a list of ``(name, columns, rows)``.
+    """
+    stored = report.get("score_tables", {})
+    tables = [(name, columns, stored.get(name, []))
+              for name, columns in report.get("score_table_columns", [])]
     return {"survey": report["survey"], "title": report["title"], "period": report["period"],
             "n": report["n"], "visible": report["visible"], "reason": report["reason"],
-            "stale": bool(report.get("stale")), "tables": report.get("score_tables", {})}
+            "stale": bool(report.get("stale")), "tables": tables}
