@@ -142,6 +142,9 @@ def pulse_status_command(slug: str, status: str):
         storage.audit(db, command_actor(), f"pulse {status}", slug)
     except storage.UnknownPulse:
         raise _unknown_survey(db, slug) from None
+    except storage.StorageError as exc:
+        # A draft whose statement cannot grade its knowledge checks yet.
+        raise BadInput(str(exc)) from None
     finally:
         db.close()
     click.echo(f"Survey '{slug}' is now {status}.")

@@ -664,9 +664,50 @@ def test_an_upload_over_the_limit_is_refused_in_words(admin_client, draft, db):
     assert "The file is larger than 4 MB." in page(response)
 
 
-def test_a_pulse_whose_instrument_needs_a_figure_cannot_start_without_one(admin_client, db):
-    """The default instrument's k_nps is graded against the figure 'nps'."""
+def test_a_draft_may_wait_for_its_statement_but_cannot_open_without_it(admin_client, db):
+    """The form says the statement is optional and can be filled in on the
+    strategy page: so a draft is created without one, says what it lacks,
+    and is refused opening until its knowledge checks have an answer key
+    (the default instrument's k_nps needs the figure 'nps', its recall
+    checks the goals, factors and brand promise)."""
     response = create(admin_client, strategy=None)
+    assert response.status_code == 303, page(response)
+    pulse = page(admin_client.get("/admin/pulses/q1"))
+    assert "Before this pulse can open" in pulse
+    for gap in ("this quarter's goals (for item 'k_goals')", "the factors for excellence",
+                "the brand promise", "the customer figure 'nps' (for item 'k_nps')"):
+        assert gap in pulse
+    refused = admin_client.post("/admin/pulses/q1/open", data={}, follow_redirects=True)
+    assert "cannot open yet" in page(refused) and "the customer figure 'nps'" in page(refused)
+    assert storage.get_pulse(db, "q1").status == "draft"
+    assert not any(e.action == "open pulse" for e in storage.list_audit(db))
+
+    # Filled in on the strategy page, the pulse opens.
+    saved = admin_client.post("/admin/pulses/q1/strategy", data=strategy_form())
+    assert saved.status_code == 303, page(saved)
+    assert "Before this pulse can open" not in page(admin_client.get("/admin/pulses/q1"))
+    admin_client.post("/admin/pulses/q1/open", data={})
+    assert storage.get_pulse(db, "q1").status == "open"
+
+
+def test_a_message_is_shown_once(admin_client):
+    """Flashed messages are drawn by the base layout only: the admin area
+    and the sign-in page each drew them a second time."""
+    created = create(admin_client)
+    shown = page(admin_client.get(created.headers["Location"]))
+    assert shown.count("Pulse 'q1' created as a draft.") == 1
+    refused = page(admin_client.post("/admin/pulses/q1/close", data={}, follow_redirects=True))
+    assert refused.count("so it cannot be closed") == 1
+    admin_client.post("/logout", data={})
+    assert page(admin_client.get("/login")).count("You have signed out.") == 1
+
+
+def test_a_statement_given_at_creation_is_checked_whole(admin_client, db, tmp_path):
+    """Only a missing statement can wait: one given must grade the checks."""
+    text = EXAMPLE_STRATEGY.read_text()
+    bad = tmp_path / "no-nps.toml"
+    bad.write_text(text[:text.index("[customer_figures.nps]")])
+    response = create(admin_client, strategy=bad)
     assert response.status_code == 422
     assert "'k_nps' asks for the customer figure 'nps'" in page(response)
     assert storage.list_pulses(db) == []

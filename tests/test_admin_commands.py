@@ -119,6 +119,17 @@ def test_a_bad_strategy_file_names_line_and_field_with_exit_2(runner, db, tmp_pa
     assert storage.list_pulses(db) == []
 
 
+def test_a_draft_without_a_statement_is_created_and_refused_opening(runner, db, tmp_path):
+    created = run(runner, "create-pulse", "q1", "--instrument", DEFAULT_INSTRUMENT,
+                  "--period", "2027-Q1", "--title", "t")
+    assert created.exit_code == 0, created.output
+    refused = run(runner, "pulse-status", "q1", "open")
+    assert refused.exit_code == 2, refused.output
+    assert "cannot open yet" in refused.output and "the customer figure 'nps'" in refused.output
+    assert "Traceback" not in refused.output
+    assert storage.get_pulse(db, "q1").status == "draft"
+
+
 def test_a_strategy_without_the_figure_the_instrument_asks_for_is_refused(runner, db, tmp_path):
     text = EXAMPLE_STRATEGY.read_text()
     bad = tmp_path / "no-nps.toml"

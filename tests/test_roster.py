@@ -196,6 +196,27 @@ def test_a_strategy_missing_a_figure_the_instrument_asks_for_is_refused(store, d
         storage.update_strategy(store, draft, without)
 
 
+def test_a_draft_opens_only_once_every_knowledge_check_has_its_answer(store, instrument, strategy):
+    """A statement with the figure but no goals, factors or brand promise is
+    a valid draft; opening it would grade "name our goals" against nothing."""
+    only_figures = type(strategy)(customer_figures=strategy.customer_figures)
+    storage.create_pulse(store, slug="bare", title="Bare", period="2027-Q1",
+                         instrument=instrument, strategy=only_figures)
+    with pytest.raises(storage.StorageError, match="cannot open yet") as refused:
+        storage.set_pulse_status(store, "bare", "open")
+    for part in ("this quarter's goals", "the factors for excellence", "the brand promise"):
+        assert part in str(refused.value)
+    assert "customer figure" not in str(refused.value)
+    assert storage.get_pulse(store, "bare").status == "draft"
+    storage.update_strategy(store, "bare", strategy)
+    storage.set_pulse_status(store, "bare", "open")
+    assert storage.get_pulse(store, "bare").status == "open"
+    # Created open, the same rule applies at once.
+    with pytest.raises(storage.StorageError, match="cannot open yet"):
+        storage.create_pulse(store, slug="bare-open", title="Bare", period="2027-Q1",
+                             instrument=instrument, strategy=only_figures, status="open")
+
+
 def test_a_pulse_closes_itself_on_its_close_date(store, instrument, strategy):
     from datetime import date
 

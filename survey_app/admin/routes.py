@@ -201,9 +201,10 @@ def open_link_excess(db, pulse) -> tuple[int, int] | None:
 def pulse(slug: str):
     pulse = _pulse_or_404(slug)
     db = get_db()
+    gaps = storage.answer_key_gaps(pulse.instrument, pulse.strategy) if pulse.status == "draft" else []
     return render_template("admin/pulse.html", pulse=pulse, totals=_totals(db, pulse),
                            form=EmptyForm(), transitions=TRANSITIONS,
-                           open_link_excess=open_link_excess(db, pulse))
+                           open_link_excess=open_link_excess(db, pulse), answer_key_gaps=gaps)
 
 
 def _change_status(slug: str, action: str):
@@ -215,7 +216,12 @@ def _change_status(slug: str, action: str):
         flash(f"Pulse '{slug}' is {pulse.status}, so it cannot be {_DONE[action]}: "
               f"only a pulse that is {before} can.", "error")
         return redirect(url_for("admin.pulse", slug=slug), 303)
-    storage.set_pulse_status(get_db(), slug, after)
+    try:
+        storage.set_pulse_status(get_db(), slug, after)
+    except storage.StorageError as exc:
+        # A draft whose statement cannot grade its knowledge checks yet.
+        flash(str(exc), "error")
+        return redirect(url_for("admin.pulse", slug=slug), 303)
     _record(f"{action} pulse", slug, f"{before} -> {after}")
     flash(f"Pulse '{slug}' is now {after}.")
     return redirect(url_for("admin.pulse", slug=slug), 303)

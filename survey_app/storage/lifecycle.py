@@ -14,7 +14,7 @@ from survey_app.storage.base import (
     renew_export_epoch,
     write_transaction,
 )
-from survey_app.storage.pulses import STATUSES, get_pulse_row
+from survey_app.storage.pulses import STATUSES, check_can_open, get_pulse, get_pulse_row
 from survey_app.storage.roster import erase_contacts, stored_combinations
 from survey_app.storage.snapshots import latest_snapshot, publish_snapshot
 from survey_app.storage.wal import checkpoint_now
@@ -35,6 +35,10 @@ def set_pulse_status(db: sqlite_utils.Database, slug: str, status: str) -> None:
         row = get_pulse_row(db, slug)
         if row is None:
             raise UnknownPulse(slug)
+        if status == "open" and row["status"] == "draft":
+            # The statement freezes now: it must grade every knowledge check.
+            pulse = get_pulse(db, slug)
+            check_can_open(slug, pulse.instrument, pulse.strategy)
         db.execute("UPDATE pulses SET status = ? WHERE slug = ?", [status, slug])
         renew_export_epoch(db, slug)
         if status == "closed":

@@ -262,7 +262,12 @@ def create_pulse(
         check_role_level(level, f"survey '{slug}' leadership_levels")
     if not levels:
         raise StorageError(f"survey '{slug}': leadership_levels must name at least one role level")
-    _check_figures(slug, instrument, strategy)
+    if status != "draft":
+        check_can_open(slug, instrument, strategy)
+    elif strategy != Strategy():
+        # A statement given is checked whole; a draft may have none yet (the
+        # admin fills it in on its strategy page), but cannot open without it.
+        _check_figures(slug, instrument, strategy)
     chosen = check_breakdowns(breakdowns, f"survey '{slug}'")
     if close_on is not None and not isinstance(close_on, date):
         raise StorageError(f"survey '{slug}': close_on must be a date, got {close_on!r}")
@@ -348,6 +353,38 @@ def update_strategy(db: sqlite_utils.Database, slug: str, strategy: Strategy) ->
         db.execute("DELETE FROM pulse_strategy WHERE pulse_slug = ?", [slug])
         db.execute("DELETE FROM pulse_customer_figures WHERE pulse_slug = ?", [slug])
         _insert_strategy(db, parts, figures)
+
+
+#: What each strategy part is called in a message to the admin.
+_PART_NAMES = {"goals": "this quarter's goals", "factors": "the factors for excellence",
+               "brand_promise": "the brand promise"}
+
+
+def answer_key_gaps(instrument: Instrument, strategy: Strategy) -> list[str]:
+    """What the statement lacks for the instrument's knowledge checks, in words.
+
+    Each recall check needs the part it is graded against, each estimate
+    its customer figure: without them a "name our three goals" answer would
+    be graded against nothing. Empty for a pulse that may open.
+    """
+    gaps = []
+    for item in instrument.knowledge_items():
+        if item.type == "estimate" and item.figure not in strategy.customer_figures:
+            gaps.append(f"the customer figure '{item.figure}' (for item '{item.id}')")
+        elif item.type == "recall" and item.graded_against and not strategy.part(item.graded_against):
+            gaps.append(f"{_PART_NAMES[item.graded_against]} (for item '{item.id}')")
+    return gaps
+
+
+def check_can_open(slug: str, instrument: Instrument, strategy: Strategy) -> None:
+    """Refuse to open a pulse whose knowledge checks have no answer key."""
+    gaps = answer_key_gaps(instrument, strategy)
+    if gaps:
+        raise StorageError(
+            f"survey '{slug}' cannot open yet: its strategy statement does not give "
+            f"{'; '.join(gaps)}. Add them on the pulse's strategy page, or load a "
+            "statement file there (docs/strategy.md)"
+        )
 
 
 def _check_figures(slug: str, instrument: Instrument, strategy: Strategy) -> None:
