@@ -107,8 +107,12 @@ def test_an_unknown_user_id_is_a_404(admin):
 def test_the_audit_page_lists_logins_newest_first(auth_app, admin, people, login):
     login(auth_app.test_client(), people["ceo"])
     page = admin.get("/admin/audit").get_data(as_text=True)
-    rows = re.findall(r"<tr><td>[^<]+</td><td>([^<]+)</td><td>([^<]+)</td>", page)
+    rows = re.findall(r"<tr><td><time[^>]*>[^<]+</time></td><td>([^<]+)</td><td>([^<]+)</td>", page)
     assert rows[0] == (people["ceo"].email, "login")
+    # Times as people read them, the exact value kept in the element.
+    stamp = re.search(r'<tr><td><time datetime="([^"]+)">([^<]+)</time>', page)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", stamp.group(1))
+    assert stamp.group(2) == stamp.group(1).replace("T", " ")[:-1]
     assert (people["admin"].email, "login") in rows
     assert ("demo", "create account") in rows
     assert admin.get("/admin/audit?page=0").status_code == 400

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from survey_app import storage
 from survey_app.auth import accounts, accounts_bp
@@ -33,6 +34,17 @@ def _not_self(user: storage.User, what: str) -> None:
     if user.id == current_user.id:
         abort(409, f"You cannot {what} your own account here; ask another admin, "
                    "or use the command line on the server.")
+
+
+@accounts_bp.app_template_filter("utc_time")
+def utc_time(stamp: str | None) -> Markup | str:
+    """A stored UTC time ("2026-12-01T15:59:14Z") as people read it,
+    "2026-12-01 15:59:14", in a <time> element that keeps the exact value
+    (the column heading says UTC); the ISO form broke across lines."""
+    if not stamp:
+        return "never"
+    shown = stamp.replace("T", " ").removesuffix("Z")
+    return Markup(f'<time datetime="{escape(stamp)}">{escape(shown)}</time>')
 
 
 @accounts_bp.get("/users")
