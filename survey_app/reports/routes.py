@@ -17,7 +17,6 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user
 
 from analysis.leader_report import values
-
 from survey_app import storage
 from survey_app.auth import may_see_department, roles_required
 from survey_app.db import get_db
