@@ -150,7 +150,7 @@ def _answer(db, slug: str, pairs, instrument, plan, rng) -> None:
     """Store one response per ``(token, person)`` the way submit_response does
     (the invitation's stored segments, its link spent), in one transaction."""
     from survey_app import storage
-    from survey_app.demo import _answers
+    from survey_app.demo_answers import person_answers
     from survey_app.storage.base import write_transaction
 
     kinds = {item.id: item.type for item in instrument.items}
@@ -168,7 +168,7 @@ def _answer(db, slug: str, pairs, instrument, plan, rng) -> None:
         row = segments[token_hash]
         responses.append((response_id, slug, row["department"], row["team"], row["tenure_band"],
                           row["role_level"]))
-        for item_id, value in _answers(rng, person, plan, instrument).items():
+        for item_id, value in person_answers(rng, person, plan, instrument).items():
             if value is None:
                 continue
             text = kinds[item_id] in ("recall", "comment")
