@@ -41,7 +41,24 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line like every other error."""
 
     def error(self, message):
-        self.exit(EXIT_USAGE, f"error: {message} (see '{self.prog} --help')\n")
+        self.exit(EXIT_USAGE, f"error: {message}{_hint(message)} (see '{self.prog} --help')\n")
+
+
+def _hint(message: str) -> str:
+    """What was probably meant by a stray argument that names a database or a file.
+
+    ``python -m analysis scores instance/trinity.sqlite3`` is the first thing
+    many analysts type; say which option takes it rather than only that it
+    was not recognised.
+    """
+    if not message.startswith("unrecognized arguments:"):
+        return ""
+    for word in message.split(":", 1)[1].split():
+        if is_postgres(word) or word.endswith((".sqlite3", ".sqlite", ".db")):
+            return f": a database is given with --db {word}"
+        if word.endswith(".csv"):
+            return f": a CSV export is given with --csv {word} (and its pulse.json with --pulse)"
+    return ""
 
 
 

@@ -190,6 +190,13 @@ def test_usage_mistakes_are_one_line_too(demo_db, capsys):
     code, out, err = run(capsys, "scores", "--db", path, "--survey", "demo-2026-q4",
                          "--by", "department,team,role_level", "--no-progress")
     assert code == 2 and "--by takes one segment or two" in err
+    # A database or export given without its option: say which option takes it.
+    for stray, hint in ((str(path), f"a database is given with --db {path}"),
+                        ("responses.csv", "a CSV export is given with --csv responses.csv")):
+        with pytest.raises(SystemExit):
+            main(["scores", stray, "--survey", "demo-2026-q4"])
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "unrecognized arguments" in err and hint in err, err
 
 
 def test_themes_from_the_export_match_the_database(demo_db, capsys, tmp_path):
