@@ -412,7 +412,7 @@ def cmd_themes(args) -> int:
     if result.visibility is not None and not result.visibility.visible:
         sys.stdout.write(f"Comments not shown: {result.visibility.reason}.\n")
         return 0
-    comments, themes = result.comments, result.themes
+    comments = result.comments
     per_row = pd.DataFrame(
         {
             "theme_id": comments["theme_id"].to_numpy(),
