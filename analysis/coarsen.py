@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from .instrument import DEFAULT_LEADERSHIP_LEVELS, ROLE_LEVELS

@@ -92,7 +92,6 @@ def publish(table, instrument, names):
     coarsened to the minimum group and scrubbed, comments of small groups
     moved out of their rows."""
     from analysis.coarsen import safe_rows
-    from analysis.loader import PulseData
 
     safe = safe_rows(
         table.drop(columns=["pulse", "period", "submitted_on"]),
