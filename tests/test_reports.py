@@ -307,6 +307,29 @@ def test_the_true_value_line_never_crosses_out_a_count():
         assert 'paint-order="stroke"' in svg[svg.rindex("<text", 0, drawn):drawn]
 
 
+def test_a_printed_difference_is_that_of_the_printed_scores(demo_site):
+    """70 beside a company's 72 reads -2 (the exact 69.6 - 72.4 would print
+    -3), on every department page, and the CEO's heatmap prints the same."""
+    client = sign_in(demo_site.app, demo_site.people["ceo"])
+    heatmap = client.get("/reports/ceo/report.json").get_json()["heatmap"]
+    columns = [c["key"] for c in heatmap["columns"]]
+    checked = 0
+    for row in heatmap["rows"]:
+        page = client.get(f"/reports/department/{row['department']}").get_data(as_text=True)
+        table = page[page.index("<tbody>"):page.index("</tbody>")]
+        printed = re.findall(r"<td>(-?\d+)</td><td>(-?\d+)</td><td>([+-]?\d+)</td>", table)
+        assert printed, row["department"]
+        for score, company, diff in printed:
+            assert int(diff) == int(score) - int(company), (row["department"], score, company, diff)
+            checked += 1
+        view = client.get(f"/reports/department/{row['department']}/report.json").get_json()
+        shown = {r["key"]: r["diff"] for r in view["rows"] if r["visible"]}
+        for key, cell in zip(columns, row["cells"]):
+            if cell is not None:
+                assert cell == shown[key]
+    assert checked > 20
+
+
 def test_a_manager_cannot_reach_another_department(demo_site):
     """By URL, by filter (query string) or by download link: only their own."""
     client = sign_in(demo_site.app, demo_site.people["manager"])

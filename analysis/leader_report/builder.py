@@ -26,13 +26,14 @@ from .measures import (
     union_groups,
 )
 from .themes import comment_report
-from .values import json_number, json_records
+from .values import json_number, json_records, points
 
 __all__ = ["REPORT_VERSION", "build_leader_report"]
 
 #: Bump when the dict's shape changes, or what its sentences say, so cached
 #: reports are rebuilt. 2: differences that round to 0 are no longer "below"
-#: (nor written "-0"); the score tables' reading order (score_table_columns).
+#: (nor written "-0"); a department's difference is that of the printed
+#: scores; the score tables' reading order (score_table_columns).
 REPORT_VERSION = 2
 
 
@@ -151,7 +152,12 @@ def build_leader_report(
                 continue
             values = table.loc[inside, key].dropna()
             score = float(values.mean())
-            cell = {"visible": True, "score": score, "diff": score - measures[key]["score"],
+            # The difference of the two scores as every page prints them (70
+            # and 72: -2, where the exact 69.6 - 72.4 would print -3), so a
+            # leader's arithmetic always adds up; the analyst's tables keep
+            # the exact difference with its interval.
+            cell = {"visible": True, "score": score,
+                    "diff": float(points(score) - points(measures[key]["score"])),
                     "n": int(len(values)), "change": None}
             if meta[key]["kind"] == "item" and len(values) >= policy.min_comments:
                 item = data.instrument.item(meta[key]["item"])
