@@ -219,9 +219,8 @@ def kill_run(tmp_path: Path, kills: int, seed: int, *, database: str | None = No
         else:
             # The server's own storage is PostgreSQL's to keep; what a killed
             # client can leave behind is a session still holding a
-            # transaction (and its locks) open.
-            # Its backend ends as soon as it reads the closed socket: give
-            # it a moment, a leak outlasts it.
+            # transaction (and its locks) open. Its backend ends as soon as
+            # it reads the closed socket: give it a moment, a leak outlasts it.
             deadline = time.monotonic() + 5
             while True:
                 idle = db.execute(
