@@ -2,8 +2,8 @@
 
 Debian's Chromium (``tests/test_browser.py``'s harness) signs in as the
 admin, creates a draft pulse on the page (without a statement, so the page
-lists what the statement lacks), walks the pulse's pages and the account
-pages, and axe-core audits each: no serious or critical violation. The
+lists what the statement lacks), walks the pulse's pages, the account pages and
+the change-password page, and axe-core audits each: no serious or critical violation. The
 report pages and the survey are audited in their own files; the admin's
 pages are used by fewer people, but by people who may rely on a screen
 reader too.
@@ -28,6 +28,7 @@ ADMIN_PAGES = (
     ("admin-delete", "/admin/pulses/walk/delete"),
     ("admin-users", "/admin/users"),
     ("admin-audit", "/admin/audit"),
+    ("account-password", "/account/password"),
 )
 
 
@@ -60,4 +61,10 @@ def test_every_admin_page_passes_axe(browser, admin_site):  # noqa: F811
         assert response.status == 200, path
         counts = audit(page, name)
         assert counts["serious"] == counts["critical"] == 0, name
+    # One account's page, reached from the users list.
+    page.goto(f"{base}/admin/users")
+    with page.expect_navigation():
+        page.click("main table a")
+    counts = audit(page, "admin-user")
+    assert counts["serious"] == counts["critical"] == 0
     page.context.close()
