@@ -17,6 +17,14 @@ from pathlib import Path
 from typing import Any, Mapping
 
 PARTS = ("goals", "factors", "brand_promise")
+#: The ``part`` values of the ``pulse_strategy`` table (docs/schema.md) and
+#: the attribute each fills.
+STORED_PARTS = {
+    "goal": "goals",
+    "factor": "factors",
+    "brand_promise": "brand_promise",
+    "previous_goal": "previous_goals",
+}
 
 
 class StrategyError(ValueError):
@@ -76,6 +84,33 @@ class Strategy:
         if name == "brand_promise":
             return (self.brand_promise,) if self.brand_promise else ()
         raise KeyError(f"unknown strategy part {name!r} (expected one of {', '.join(PARTS)})")
+
+    @classmethod
+    def from_stored(cls, parts, figures) -> "Strategy":
+        """The statement from a pulse's stored rows: ``(part, text)`` pairs of
+        ``pulse_strategy`` in position order, and ``pulse_customer_figures``
+        rows as mappings.
+
+        One reading for the app's storage and the analysis loader, so both
+        grade against the same statement (a promise stored in parts is
+        joined by both alike).
+        """
+        values: dict[str, list[str]] = {attr: [] for attr in STORED_PARTS.values()}
+        for part, text in parts:
+            values[STORED_PARTS[part]].append(text)
+        return cls(
+            goals=tuple(values["goals"]),
+            factors=tuple(values["factors"]),
+            brand_promise=" ".join(values["brand_promise"]),
+            customer_figures={
+                row["key"]: CustomerFigure(
+                    key=row["key"], label=row["label"], value=float(row["value"]),
+                    unit=row["unit"] or "", min=row["min"], max=row["max"],
+                )
+                for row in figures
+            },
+            previous_goals=tuple(values["previous_goals"]),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

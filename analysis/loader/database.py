@@ -16,7 +16,7 @@ import pandas as pd
 from ..coarsen import safe_rows
 from ..engines import describe, is_postgres, to_psycopg
 from ..instrument import DEFAULT_LEADERSHIP_LEVELS, SEGMENTS, Instrument
-from ..strategy import CustomerFigure, Strategy
+from ..strategy import Strategy
 from .model import NUMERIC_TYPES, LoadError, PulseData, instrument_from_text
 
 __all__ = ["list_surveys", "load_from_db", "load_previous_from_db"]
@@ -202,32 +202,14 @@ def _levels(text: str | None) -> tuple[str, ...]:
 
 
 def _strategy_from_db(conn: sqlite3.Connection, survey: str) -> Strategy:
-    parts: dict[str, list[str]] = {"goal": [], "factor": [], "brand_promise": [], "previous_goal": []}
-    for row in conn.execute(
+    parts = conn.execute(
         "SELECT part, text FROM pulse_strategy WHERE pulse_slug = ? ORDER BY part, position",
         (survey,),
-    ):
-        parts.setdefault(row["part"], []).append(row["text"])
-    figures = {
-        row["key"]: CustomerFigure(
-            key=row["key"],
-            label=row["label"],
-            value=float(row["value"]),
-            unit=row["unit"] or "",
-            min=row["min"],
-            max=row["max"],
-        )
-        for row in conn.execute(
-            "SELECT * FROM pulse_customer_figures WHERE pulse_slug = ? ORDER BY key", (survey,)
-        )
-    }
-    return Strategy(
-        goals=tuple(parts["goal"]),
-        factors=tuple(parts["factor"]),
-        brand_promise=" ".join(parts["brand_promise"]),
-        customer_figures=figures,
-        previous_goals=tuple(parts["previous_goal"]),
     )
+    figures = conn.execute(
+        "SELECT * FROM pulse_customer_figures WHERE pulse_slug = ? ORDER BY key", (survey,)
+    )
+    return Strategy.from_stored(((row["part"], row["text"]) for row in parts), figures)
 
 
 def _responses_from_db(conn, pulse, instrument: Instrument) -> tuple[pd.DataFrame, pd.DataFrame]:

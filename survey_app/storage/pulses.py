@@ -28,7 +28,7 @@ from analysis.instrument import (
     parse_instrument_text,
 )
 from analysis.privacy import PrivacyPolicy
-from analysis.strategy import CustomerFigure, Strategy
+from analysis.strategy import STORED_PARTS, Strategy
 from survey_app.storage.base import (
     StorageError,
     UnknownPulse,
@@ -47,13 +47,6 @@ _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 # Periods sort as text, so only formats whose text order is time order:
 # 2026, 2026-Q4, 2026-H2, 2026-11.
 _PERIOD_RE = re.compile(r"^\d{4}(-(Q[1-4]|H[12]|(0[1-9]|1[0-2])))?$")
-_STRATEGY_PARTS = {
-    "goal": "goals",
-    "factor": "factors",
-    "brand_promise": "brand_promise",
-    "previous_goal": "previous_goals",
-}
-
 
 
 @dataclass(frozen=True)
@@ -76,8 +69,6 @@ class Pulse:
 
 class StrategyFrozen(StorageError):
     """The strategy statement of a pulse that has opened cannot change."""
-
-
 
 
 # --------------------------------------------------------------------------
@@ -184,7 +175,7 @@ def _check_status(status: str) -> None:
 
 def _strategy_rows(slug: str, strategy: Strategy) -> tuple[list[dict], list[dict]]:
     parts = []
-    for part, attr in _STRATEGY_PARTS.items():
+    for part, attr in STORED_PARTS.items():
         values = getattr(strategy, attr)
         if isinstance(values, str):
             values = (values,) if values else ()
@@ -399,36 +390,16 @@ def _check_figures(slug: str, instrument: Instrument, strategy: Strategy) -> Non
 
 
 def _load_strategy(db: sqlite_utils.Database, slug: str) -> Strategy:
-    values: dict[str, list[str]] = {attr: [] for attr in _STRATEGY_PARTS.values()}
-    for row in db.query(
+    parts = db.query(
         "SELECT part, text FROM pulse_strategy WHERE pulse_slug = ? ORDER BY part, position",
         [slug],
-    ):
-        values[_STRATEGY_PARTS[row["part"]]].append(row["text"])
-    figures = {
-        row["key"]: CustomerFigure(
-            key=row["key"],
-            label=row["label"],
-            value=row["value"],
-            unit=row["unit"],
-            min=row["min"],
-            max=row["max"],
-        )
-        for row in db.query(
-            "SELECT key, label, value, unit, min, max FROM pulse_customer_figures "
-            "WHERE pulse_slug = ? ORDER BY key",
-            [slug],
-        )
-    }
-    return Strategy(
-        goals=tuple(values["goals"]),
-        factors=tuple(values["factors"]),
-        # Joined like analysis.loader reads it, so the app and the analysis
-        # grade against the same promise even if it was stored in parts.
-        brand_promise=" ".join(values["brand_promise"]),
-        customer_figures=figures,
-        previous_goals=tuple(values["previous_goals"]),
     )
+    figures = db.query(
+        "SELECT key, label, value, unit, min, max FROM pulse_customer_figures "
+        "WHERE pulse_slug = ? ORDER BY key",
+        [slug],
+    )
+    return Strategy.from_stored(((row["part"], row["text"]) for row in parts), figures)
 
 
 def _pulse_from_row(db: sqlite_utils.Database, row: dict) -> Pulse:
