@@ -351,20 +351,27 @@ _PART_NAMES = {"goals": "this quarter's goals", "factors": "the factors for exce
                "brand_promise": "the brand promise"}
 
 
-def answer_key_gaps(instrument: Instrument, strategy: Strategy) -> list[str]:
-    """What the statement lacks for the instrument's knowledge checks, in words.
+def _ungraded(instrument: Instrument, strategy: Strategy):
+    """The knowledge checks ``strategy`` gives no answer key for, in order.
 
     Each recall check needs the part it is graded against, each estimate
     its customer figure: without them a "name our three goals" answer would
-    be graded against nothing. Empty for a pulse that may open.
+    be graded against nothing.
     """
-    gaps = []
     for item in instrument.knowledge_items():
-        if item.type == "estimate" and item.figure not in strategy.customer_figures:
-            gaps.append(f"the customer figure '{item.figure}' (for item '{item.id}')")
-        elif item.type == "recall" and item.graded_against and not strategy.part(item.graded_against):
-            gaps.append(f"{_PART_NAMES[item.graded_against]} (for item '{item.id}')")
-    return gaps
+        if item.type == "estimate":
+            if item.figure not in strategy.customer_figures:
+                yield item
+        elif item.graded_against and not strategy.part(item.graded_against):
+            yield item
+
+
+def answer_key_gaps(instrument: Instrument, strategy: Strategy) -> list[str]:
+    """What the statement lacks for the instrument's knowledge checks, in words
+    (empty for a pulse that may open)."""
+    return [f"the customer figure '{item.figure}' (for item '{item.id}')" if item.type == "estimate"
+            else f"{_PART_NAMES[item.graded_against]} (for item '{item.id}')"
+            for item in _ungraded(instrument, strategy)]
 
 
 def check_can_open(slug: str, instrument: Instrument, strategy: Strategy) -> None:
@@ -379,8 +386,9 @@ def check_can_open(slug: str, instrument: Instrument, strategy: Strategy) -> Non
 
 
 def _check_figures(slug: str, instrument: Instrument, strategy: Strategy) -> None:
-    for item in instrument.knowledge_items():
-        if item.type == "estimate" and item.figure not in strategy.customer_figures:
+    """A statement given must have every customer figure an estimate asks for."""
+    for item in _ungraded(instrument, strategy):
+        if item.type == "estimate":
             known = ", ".join(sorted(strategy.customer_figures)) or "none"
             raise StorageError(
                 f"survey '{slug}': item '{item.id}' asks for the customer figure "
