@@ -7,7 +7,9 @@ request, the worker is killed mid-build, nothing is stored, and the next
 view starts over: the report would never appear. So a snapshot of a large
 pulse (``REPORT_INLINE_MAX_RESPONSES``) is built by a background thread
 while the pages show the previous snapshot's report, or, before the first
-one, a page that says it is being prepared and reloads itself.
+one, a page that says it is being prepared and asks to be reloaded in a
+minute (a 503 with Retry-After; no timed reload, which would take the page
+from under a screen reader).
 
 One build at a time per database: an ``flock`` on ``<database>.reports``
 for a SQLite file (one machine), a session-level advisory lock for
