@@ -34,7 +34,8 @@ __all__ = ["REPORT_VERSION", "build_leader_report"]
 #: reports are rebuilt. 2: differences that round to 0 are no longer "below"
 #: (nor written "-0"); a department's difference is that of the printed
 #: scores; the score tables' reading order (score_table_columns).
-REPORT_VERSION = 2
+#: 3: themes joined with word embeddings (docs/themes.md, step 4).
+REPORT_VERSION = 3
 
 
 def build_leader_report(

@@ -99,7 +99,7 @@ def stability(Z, weights, k, rng, n_init=2) -> float:
     return float(np.mean(scores))
 
 
-def consensus_k(Z, weights, k_max, rng, min_share, runs=CONSENSUS_RUNS):
+def consensus_k(Z, weights, k_max, rng, min_share, runs=CONSENSUS_RUNS, views=None):
     """Number of groups that most of many k-means partitions, at every scale, keep together.
 
     Evidence accumulation (Fred & Jain 2005, "Combining multiple clusterings
@@ -125,6 +125,14 @@ def consensus_k(Z, weights, k_max, rng, min_share, runs=CONSENSUS_RUNS):
     partitions are finer than 3 groups and the vote cut three clear groups
     into six.
 
+    ``views`` (default ``[Z]``): the partitions take turns over these
+    matrices, rows aligned with ``Z`` - the words' view (LSA) and the word
+    embeddings' view of the same comments. k-means cuts a short-text topic
+    into different fragments in each view (word-specific ones in LSA,
+    looser semantic ones in the embedding), while a real topic is kept
+    together in both, so pooling the views keeps together what either view
+    alone splits (``docs/themes.md``, "Sixth pass").
+
     Returns the number of such groups (0 if none is that large), their
     unit-length weighted means, shape (count, dim), and the smallest share
     a theme may then hold (``min_share``, or the floor if a small unanimous
@@ -134,16 +142,18 @@ def consensus_k(Z, weights, k_max, rng, min_share, runs=CONSENSUS_RUNS):
     0.15 and 0.39 from k-means with the same k), so the themes start from it.
     """
     n = len(Z)
+    views = [Z] if views is None else views
     size = max(k_max + 1, int(round(_STABILITY_FRACTION * n)))
     together = np.zeros((n, n), dtype=np.float32)
     with threadpool_limits(limits=1):  # as in choose_k
-        for _ in range(runs):
+        for run in range(runs):
+            V = views[run % len(views)]
             k = min(k_max, int(np.exp(rng.uniform(np.log(2), np.log(k_max + 1)))))
             rows = np.sort(rng.choice(n, size=size, replace=False))
-            if distinct_points(Z[rows]) < k:
+            if distinct_points(V[rows]) < k:
                 k = 2
-            _, centres = spherical_kmeans(Z[rows], k, weights[rows], rng.randint(2**31 - 1), 1)
-            onehot = np.eye(k, dtype=np.float32)[np.argmax(Z @ centres.T, axis=1)]
+            _, centres = spherical_kmeans(V[rows], k, weights[rows], rng.randint(2**31 - 1), 1)
+            onehot = np.eye(k, dtype=np.float32)[np.argmax(V @ centres.T, axis=1)]
             together += onehot @ onehot.T
     distance = 1.0 - together / runs
     np.fill_diagonal(distance, 0.0)
@@ -166,7 +176,7 @@ def consensus_k(Z, weights, k_max, rng, min_share, runs=CONSENSUS_RUNS):
     return len(big), centres, (floor if small else min_share)
 
 
-def choose_k(Z, weights, k_max, rng, n_content=None, min_share=0.05):
+def choose_k(Z, weights, k_max, rng, n_content=None, min_share=0.05, word_width=None):
     """Number of themes: the most stable k >= 3 if one is stable, else the consensus count.
 
     Returns ``(k, scores, criterion, centres, share)`` with the stability of
@@ -187,22 +197,37 @@ def choose_k(Z, weights, k_max, rng, n_content=None, min_share=0.05):
     together
     (:func:`consensus_k`), at least 3 (2 in a small pulse) and at most
     ``k_max``: never one theme for a pulse that can hold two.
+
+    ``word_width``: when ``Z`` joins the words' LSA vectors (its first
+    ``word_width`` columns) and word embeddings (the rest,
+    :class:`analysis.themes.space.CommentSpace`), stability is measured on the
+    words' view alone (the smoother embedding makes coarse splits of many
+    topics look stable: 3 themes for 15 newsgroups), and the consensus pools
+    partitions of both views (:func:`consensus_k`).
     """
     # Single-threaded, as in ThemeClusterer.fit: OpenMP spin-waiting made
     # these small k-means fits up to 40 times slower on a busy machine.
     with threadpool_limits(limits=1):
-        return _choose_k(Z, weights, k_max, rng, n_content, min_share)
+        return _choose_k(Z, weights, k_max, rng, n_content, min_share, word_width)
 
 
-def _choose_k(Z, weights, k_max, rng, n_content, min_share):
-    scores = {k: stability(Z, weights, k, rng) for k in range(2, k_max + 1)}
+def _views(Z, word_width):
+    """The words' view and the embedding's view of joined vectors, each unit length."""
+    if word_width is None or word_width >= Z.shape[1]:
+        return [Z]
+    return [normalize(Z[:, :word_width]), normalize(Z[:, word_width:])]
+
+
+def _choose_k(Z, weights, k_max, rng, n_content, min_share, word_width):
+    views = _views(Z, word_width)
+    scores = {k: stability(views[0], weights, k, rng) for k in range(2, k_max + 1)}
     smallest = 2 if n_content is not None and n_content < SMALL_PULSE else 3
     stable = {k: s for k, s in scores.items() if k >= smallest and s >= STABLE_ARI}
     if stable:
         best = max(stable.values())
         k = min(k for k, s in stable.items() if s >= best - _STABILITY_TIE)
         return k, scores, "stability", None, min_share
-    voted, centres, share = consensus_k(Z, weights, k_max, rng, min_share)
+    voted, centres, share = consensus_k(Z, weights, k_max, rng, min_share, views=views)
     k = max(min(voted, k_max), min(smallest, k_max))
     if k != voted:
         return k, scores, "consensus", None, min_share

@@ -24,6 +24,7 @@ from analysis.themes.clustering import (
     prune,
     spherical_kmeans,
 )
+from analysis.themes.embedding import EMBEDDINGS
 from analysis.themes.labelling import (
     NO_WORDS_LABEL,
     OTHER_THEME_ID,
@@ -80,6 +81,11 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     concept_weight : float, default=1.0
         Weight of the concept block, relative to the word block, on a corpus
         whose wording the lexicon covers fully (see ``lexicon_weight``).
+    embeddings : "wordllama" or None, default="wordllama"
+        Static word embeddings joined to the words' LSA vectors, so that
+        comments on one topic in different words come together
+        (:mod:`analysis.themes.embedding`; ``docs/themes.md``, step 4);
+        None uses the words alone.
     n_components : int, default=30
         LSA dimensions (capped by the data).
     max_fit_samples : int, default=5000
@@ -142,6 +148,7 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         max_other_share=0.10,
         concepts="workplace",
         concept_weight=1.0,
+        embeddings="wordllama",
         n_components=30,
         max_fit_samples=5000,
         n_init=4,
@@ -155,6 +162,7 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self.max_other_share = max_other_share
         self.concepts = concepts
         self.concept_weight = concept_weight
+        self.embeddings = embeddings
         self.n_components = n_components
         self.max_fit_samples = max_fit_samples
         self.n_init = n_init
@@ -180,6 +188,11 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"max_other_share must be in [0, 1]; got {self.max_other_share!r}")
         if float(self.concept_weight) < 0:
             raise ValueError(f"concept_weight must be >= 0; got {self.concept_weight!r}")
+        if self.embeddings is not None and self.embeddings not in EMBEDDINGS:
+            raise ValueError(
+                f"embeddings must be one of {', '.join(map(repr, EMBEDDINGS))} or None; "
+                f"got {self.embeddings!r}"
+            )
         self._concept_key = concepts_key(self.concepts)
 
     @staticmethod
@@ -243,17 +256,18 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         if not any(corpus.tokens[i] for i in fit_rows):
             # Nothing with words (numbers, symbols): one theme holding them all.
             return self._single_theme(corpus)
-        space = CommentSpace(self.n_components, self._concept_key, self.concept_weight)
+        space = CommentSpace(self.n_components, self._concept_key, self.concept_weight, self.embeddings)
         space.fit(
             [corpus.tokens[i] for i in fit_rows],
             [corpus.concept_docs[i] for i in fit_rows],
             [corpus.surface[i] for i in fit_rows],
             rng.randint(_SEED_MAX),
+            texts=[corpus.distinct[i] for i in fit_rows],
         )
         self._space = space
         self.lexicon_share_ = space.lexicon_share_
         self.concept_weight_ = space.concept_weight_
-        Z_all = space.embed(corpus.tokens, corpus.concept_docs)
+        Z_all = space.embed(corpus.tokens, corpus.concept_docs, corpus.distinct)
         Z_fit, w_fit = Z_all[fit_rows], corpus.counts[fit_rows]
 
         auto = self.n_themes == "auto"
@@ -337,7 +351,7 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             return 1, None, None
         min_share = self._min_size(n_content) / n_content
         k, self.stability_scores_, self.k_criterion_, start, share = choose_k(
-            Z[sample], weights[sample], k_max, rng, n_content, min_share
+            Z[sample], weights[sample], k_max, rng, n_content, min_share, self._space.word_width
         )
         return k, start, (None if share == min_share else share)
 
@@ -357,7 +371,8 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         if self.n_themes_ == 0 or self._space is None:
             return np.ones((len(texts), self.n_themes_), dtype=np.float32)
         parts = [([], []) if is_no_content(t) else features(t, self._concept_key)[:2] for t in texts]
-        Z = self._space.embed([p[0] for p in parts], [p[1] for p in parts])
+        texts = ["" if is_no_content(t) else str(t) for t in texts]
+        Z = self._space.embed([p[0] for p in parts], [p[1] for p in parts], texts)
         return (1.0 - Z @ self.cluster_centers_.T).astype(np.float32)
 
     def predict(self, texts):

@@ -11,6 +11,12 @@ Two steps that a streaming path can replace one at a time (``docs/themes.md``,
    corpus's wording the lexicon covers.
 2. **Reduce**: truncated SVD (LSA) of that matrix, rows normalised to unit
    length, so k-means in this space is spherical k-means (cosine).
+3. **Embed** (optional, on by default): each comment's static word-embedding
+   vector (:mod:`analysis.themes.embedding`), less the fitted sample's mean,
+   joined to the LSA vector with :data:`EMBEDDING_SHARE` of the squared
+   length, rows again unit length. The first :attr:`CommentSpace.word_width`
+   columns are the words' view, the rest the embedding's
+   (:func:`analysis.themes.clustering.choose_k` pools partitions of both).
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from analysis.text import content_tokens, drop_places, is_missing, is_no_content, surface_words
+from analysis.themes.embedding import embed_texts
 from analysis.themes.lexicon import concept_index, concepts_of, lexicon_share, lexicon_weight
 
-__all__ = ["CommentSpace", "Corpus", "MIN_DF_SAMPLE", "MAX_DF_SAMPLE", "deduplicate"]
+__all__ = ["CommentSpace", "Corpus", "EMBEDDING_SHARE", "MIN_DF_SAMPLE", "MAX_DF_SAMPLE", "deduplicate"]
 
 #: From this many fitted comments on, a stem must occur in at least 2 of them
 #: (a word used once cannot bring two comments together, it only adds noise).
@@ -33,6 +40,9 @@ MIN_DF_SAMPLE = 50
 #: dropped (it is the corpus's subject, not a theme's).
 MAX_DF_SAMPLE = 20
 _MAX_DF = 0.5
+#: Share of a joined vector's squared length that the embedding block holds:
+#: the words and the embedding weigh alike (``docs/themes.md``, step 4).
+EMBEDDING_SHARE = 0.5
 
 
 def _identity(tokens):
@@ -124,15 +134,22 @@ class CommentSpace:
         The lexicon (:func:`analysis.themes.lexicon.concepts_key`).
     concept_weight : float
         Weight of the concept block when the lexicon covers the corpus fully.
+    embeddings : str or None
+        Static word embeddings joined to the LSA vectors
+        (:data:`analysis.themes.embedding.EMBEDDINGS`), or None for words only.
     """
 
-    def __init__(self, n_components, concept_key, concept_weight):
+    def __init__(self, n_components, concept_key, concept_weight, embeddings=None):
         self.n_components = n_components
         self.concept_key = concept_key
         self.concept_weight = concept_weight
+        self.embeddings = embeddings
 
-    def fit(self, tokens, concept_docs, surface, random_state):
-        """Fit on the sample's distinct comments; ``self`` for chaining."""
+    def fit(self, tokens, concept_docs, surface, random_state, texts=None):
+        """Fit on the sample's distinct comments; ``self`` for chaining.
+
+        ``texts`` (the comments themselves) are needed with embeddings.
+        """
         n = len(tokens)
         self.words_ = TfidfVectorizer(
             analyzer=_identity,
@@ -161,14 +178,40 @@ class CommentSpace:
         X = self._blocks(tokens, concept_docs)
         n_comp = min(self.n_components, X.shape[1] - 1, n - 1)
         self.svd_ = TruncatedSVD(n_comp, random_state=random_state).fit(X) if n_comp >= 1 else None
+        self.embedding_mean_ = None
+        if self.embeddings is not None:
+            self.embedding_mean_ = self._embedding(self._texts(texts, n)).mean(axis=0)
         return self
+
+    @staticmethod
+    def _texts(texts, n):
+        if texts is None or len(texts) != n:
+            raise ValueError("CommentSpace with embeddings needs the texts beside their tokens")
+        return list(texts)
+
+    def _embedding(self, texts):
+        """Embedding of each comment's topic words as written.
+
+        Why the words and not the raw text: numbers, punctuation, stop words
+        and scrubbed placeholders ("[name]") are no topic, and the word
+        block ignores them too, so two comments the words see as one point
+        ("Pay is too low 1", "Pay is too low 2") stay one point.
+        """
+        return embed_texts([" ".join(surface_words(t)) for t in texts], self.embeddings)
+
+    @property
+    def word_width(self) -> int:
+        """Dimensions of the words' view (the LSA vectors): the first columns."""
+        if self.svd_ is not None:
+            return self.svd_.n_components
+        return self._blocks([[]], [[]]).shape[1]
 
     @property
     def width(self) -> int:
         """Dimensions of the embedded vectors."""
-        if self.svd_ is not None:
-            return self.svd_.n_components
-        return self._blocks([[]], [[]]).shape[1]
+        if self.embedding_mean_ is None:
+            return self.word_width
+        return self.word_width + len(self.embedding_mean_)
 
     def _blocks(self, tokens, concept_docs):
         words = normalize(self.words_.transform(tokens))
@@ -177,13 +220,28 @@ class CommentSpace:
         concepts = normalize(self.concepts_.transform(concept_docs))
         return sp.hstack([words, concepts * np.float32(self.concept_weight_)]).tocsr()
 
-    def embed(self, tokens, concept_docs, chunk=20000) -> np.ndarray:
-        """Unit-length LSA vectors (all-zero rows for comments sharing no vocabulary)."""
+    def embed(self, tokens, concept_docs, texts=None, chunk=20000) -> np.ndarray:
+        """Unit-length vectors (all-zero rows for comments sharing no vocabulary).
+
+        With embeddings, a comment that shares no word with the fitted
+        vocabulary keeps its zero row: it is a one-off ("Other"), whatever
+        its embedding says.
+        """
+        if self.embedding_mean_ is not None:
+            texts = self._texts(texts, len(tokens))
         parts = []
         for start in range(0, len(tokens), chunk):
             X = self._blocks(tokens[start : start + chunk], concept_docs[start : start + chunk])
             Z = self.svd_.transform(X) if self.svd_ is not None else X.toarray()
-            parts.append(normalize(np.asarray(Z, dtype=np.float32)))
+            Z = normalize(np.asarray(Z, dtype=np.float32))
+            if self.embedding_mean_ is not None:
+                W = normalize(self._embedding(texts[start : start + chunk]) - self.embedding_mean_)
+                live = (np.abs(Z).sum(axis=1) > 0)[:, None]
+                Z = normalize(np.hstack([
+                    Z * np.float32(np.sqrt(1.0 - EMBEDDING_SHARE)),
+                    W * np.float32(np.sqrt(EMBEDDING_SHARE)) * live,
+                ]))
+            parts.append(Z.astype(np.float32))
         if not parts:
             return np.zeros((0, self.width), dtype=np.float32)
         return np.vstack(parts)
