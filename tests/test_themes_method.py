@@ -19,7 +19,7 @@ from sklearn.metrics import normalized_mutual_info_score
 
 import analysis.themes
 from analysis.themes import WORKPLACE_CONCEPTS, ThemeClusterer
-from analysis.themes.clustering import STABLE_ARI, choose_k, consensus_k, stability
+from analysis.themes.clustering import EMBEDDING_STABLE_ARI, STABLE_ARI, choose_k, consensus_k, stability
 from analysis.themes.lexicon import (
     CONCEPTS_PATH,
     FULL_WEIGHT_SHARE,
@@ -53,6 +53,50 @@ def test_clear_groups_are_found_by_stability():
     assert (k, criterion, centres, share) == (4, "stability", None, 0.05)
     assert scores[4] > 0.95 >= STABLE_ARI
     assert set(scores) == set(range(2, 13))
+
+
+def _joined(words, embedded):
+    """Rows joined as CommentSpace joins the words' view and the embedding's."""
+    Z = np.hstack([words * np.sqrt(0.5), embedded * np.sqrt(0.5)])
+    return (Z / np.linalg.norm(Z, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _noise(n, dim=12, seed=1):
+    Z = np.random.RandomState(seed).randn(n, dim)
+    return Z / np.linalg.norm(Z, axis=1, keepdims=True)
+
+
+def test_groups_only_the_embedding_sees_are_found_by_its_stability():
+    # The words' view has no structure (short texts sharing no words); the
+    # embedding's has three clear groups.
+    embedded = _blobs(3, 70, dim=16, seed=2)
+    Z = _joined(_noise(len(embedded)), embedded)
+    k, scores, criterion, centres, share = choose_k(
+        Z, np.ones(len(Z)), 12, np.random.RandomState(0), word_width=12
+    )
+    assert (k, criterion, centres) == (3, "embedding stability", None)
+    assert max(scores.values()) < STABLE_ARI  # the words' view alone is never stable
+    # Without the split into views the same rows are one view, judged by
+    # the words' threshold.
+    k_one, _, criterion_one, _, _ = choose_k(Z, np.ones(len(Z)), 12, np.random.RandomState(0))
+    assert criterion_one == "stability" and k_one == 3
+
+
+def test_a_stable_words_view_decides_before_the_embedding():
+    Z = _joined(_blobs(4, 60, seed=3), _blobs(3, 80, dim=16, seed=4))
+    k, _, criterion, _, _ = choose_k(Z, np.ones(len(Z)), 12, np.random.RandomState(0), word_width=12)
+    assert (k, criterion) == (4, "stability")
+
+
+def test_the_embedding_view_needs_a_higher_stability_than_the_words():
+    # Looser groups: stable enough for the words' threshold, not for the
+    # embedding's (whose smoother geometry makes coarse splits reproducible).
+    embedded = _blobs(3, 70, dim=16, spread=0.5, seed=5)
+    agreement = stability(embedded, np.ones(len(embedded)), 3, np.random.RandomState(0))
+    assert STABLE_ARI <= agreement < EMBEDDING_STABLE_ARI
+    Z = _joined(_noise(len(embedded)), embedded)
+    _, _, criterion, _, _ = choose_k(Z, np.ones(len(Z)), 12, np.random.RandomState(0), word_width=12)
+    assert criterion == "consensus"
 
 
 @pytest.mark.parametrize("k_true", [3, 12])
@@ -194,7 +238,7 @@ def test_weak_topics_in_short_comments_get_several_themes():
     texts, truth = _synthetic(5, 80, topic_words=2, common_words=7, seed=1)
     model = ThemeClusterer(random_state=0).fit(texts)
     assert 3 <= model.n_themes_ <= 8
-    assert model.k_criterion_ in ("stability", "consensus")
+    assert model.k_criterion_ in ("stability", "embedding stability", "consensus")
 
 
 @pytest.mark.parametrize("unanimous, own_theme", [(None, True), (1.01, False)])

@@ -22,6 +22,7 @@ __all__ = [
     "SMALL_PULSE",
     "UNANIMOUS",
     "STABLE_ARI",
+    "EMBEDDING_STABLE_ARI",
     "OTHER",
     "apply_other",
     "choose_k",
@@ -36,6 +37,9 @@ __all__ = [
 OTHER = -2
 #: A partition whose split-half agreement (ARI) reaches this is "stable".
 STABLE_ARI = 0.85
+#: The same in the word embeddings' view, whose smoother geometry makes
+#: spurious coarse splits more reproducible (``docs/themes.md``, step 5a).
+EMBEDDING_STABLE_ARI = 0.9
 #: k-means partitions (of random k, on random 80 % subsamples) pooled by
 #: :func:`consensus_k` when no partition is stable.
 CONSENSUS_RUNS = 100
@@ -180,8 +184,8 @@ def choose_k(Z, weights, k_max, rng, n_content=None, min_share=0.05, word_width=
     """Number of themes: the most stable k >= 3 if one is stable, else the consensus count.
 
     Returns ``(k, scores, criterion, centres, share)`` with the stability of
-    every candidate k in ``2 .. k_max``, which rule decided ("stability" or
-    "consensus"), for "consensus" when the count is kept as it is, the
+    every candidate k in ``2 .. k_max`` (in the words' view), which rule
+    decided ("stability", "embedding stability" or "consensus"), for "consensus" when the count is kept as it is, the
     centres of the consensus groups (else None: fit k-means with k), and the
     smallest share a theme may hold (``min_share``, lower when the consensus
     counted a small unanimous group, :func:`consensus_k`). k = 2 is measured but never chosen by stability: the
@@ -201,8 +205,12 @@ def choose_k(Z, weights, k_max, rng, n_content=None, min_share=0.05, word_width=
     ``word_width``: when ``Z`` joins the words' LSA vectors (its first
     ``word_width`` columns) and word embeddings (the rest,
     :class:`analysis.themes.space.CommentSpace`), stability is measured on the
-    words' view alone (the smoother embedding makes coarse splits of many
-    topics look stable: 3 themes for 15 newsgroups), and the consensus pools
+    words' view first (on the joined vectors coarse splits of many topics
+    looked stable: 3 themes for 15 newsgroups); if none is stable there, on
+    the embedding's view, where a k must reach the higher
+    :data:`EMBEDDING_STABLE_ARI` ("embedding stability": three short-text
+    topics that share no words are stable there at 0.90-0.96, spurious
+    coarse splits of many topics at 0.81-0.87); else the consensus pools
     partitions of both views (:func:`consensus_k`).
     """
     # Single-threaded, as in ThemeClusterer.fit: OpenMP spin-waiting made
@@ -218,15 +226,27 @@ def _views(Z, word_width):
     return [normalize(Z[:, :word_width]), normalize(Z[:, word_width:])]
 
 
+def _most_stable(scores, smallest, threshold):
+    """The smallest k >= ``smallest`` within the tie of the most stable one reaching ``threshold``."""
+    stable = {k: s for k, s in scores.items() if k >= smallest and s >= threshold}
+    if not stable:
+        return None
+    best = max(stable.values())
+    return min(k for k, s in stable.items() if s >= best - _STABILITY_TIE)
+
+
 def _choose_k(Z, weights, k_max, rng, n_content, min_share, word_width):
     views = _views(Z, word_width)
     scores = {k: stability(views[0], weights, k, rng) for k in range(2, k_max + 1)}
     smallest = 2 if n_content is not None and n_content < SMALL_PULSE else 3
-    stable = {k: s for k, s in scores.items() if k >= smallest and s >= STABLE_ARI}
-    if stable:
-        best = max(stable.values())
-        k = min(k for k, s in stable.items() if s >= best - _STABILITY_TIE)
+    k = _most_stable(scores, smallest, STABLE_ARI)
+    if k is not None:
         return k, scores, "stability", None, min_share
+    if len(views) > 1:
+        embedded = {k: stability(views[1], weights, k, rng) for k in range(2, k_max + 1)}
+        k = _most_stable(embedded, smallest, EMBEDDING_STABLE_ARI)
+        if k is not None:
+            return k, scores, "embedding stability", None, min_share
     voted, centres, share = consensus_k(Z, weights, k_max, rng, min_share, views=views)
     k = max(min(voted, k_max), min(smallest, k_max))
     if k != voted:

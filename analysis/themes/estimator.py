@@ -110,8 +110,8 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         Split-half stability (ARI) of each candidate k (empty unless chosen
         automatically).
     k_criterion_ : str
-        Which rule chose the number of themes: "stability", "consensus", or
-        "" (not chosen automatically).
+        Which rule chose the number of themes: "stability", "embedding
+        stability", "consensus", or "" (not chosen automatically).
     lexicon_share_ : float
         Share of the fitted comments' words that the lexicon knows.
     concept_weight_ : float
