@@ -111,3 +111,27 @@ def test_transform_and_predict_embed_new_texts_like_the_fit():
     distances = model.transform(["salary frozen", "shift rota late", "n/a", None])
     assert distances.shape == (4, 2)
     assert np.all(distances[2:] == 1.0)
+
+
+def test_long_texts_are_clustered_on_their_words_alone():
+    # Whole documents (median above EMBEDDING_MAX_LENGTH content words): the
+    # embedding is left out, and the fit is exactly the words-only one.
+    from analysis.text import content_tokens
+    from analysis.themes.space import EMBEDDING_MAX_LENGTH
+
+    rng = np.random.RandomState(0)
+    long_texts = []
+    for topic in (_PAY, _ROTA):
+        for _ in range(15):
+            picks = rng.choice(len(topic), size=20, replace=True)
+            long_texts.append(". ".join(topic[i] for i in picks))
+    assert np.median([len(content_tokens(t)) for t in long_texts]) > EMBEDDING_MAX_LENGTH
+    joined = ThemeClusterer(random_state=0).fit(long_texts)
+    alone = ThemeClusterer(embeddings=None, random_state=0).fit(long_texts)
+    assert joined.embedding_share_ == 0.0
+    np.testing.assert_array_equal(joined.labels_, alone.labels_)
+    np.testing.assert_array_equal(joined.cluster_centers_, alone.cluster_centers_)
+
+    short = ThemeClusterer(random_state=0).fit(_PAY + _ROTA)
+    assert short.embedding_share_ == 0.5
+    assert short.cluster_centers_.shape[1] > alone.cluster_centers_.shape[1]

@@ -116,6 +116,9 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         Share of the fitted comments' words that the lexicon knows.
     concept_weight_ : float
         Weight the concept block got (0 when the lexicon covers too little).
+    embedding_share_ : float
+        Share of the joined vectors' squared length the word embeddings got
+        (0.5 for short comments, 0 for long texts or ``embeddings=None``).
     cluster_centers_ : ndarray of shape (n_themes_, n_components_)
         Unit-length theme centres in the LSA space, row i for theme id i.
 
@@ -234,6 +237,7 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self.k_criterion_ = ""
         self.lexicon_share_ = 0.0
         self.concept_weight_ = 0.0
+        self.embedding_share_ = 0.0
         self.cluster_centers_ = np.zeros((0, 0), dtype=np.float32)
         self._space = None
 
@@ -267,6 +271,7 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self._space = space
         self.lexicon_share_ = space.lexicon_share_
         self.concept_weight_ = space.concept_weight_
+        self.embedding_share_ = space.embedding_share_
         Z_all = space.embed(corpus.tokens, corpus.concept_docs, corpus.distinct)
         Z_fit, w_fit = Z_all[fit_rows], corpus.counts[fit_rows]
 
