@@ -270,17 +270,17 @@ def test_a_small_tight_topic_is_its_own_theme(monkeypatch, unanimous, own_theme)
         assert all((model.labels_ == t).sum() > 12 for t in small if t >= 0)
 
 
-@pytest.mark.parametrize("embeddings, least_nmi", [(None, 0.25), ("wordllama", 0.2)])
-def test_hundreds_of_varied_comments_never_make_one_theme(embeddings, least_nmi):
+@pytest.mark.parametrize("embeddings", [None, "wordllama"])
+def test_hundreds_of_varied_comments_never_make_one_theme(embeddings):
     # No lexicon, on the 194 workplace development comments (10 topics): weak
     # structure, no stable partition; the old silhouette-and-lumping rule
     # could return one theme on such text. Measured: words alone 10 themes,
-    # NMI 0.284; with the embeddings 3 themes, 0.240 (with the lexicon, the
+    # NMI 0.284; with the embeddings 3 themes, 0.279 (with the lexicon, the
     # default, 10 themes and 0.823: test_bench_themes.py).
     texts, truth = _workplace("dev")
     model = ThemeClusterer(concepts=None, embeddings=embeddings, random_state=0).fit(texts)
     assert model.n_themes_ >= 3
-    assert normalized_mutual_info_score(truth, model.labels_) > least_nmi
+    assert normalized_mutual_info_score(truth, model.labels_) > 0.25
 
 
 # ------------------------------------------------------------------ lexicon
