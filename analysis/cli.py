@@ -301,6 +301,11 @@ def _count_rows(path: Path, column: str) -> int:
     return sum(1 for _ in _csv_column_reader(path, column)())
 
 
+def _embeddings(args):
+    """The themes' word embeddings, or None with ``--no-embeddings``."""
+    return None if args.no_embeddings else "wordllama"
+
+
 def _themes_streamed(args, n_themes, roster, policy) -> int:
     """``themes`` on a CSV of at least STREAMING_THRESHOLD comments: two
     passes over the file, rows written to ``--out`` a batch at a time."""
@@ -335,7 +340,7 @@ def _themes_streamed(args, n_themes, roster, policy) -> int:
         result = analyse_comments_stream(
             _csv_column_reader(args.input, args.text_column), instrument=instrument, strategy=strategy,
             roster_names=roster, n_themes=n_themes, random_state=args.random_state, policy=policy,
-            sink=sink,
+            sink=sink, embeddings=_embeddings(args),
         )
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
@@ -405,6 +410,7 @@ def cmd_themes(args) -> int:
                 n_themes=n_themes,
                 random_state=args.random_state,
                 policy=policy,
+                embeddings=_embeddings(args),
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
@@ -477,6 +483,9 @@ def build_parser() -> argparse.ArgumentParser:
     themes.add_argument("--roster", type=Path, metavar="FILE",
                         help="names of people to scrub from the comments: one per line, or a CSV with a 'name' column")
     themes.add_argument("--random-state", type=int, default=0, metavar="N")
+    themes.add_argument("--no-embeddings", action="store_true",
+                        help="cluster on the comments' words alone, without the word embeddings "
+                        "(docs/themes.md, step 4b)")
     themes.add_argument("--out", type=Path, metavar="FILE", help="one row per input row: theme, label, owner, sentiment")
     themes.add_argument("--format", choices=("table", "csv", "json"), default="table", help="the summary's format")
     _privacy_arguments(themes)

@@ -156,6 +156,7 @@ def analyse_comments(
     policy: PrivacyPolicy | None = None,
     progress: Callable[[str], None] | None = None,
     streaming_threshold: int = STREAMING_THRESHOLD,
+    embeddings="wordllama",
 ) -> CommentAnalysis:
     """Scrub, score, cluster and route a pulse's comments.
 
@@ -174,6 +175,9 @@ def analyse_comments(
         Passed to :class:`~analysis.themes.ThemeClusterer`.
     random_state : int
         Seed; the same input and seed give the same tables in any process.
+    embeddings : "wordllama" or None
+        The themes' word embeddings (:class:`~analysis.themes.ThemeClusterer`);
+        None clusters on the words alone.
     overrides : mapping of theme id to owner, optional
         A leader's corrections of routing; always win.
     policy : PrivacyPolicy, optional
@@ -236,12 +240,13 @@ def analyse_comments(
     step("comments: themes")
     streamed = n >= streaming_threshold
     if streamed:
-        stream = StreamingThemeClusterer(n_themes=n_themes, random_state=random_state).fit(
-            lambda: iter(scrubbed))
+        stream = StreamingThemeClusterer(n_themes=n_themes, random_state=random_state,
+                                         embeddings=embeddings).fit(lambda: iter(scrubbed))
         labels = np.concatenate(list(stream.label_batches(iter(scrubbed))))
         described = _described(stream.themes_, lambda t: stream.representatives(t.id), stream.sizes_)
     else:
-        model = ThemeClusterer(n_themes=n_themes, random_state=random_state).fit(scrubbed)
+        model = ThemeClusterer(n_themes=n_themes, random_state=random_state,
+                               embeddings=embeddings).fit(scrubbed)
         labels = model.labels_
         described = _described(model.themes_, lambda t: [scrubbed[i] for i in t.representatives], None)
     # 4. Theme table, then routing.
@@ -267,6 +272,7 @@ def analyse_comments_stream(
     batch_size: int = DEFAULT_BATCH_SIZE,
     reservoir_size: int = DEFAULT_RESERVOIR_SIZE,
     sink: Callable[[pd.DataFrame], None] | None = None,
+    embeddings="wordllama",
 ) -> CommentAnalysis:
     """:func:`analyse_comments` over a stream too large to hold: two passes, bounded memory.
 
@@ -312,7 +318,8 @@ def analyse_comments_stream(
     sample, _, n_seen = reservoir_sample(open_texts(), reservoir_size, random_state)
     if n_seen == 0:
         return CommentAnalysis(_empty_comments(), _empty_themes(), {}, streamed=True)
-    stream = StreamingThemeClusterer(n_themes=n_themes, random_state=random_state, batch_size=batch_size)
+    stream = StreamingThemeClusterer(n_themes=n_themes, random_state=random_state, batch_size=batch_size,
+                                     embeddings=embeddings)
     stream.fit_sample(scrubber.scrub_many(sample)[0], n_seen)
     del sample
     described = _described(stream.themes_, lambda t: stream.representatives(t.id), None)

@@ -210,3 +210,24 @@ def test_themes_from_the_export_match_the_database(demo_db, capsys, tmp_path):
     right = pd.read_csv(from_export).sort_values(["item", "text"]).reset_index(drop=True)
     assert len(left) > 100
     pd.testing.assert_frame_equal(left[["item", "text"]], right[["item", "text"]])
+
+
+def test_themes_without_the_word_embeddings(capsys, tmp_path):
+    # --no-embeddings reaches the clusterer: the rows are exactly those of
+    # analyse_comments(embeddings=None), and the embeddings change them.
+    from analysis.comments import analyse_comments
+
+    demo = pd.read_csv(Path(__file__).resolve().parents[1] / "bench" / "data" / "themes_demo.tsv", sep="\t")
+    column = demo.columns[-1]
+    comments = tmp_path / "comments.csv"
+    demo[[column]].rename(columns={column: "text"}).to_csv(comments, index=False)
+    texts = pd.read_csv(comments)["text"]
+    for flag, embeddings in ((), "wordllama"), (("--no-embeddings",), None):
+        out_csv = tmp_path / f"themes-{embeddings}.csv"
+        code, _, err = run(capsys, "themes", comments, "--out", out_csv, "--no-progress", *flag)
+        assert code == 0, err
+        expected = analyse_comments(texts, embeddings=embeddings).comments["theme_id"]
+        assert pd.read_csv(out_csv)["theme_id"].tolist() == expected.tolist()
+    with_embeddings = pd.read_csv(tmp_path / "themes-wordllama.csv")["theme_label"]
+    words_alone = pd.read_csv(tmp_path / "themes-None.csv")["theme_label"]
+    assert with_embeddings.tolist() != words_alone.tolist()
