@@ -38,7 +38,7 @@ OTHER = -2
 #: A partition whose split-half agreement (ARI) reaches this is "stable".
 STABLE_ARI = 0.85
 #: The same in the word embeddings' view, whose smoother geometry makes
-#: spurious coarse splits more reproducible (``docs/themes.md``, step 5a).
+#: spurious coarse splits more reproducible (``docs/themes.md``, step 5, a2).
 EMBEDDING_STABLE_ARI = 0.9
 #: k-means partitions (of random k, on random 80 % subsamples) pooled by
 #: :func:`consensus_k` when no partition is stable.
@@ -185,8 +185,9 @@ def choose_k(Z, weights, k_max, rng, n_content=None, min_share=0.05, word_width=
 
     Returns ``(k, scores, criterion, centres, share)`` with the stability of
     every candidate k in ``2 .. k_max`` (in the words' view), which rule
-    decided ("stability", "embedding stability" or "consensus"), for "consensus" when the count is kept as it is, the
-    centres of the consensus groups (else None: fit k-means with k), and the
+    decided ("stability", "embedding stability" or "consensus"), for
+    "consensus" when the count is kept as it is, the centres of the
+    consensus groups (else None: fit k-means with k), and the
     smallest share a theme may hold (``min_share``, lower when the consensus
     counted a small unanimous group, :func:`consensus_k`). k = 2 is measured but never chosen by stability: the
     first split of a corpus is stable on nearly every corpus (0.88-0.99 on

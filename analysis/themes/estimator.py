@@ -84,8 +84,9 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     embeddings : "wordllama" or None, default="wordllama"
         Static word embeddings joined to the words' LSA vectors, so that
         comments on one topic in different words come together
-        (:mod:`analysis.themes.embedding`; ``docs/themes.md``, step 4);
-        None uses the words alone.
+        (:mod:`analysis.themes.embedding`; ``docs/themes.md``, step 4b), for
+        comments whose median length is at most 45 content words; None uses
+        the words alone.
     n_components : int, default=30
         LSA dimensions (capped by the data).
     max_fit_samples : int, default=5000
@@ -119,8 +120,10 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     embedding_share_ : float
         Share of the joined vectors' squared length the word embeddings got
         (0.5 for short comments, 0 for long texts or ``embeddings=None``).
-    cluster_centers_ : ndarray of shape (n_themes_, n_components_)
-        Unit-length theme centres in the LSA space, row i for theme id i.
+    cluster_centers_ : ndarray of shape (n_themes_, n_dimensions)
+        Unit-length theme centres in the fitted space (the LSA vectors,
+        joined by the word embeddings for short comments), row i for theme
+        id i.
 
     Examples
     --------

@@ -14,10 +14,10 @@ Two steps that a streaming path can replace one at a time (``docs/themes.md``,
 3. **Embed** (optional, on by default): each comment's static word-embedding
    vector (:mod:`analysis.themes.embedding`), less the fitted sample's mean,
    joined to the LSA vector with :func:`embedding_share` of the squared
-   length (:data:`EMBEDDING_SHARE` for short comments, none for long
-   texts, :data:`EMBEDDING_MAX_LENGTH`), rows again unit length. The first :attr:`CommentSpace.word_width`
-   columns are the words' view, the rest the embedding's
-   (:func:`analysis.themes.clustering.choose_k` pools partitions of both).
+   length (:data:`EMBEDDING_SHARE` for short comments, none for texts past
+   :data:`EMBEDDING_MAX_LENGTH`), rows again unit length. The first
+   :attr:`CommentSpace.word_width` columns are the words' view, the rest
+   the embedding's (:func:`analysis.themes.clustering.choose_k` uses both).
 """
 
 from __future__ import annotations
@@ -270,8 +270,10 @@ class CommentSpace:
             Z = self.svd_.transform(X) if self.svd_ is not None else X.toarray()
             Z = normalize(np.asarray(Z, dtype=np.float32))
             if self.embedding_mean_ is not None:
-                W = normalize(self._embedding(texts[start : start + chunk]) - self.embedding_mean_)
-                live = (np.abs(Z).sum(axis=1) > 0)[:, None]
+                W = self._embedding(texts[start : start + chunk])
+                # No topic word to embed: no embedding (not minus the mean).
+                live = ((np.abs(Z).sum(axis=1) > 0) & (np.abs(W).sum(axis=1) > 0))[:, None]
+                W = normalize(W - self.embedding_mean_)
                 Z = normalize(np.hstack([
                     Z * np.float32(np.sqrt(1.0 - self.embedding_share_)),
                     W * np.float32(np.sqrt(self.embedding_share_)) * live,
