@@ -32,6 +32,22 @@ def _env_number(name: str, default, kind=int):
                            f"got {value!r}") from None
 
 
+def theme_embeddings_from_environment() -> str | None:
+    """``TRINITY_THEME_EMBEDDINGS``: the comment themes' word embeddings.
+
+    "wordllama" (the default) or "none" (words alone, docs/themes.md step
+    4b: for a company that does not want a model derived from LLaMA 2's
+    token embeddings in its reports); anything else is refused at start.
+    """
+    value = (os.environ.get("TRINITY_THEME_EMBEDDINGS") or "wordllama").strip().lower()
+    if value == "none":
+        return None
+    if value != "wordllama":
+        raise RuntimeError("TRINITY_THEME_EMBEDDINGS must be 'wordllama' (the default) or 'none', "
+                           f"got {os.environ.get('TRINITY_THEME_EMBEDDINGS')!r}")
+    return value
+
+
 def _database_from_environment() -> str | None:
     """``TRINITY_DATABASE_URL`` (PostgreSQL) if set, else ``TRINITY_DATABASE`` (a SQLite file)."""
     url = os.environ.get("TRINITY_DATABASE_URL")
@@ -104,6 +120,10 @@ class Config:
         leaders' report built in the request that first needs it; larger
         ones in the background, the previous snapshot's report shown
         meanwhile (survey_app/reports/building.py).
+    TRINITY_THEME_EMBEDDINGS
+        ``wordllama`` (default) or ``none``: whether the reports' comment
+        themes use word embeddings beside the words (docs/themes.md, step
+        4b). Stored reports built the other way are rebuilt.
     TRINITY_RATELIMIT_DATABASE
         The rate limits' own database: a SQLite file (default
         ``<instance>/ratelimit.sqlite3``) or a ``postgresql://`` URL. With
@@ -153,6 +173,7 @@ class Config:
     # A first build takes 6 s at 10,000 responses and 36 s at 100,000 here
     # (docs/benchmarks.md): 20,000 stay well inside a gunicorn worker's 30 s.
     REPORT_INLINE_MAX_RESPONSES = _env_number("TRINITY_REPORT_INLINE_MAX", 20000)
+    THEME_EMBEDDINGS = theme_embeddings_from_environment()
     OPEN_LINK_RATE = os.environ.get("TRINITY_OPEN_LINK_RATE") or "60/60"
     LOGIN_RATE = os.environ.get("TRINITY_LOGIN_RATE") or "100/60"
     RATELIMIT_DATABASE = os.environ.get("TRINITY_RATELIMIT_DATABASE") or None

@@ -120,3 +120,44 @@ def test_the_storage_refuses_a_number_the_schema_would(site):
         with pytest.raises(storage.StorageError, match="2 to 20"):
             storage.set_theme_count(get_db(), PULSE, 21)
     assert _count(site) is None
+
+
+def test_the_apps_embedding_setting_is_recorded_and_a_change_rebuilds_the_report(site):
+    # TRINITY_THEME_EMBEDDINGS=none: the themes use the words alone; a report
+    # stored with the other setting is stale and built again.
+    client = sign_in(site.app, site.people["ceo"])
+    client.get(f"/reports/ceo?pulse={PULSE}")
+    assert _stored(site)["comments"]["embeddings"] == "wordllama"
+    before = [t["label"] for t in _regular(_stored(site))]
+    try:
+        site.app.config["THEME_EMBEDDINGS"] = None
+        assert client.get(f"/reports/ceo?pulse={PULSE}").status_code == 200
+        stored = _stored(site)
+        assert stored["comments"]["embeddings"] is None
+        assert [t["label"] for t in _regular(stored)] != before
+    finally:
+        site.app.config["THEME_EMBEDDINGS"] = "wordllama"
+    client.get(f"/reports/ceo?pulse={PULSE}")
+    stored = _stored(site)
+    assert stored["comments"]["embeddings"] == "wordllama"
+    assert [t["label"] for t in _regular(stored)] == before
+
+
+@pytest.mark.parametrize("value, expected", [(None, "wordllama"), ("wordllama", "wordllama"),
+                                             ("none", None), (" None ", None)])
+def test_the_embedding_setting_is_read_from_the_environment(monkeypatch, value, expected):
+    from survey_app.config import theme_embeddings_from_environment
+
+    if value is None:
+        monkeypatch.delenv("TRINITY_THEME_EMBEDDINGS", raising=False)
+    else:
+        monkeypatch.setenv("TRINITY_THEME_EMBEDDINGS", value)
+    assert theme_embeddings_from_environment() == expected
+
+
+def test_an_unknown_embedding_setting_stops_the_app_with_its_name(monkeypatch):
+    from survey_app.config import theme_embeddings_from_environment
+
+    monkeypatch.setenv("TRINITY_THEME_EMBEDDINGS", "glove")
+    with pytest.raises(RuntimeError, match=r"TRINITY_THEME_EMBEDDINGS must be 'wordllama' .* or 'none', got 'glove'"):
+        theme_embeddings_from_environment()

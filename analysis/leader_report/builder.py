@@ -48,6 +48,7 @@ def build_leader_report(
     random_state: int = 0,
     progress: Callable[[str], None] | None = None,
     n_themes: int | str = "auto",
+    embeddings: str | None = "wordllama",
 ) -> dict:
     """Everything the leaders' pages and downloads show for one pulse.
 
@@ -62,6 +63,8 @@ def build_leader_report(
         progress bar or a benchmark.
     n_themes : the number of comment themes, or "auto" (``docs/themes.md``):
         a leader's choice for a pulse whose automatic count they know to be off.
+    embeddings : the comment themes' word embeddings, or None for words alone
+        (``docs/themes.md``, step 4b; the app's ``TRINITY_THEME_EMBEDDINGS``).
 
     Returns a dict of plain JSON values; ``visible`` is False (with a
     ``reason``) when the company itself is below the minimum group size.
@@ -204,7 +207,7 @@ def build_leader_report(
     report["trend"] = series_trend(data, history, table, report["heatmap_columns"] + ["overall"], policy)
 
     report["comments"], report["department_comments"] = comment_report(
-        data, departments, policy, random_state, step, n_themes)
+        data, departments, policy, random_state, step, n_themes, embeddings)
     return report
 
 

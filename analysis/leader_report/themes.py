@@ -80,12 +80,13 @@ def department_themes(result, departments: pd.Series, name: str, company: list[d
 
 def comment_report(data: PulseData, departments: Sequence[str], policy: PrivacyPolicy,
                    random_state: int, step: Callable[[str], None],
-                   n_themes: int | str = "auto") -> tuple[dict, dict]:
+                   n_themes: int | str = "auto",
+                   embeddings: str | None = "wordllama") -> tuple[dict, dict]:
     """The report's ``comments`` and ``department_comments``.
 
-    ``n_themes`` is passed to the theme clusterer; ``comments["requested"]``
-    records it, so a stored report built with another number is known as
-    such.
+    ``n_themes`` and ``embeddings`` are passed to the theme clusterer;
+    ``comments["requested"]`` and ``comments["embeddings"]`` record them,
+    so a stored report built otherwise is known as such.
 
     The company's themes are fitted once; a department's comments are shown
     in those themes when both it and the rest of the company have enough
@@ -100,11 +101,11 @@ def comment_report(data: PulseData, departments: Sequence[str], policy: PrivacyP
     rng = np.random.default_rng(random_state)
     result = analyse_comments(texts, instrument=data.instrument, strategy=data.strategy,
                               random_state=random_state, policy=policy, n_themes=n_themes,
-                              progress=step) if shown.visible else None
+                              progress=step, embeddings=embeddings) if shown.visible else None
     company_themes = theme_rows(result, rng) if result is not None else []
     step("report: department comments")
     section = {"visible": bool(company_themes) or shown.visible, "reason": shown.reason,
-               "themes": company_themes, "requested": n_themes}
+               "themes": company_themes, "requested": n_themes, "embeddings": embeddings}
     dept_comments = {}
     for name in departments:
         rows = data.responses[data.responses["department"].astype(object) == name]

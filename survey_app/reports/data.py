@@ -58,8 +58,9 @@ def report_for(slug: str) -> dict:
     A pulse of more than ``REPORT_INLINE_MAX_RESPONSES`` responses is built
     in the background instead (``survey_app.reports.building``): meanwhile
     the version before is returned, marked ``stale`` (the previous
-    snapshot's, or this one's with another number of themes), or, if no
-    report of the pulse was ever kept, :class:`ReportPending` is raised.
+    snapshot's, or this one's with another number of themes or embedding
+    setting), or, if no report of the pulse was ever kept,
+    :class:`ReportPending` is raised.
     """
     db = get_db()
     cached, current = _stored(db, slug)
@@ -82,7 +83,8 @@ def _stored(db, slug: str) -> tuple[dict | None, bool]:
     """The stored report of ``slug``'s latest snapshot (None if never built),
     and whether it is current: its comment themes were built with the number
     a leader now asks for (``storage.theme_count``; reports from before the
-    choice existed were automatic)."""
+    choice existed were automatic) and with the word embeddings the app is
+    configured for (``THEME_EMBEDDINGS``)."""
     snapshot = storage.latest_snapshot(db, slug)
     if snapshot is None:
         raise LookupError(f"No published results for '{slug}' yet.")
@@ -90,7 +92,9 @@ def _stored(db, slug: str) -> tuple[dict | None, bool]:
     if cached is None:
         return None, False
     asked = storage.theme_count(db, slug) or "auto"
-    return cached, cached.get("comments", {}).get("requested", "auto") == asked
+    comments = cached.get("comments", {})
+    return cached, (comments.get("requested", "auto") == asked
+                    and comments.get("embeddings", "wordllama") == current_app.config["THEME_EMBEDDINGS"])
 
 
 def ensure_report(slug: str) -> dict:
@@ -110,7 +114,8 @@ def build_report(slug: str) -> dict:
     loaded = [load_from_db(path, s) for s in series]
     data, history = loaded[-1], loaded[:-1]
     report = build_leader_report(data, previous=history[-1] if history else None, history=history,
-                                 n_themes=storage.theme_count(db, slug) or "auto")
+                                 n_themes=storage.theme_count(db, slug) or "auto",
+                                 embeddings=current_app.config["THEME_EMBEDDINGS"])
     report["instrument_id"] = data.instrument.id
     storage.store_report(db, slug, snapshot, REPORT_VERSION, report)
     # What every later page reads, not the computed dict: the JSON round
