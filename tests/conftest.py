@@ -6,7 +6,10 @@ throwaway server and sets ``TRINITY_TEST_POSTGRES_URL``; every test then gets
 a database of its own, copied from a migrated template (``CREATE DATABASE
 ... TEMPLATE``, about 20 ms) and dropped after. Tests about SQLite files
 themselves are marked ``sqlite_only(reason)``; tests that need a server,
-``postgres_only`` (they run in the second pass).
+``postgres_only`` (they run in the second pass). Modules that touch no
+database at all (:data:`NO_DATABASE_MODULES`: the analysis on data frames
+and texts, the benchmarks' smoke runs on their own SQLite files) run in the
+first pass only: the second would run the very same code again.
 
 Other test modules build on these:
 
@@ -153,9 +156,35 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+#: Test modules that touch no database (no app, no store, no demo site): the
+#: PostgreSQL pass skips them. A module listed here that asks for a database
+#: fixture stops the run (pytest_collection_modifyitems).
+NO_DATABASE_MODULES = frozenset({
+    "test_bench_analysis", "test_bench_themes", "test_coarsen", "test_comments", "test_drivers",
+    "test_duration", "test_groups", "test_instrument", "test_knowledge", "test_privacy",
+    "test_recall", "test_reliability", "test_report", "test_routing", "test_scoring", "test_scrub",
+    "test_sentiment", "test_text", "test_themes", "test_themes_embedding", "test_themes_method",
+    "test_themes_streaming",
+})
+_DATABASE_FIXTURES = frozenset({
+    "database", "postgres", "store_path", "store", "make_app", "app", "client", "runner", "db",
+    "auth_app", "admin_app", "make_pulse", "open_pulse", "demo_site",
+})
+
+
 def pytest_collection_modifyitems(config, items):
     """Each pass skips what belongs to the other engine, saying why."""
     for item in items:
+        module = item.module.__name__.rpartition(".")[2] if item.module else ""
+        if module in NO_DATABASE_MODULES:
+            used = _DATABASE_FIXTURES & set(item.fixturenames)
+            if used:
+                raise pytest.UsageError(f"{item.nodeid} is in NO_DATABASE_MODULES but uses the "
+                                        f"database fixtures {sorted(used)}")
+            if ENGINE == "postgresql":
+                item.add_marker(pytest.mark.skip(
+                    reason="touches no database: runs on the SQLite pass only"))
+                continue
         if ENGINE == "postgresql":
             marker = item.get_closest_marker("sqlite_only")
             if marker is not None:
