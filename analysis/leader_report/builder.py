@@ -34,7 +34,7 @@ __all__ = ["REPORT_VERSION", "build_leader_report"]
 #: reports are rebuilt. 2: differences that round to 0 are no longer "below"
 #: (nor written "-0"); a department's difference is that of the printed
 #: scores; the score tables' reading order (score_table_columns).
-#: 3: themes joined with word embeddings (docs/themes.md, step 4).
+#: 3: themes joined with word embeddings (docs/themes.md, step 4b).
 REPORT_VERSION = 3
 
 
