@@ -83,12 +83,12 @@ def _model():
     return tokenizer, vectors
 
 
-def embedding_width(name: str = "wordllama") -> int:
+def embedding_width() -> int:
     """Dimensions of the vectors :func:`embed_texts` returns."""
     return _model()[1].shape[1]
 
 
-def embed_texts(texts: list[str], name: str = "wordllama") -> np.ndarray:
+def embed_texts(texts: list[str]) -> np.ndarray:
     """Unit-length mean token vector of each text; a zero row for a text with no token.
 
     Deterministic: a lookup and a mean, no randomness, any thread count.

@@ -232,7 +232,7 @@ class CommentSpace:
         block ignores them too, so two comments the words see as one point
         ("Pay is too low 1", "Pay is too low 2") stay one point.
         """
-        return embed_texts([" ".join(surface_words(t)) for t in texts], self.embeddings)
+        return embed_texts([" ".join(surface_words(t)) for t in texts])
 
     @property
     def word_width(self) -> int:
