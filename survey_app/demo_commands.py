@@ -169,7 +169,14 @@ def _print_start_here(db, base_url: str, sample_tokens=(), links_csv: Path | Non
     show_default=True,
     help="Where the app is served, to print full links.",
 )
-def demo_command(if_empty: bool, seed: int, base_url: str):
+@click.option(
+    "--reports/--no-reports",
+    default=True,
+    show_default=True,
+    help="Compute the leaders' reports now, or leave each to be computed when it is "
+         "first opened (or by refresh-reports): seeding then takes a second, not several.",
+)
+def demo_command(if_empty: bool, seed: int, base_url: str, reports: bool):
     """Fill the database with a fictional organisation and two quarterly pulses.
 
     Creates about 300 invitations, last quarter's closed pulse and this
@@ -179,7 +186,9 @@ def demo_command(if_empty: bool, seed: int, base_url: str):
     <name>-demo-invitations.csv beside any other. Only their hashes are
     stored, so that file is the only copy. Creates one account per role
     (the manager for Operations) with generated passwords, kept in
-    demo-accounts.csv beside it (mode 0600). Prints the links and accounts.
+    demo-accounts.csv beside it (mode 0600). Prints the links and accounts,
+    then computes the leaders' reports (unless --no-reports), so the first
+    leader to sign in does not wait for them.
 
     Example:
 
@@ -223,6 +232,10 @@ def demo_command(if_empty: bool, seed: int, base_url: str):
             links_csv=result.invitation_links_csv,
         )
         _print_accounts(base_url, accounts_csv)
+        if not reports:
+            click.echo("Leaders' reports not computed (--no-reports): each is computed when "
+                       "first opened, or run refresh-reports.")
+            return
         click.echo("Computing the leaders' reports (once per published snapshot)...")
         from survey_app.reports.data import ensure_report
 

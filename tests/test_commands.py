@@ -156,6 +156,37 @@ def test_demo_seeds_and_prints_working_links(app, runner, db):
         urls = [row["url"] for row in csv.DictReader(fh)]
     assert len(urls) == 100
     assert all(url.startswith("http://127.0.0.1:5000/s/") for url in urls)  # ready to open
+    # Both published pulses' reports are computed, so no leader waits.
+    from survey_app.reports.data import REPORT_VERSION
+
+    published = [p for p in storage.list_pulses(db) if storage.latest_snapshot(db, p.slug)]
+    assert len(published) == 2
+    for pulse in published:
+        snapshot = storage.latest_snapshot(db, pulse.slug)
+        assert storage.cached_report(db, pulse.slug, snapshot, REPORT_VERSION) is not None
+
+
+def test_demo_without_reports_leaves_them_to_the_first_page(app, runner, db, client):
+    """``--no-reports`` seeds the same demo and computes no report; the
+    first page opened computes its own."""
+    from survey_app.reports.data import REPORT_VERSION
+
+    result = runner.invoke(args=["demo", "--no-reports"])
+    assert result.exit_code == 0, result.output
+    assert "Leaders' reports not computed (--no-reports)" in result.output
+    assert "Computing the leaders' reports" not in result.output
+    published = [p for p in storage.list_pulses(db) if storage.latest_snapshot(db, p.slug)]
+    assert len(published) == 2
+    for pulse in published:
+        snapshot = storage.latest_snapshot(db, pulse.slug)
+        assert storage.cached_report(db, pulse.slug, snapshot, REPORT_VERSION) is None
+    role, email, password = next(a for a in ACCOUNT_LINE.findall(result.output) if a[0] == "ceo")
+    assert client.post("/login", data={"email": email, "password": password}).status_code in (302, 303)
+    page = client.get("/reports/ceo")
+    assert page.status_code == 200
+    newest = max(published, key=lambda p: p.period)
+    assert storage.cached_report(db, newest.slug, storage.latest_snapshot(db, newest.slug),
+                                 REPORT_VERSION) is not None
 
 
 def test_demo_links_live_beside_their_own_database(make_app, tmp_path):
@@ -167,9 +198,10 @@ def test_demo_links_live_beside_their_own_database(make_app, tmp_path):
     """
     first = make_app(DATABASE=str(tmp_path / "trinity.sqlite3"))
     second = make_app(DATABASE=str(tmp_path / "trial.sqlite3"))
-    assert first.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    assert first.test_cli_runner().invoke(args=["demo", "--no-reports"]).exit_code == 0
     first_links = (tmp_path / "demo-invitations.csv").read_text(encoding="utf-8")
-    result = second.test_cli_runner().invoke(args=["demo", "--base-url", "http://10.0.0.5:8080"])
+    result = second.test_cli_runner().invoke(args=["demo", "--no-reports", "--base-url",
+                                                 "http://10.0.0.5:8080"])
     assert result.exit_code == 0, result.output
     second_csv = tmp_path / "trial-demo-invitations.csv"
     assert str(second_csv) in result.output
@@ -179,7 +211,7 @@ def test_demo_links_live_beside_their_own_database(make_app, tmp_path):
 
 
 def test_demo_if_empty_on_a_populated_database_seeds_nothing_but_says_where_to_start(runner, db):
-    first = runner.invoke(args=["demo"])
+    first = runner.invoke(args=["demo", "--no-reports"])
     assert first.exit_code == 0, first.output
     before = counts(db)
     again = runner.invoke(args=["demo", "--if-empty", "--base-url", "https://pulse.example/"])
@@ -193,13 +225,13 @@ def test_demo_if_empty_on_a_populated_database_seeds_nothing_but_says_where_to_s
 
 
 def test_demo_if_empty_on_an_empty_database_seeds(runner, db):
-    result = runner.invoke(args=["demo", "--if-empty"])
+    result = runner.invoke(args=["demo", "--if-empty", "--no-reports"])
     assert result.exit_code == 0, result.output
     assert not storage.is_empty(db)
 
 
 def test_demo_twice_without_if_empty_exits_2(runner, db):
-    assert runner.invoke(args=["demo"]).exit_code == 0
+    assert runner.invoke(args=["demo", "--no-reports"]).exit_code == 0
     before = counts(db)
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 2
@@ -218,7 +250,7 @@ ACCOUNT_LINE = re.compile(r"^\s+(\w+)\s+(\S+@\S+)\s+password: (\S+)$", re.MULTIL
 
 
 def test_demo_prints_one_account_per_role_that_can_sign_in(app, runner, client):
-    result = runner.invoke(args=["demo"])
+    result = runner.invoke(args=["demo", "--no-reports"])
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:5000/login" in result.output
     accounts = ACCOUNT_LINE.findall(result.output)
@@ -232,7 +264,7 @@ def test_demo_prints_one_account_per_role_that_can_sign_in(app, runner, client):
 
 
 def test_a_second_demo_run_prints_only_links_still_unused(app, runner, client, db, survey_answers):
-    first = runner.invoke(args=["demo"])
+    first = runner.invoke(args=["demo", "--no-reports"])
     assert first.exit_code == 0, first.output
     links_csv = _links_csv(app)
     printed = [t for _, kind, t in URL.findall(first.output) if kind == "s"]
@@ -253,7 +285,7 @@ def test_a_second_demo_run_prints_only_links_still_unused(app, runner, client, d
 
 
 def test_demo_writes_the_invitation_mails_into_the_outbox(app, runner, db):
-    result = runner.invoke(args=["demo"])
+    result = runner.invoke(args=["demo", "--no-reports"])
     assert result.exit_code == 0, result.output
     outbox = Path(app.instance_path) / "outbox" / "demo-2026-q4"
     assert f"Invitation mails for the 100 unused links are in {outbox}" in result.output

@@ -226,7 +226,7 @@ def test_scores_csv_out_keeps_negative_numbers_numeric(tmp_path, capsys):
 def test_the_demo_links_file_is_guarded_and_read_back(runner, app):
     """The demo rewrites its links file from what it reads: read guarded,
     written guarded, never guarded twice."""
-    result = runner.invoke(args=["demo", "--base-url", "http://127.0.0.1:5000"])
+    result = runner.invoke(args=["demo", "--no-reports", "--base-url", "http://127.0.0.1:5000"])
     assert result.exit_code == 0, result.output
     from survey_app.demo_commands import _demo_links_csv
 

@@ -104,7 +104,7 @@ def test_the_demo_links_and_accounts_and_the_export_are_owner_only(tmp_path, uma
                       "SECRET_KEY": TEST_SECRET_KEY})
     assert mode(instance) == 0o700
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["demo", "--base-url", "http://127.0.0.1:5000"])
+    result = runner.invoke(args=["demo", "--no-reports", "--base-url", "http://127.0.0.1:5000"])
     assert result.exit_code == 0, result.output
     for name in ("demo-invitations.csv", "demo-accounts.csv"):
         assert mode(tmp_path / name) == 0o600, name
