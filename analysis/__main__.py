@@ -1,4 +1,4 @@
-"""``python -m analysis``: the analysts' command line (see analysis/cli.py)."""
+"""``python -m analysis``: the analysts' command line (see analysis/cli/)."""
 
 import sys
 
