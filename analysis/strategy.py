@@ -191,6 +191,8 @@ FIGURE_KEYS = ("label", "value", "unit", "min", "max")
 
 _FILE_KEYS = ("format", "goals", "factors", "brand_promise", "customer_figures", "previous_goals")
 _FIGURE_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+#: A figure table's header, ``[customer_figures.<key>]``: the key bare or quoted.
+_FIGURE_HEADER_RE = re.compile(r'^\s*\[\s*customer_figures\s*\.\s*(?:"([^"]*)"|([A-Za-z0-9_-]+))\s*\]')
 
 
 @dataclass(frozen=True)
@@ -251,15 +253,23 @@ class _StrategyChecker:
         """
         if not self.lines:
             return None
-        parts = field_path.split(".")
-        if parts[0] != "customer_figures" or len(parts) == 1:
-            pattern = re.compile(rf"^\s*{re.escape(parts[0])}\s*=")
+        top, _, rest = field_path.partition(".")
+        if top != "customer_figures" or not rest:
+            pattern = re.compile(rf"^\s*{re.escape(top)}\s*=")
             return next((n for n, line in enumerate(self.lines, 1) if pattern.match(line)), None)
-        header = re.compile(rf"^\s*\[\s*customer_figures\s*\.\s*\"?{re.escape(parts[1])}\"?\s*\]")
-        start = next((n for n, line in enumerate(self.lines, 1) if header.match(line)), None)
-        if start is None or len(parts) == 2:
+        # The figure's key may itself hold dots (a quoted key, refused as a
+        # key): match it whole against each table's header, never split it.
+        headers = [(n, m.group(1) if m.group(1) is not None else m.group(2))
+                   for n, line in enumerate(self.lines, 1) if (m := _FIGURE_HEADER_RE.match(line))]
+        start = next((n for n, key in headers if key == rest), None)
+        if start is not None:
             return start
-        key = re.compile(rf"^\s*{re.escape(parts[2])}\s*=")
+        start, field = next(((n, rest[len(key) + 1:]) for n, key in headers
+                             if rest.startswith(key + ".") and rest[len(key) + 1:] in FIGURE_KEYS),
+                            (None, None))
+        if start is None:
+            return None
+        key = re.compile(rf"^\s*{re.escape(field)}\s*=")
         for n in range(start + 1, len(self.lines) + 1):
             line = self.lines[n - 1]
             if line.lstrip().startswith("["):

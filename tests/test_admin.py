@@ -334,6 +334,22 @@ def test_every_line_of_the_strategy_form_is_validated(admin_client, draft, db, c
     assert storage.get_pulse(db, draft).strategy == before
 
 
+@pytest.mark.parametrize("key", [".", "nps.value", "a.b.min"])
+def test_a_figure_key_with_dots_is_refused_on_its_own_row(admin_client, draft, db, key):
+    """A problem's path is ``customer_figures.<key>.<field>``, and the key is
+    whatever was typed: matched whole, not split on its dots (a "." key once
+    ended in a server error, found by tests/test_fuzz_web.py)."""
+    before = storage.get_pulse(db, draft).strategy
+    response = admin_client.post(f"/admin/pulses/{draft}/strategy",
+                                 data=strategy_form(**{"figures-0-key": key}))
+    assert response.status_code == 422
+    assert "bad figure key" in page(response)
+    html = response.get_data(as_text=True)
+    assert 'id="figures-0-key-error"' in html  # on the row's key, not on the goals
+    assert 'id="goals-error"' not in html
+    assert storage.get_pulse(db, draft).strategy == before
+
+
 def test_a_strategy_file_can_replace_the_statement(admin_client, draft, db, tmp_path):
     text = EXAMPLE_STRATEGY.read_text().replace("value = 32", "value = 12")
     response = post_file(admin_client, f"/admin/pulses/{draft}/strategy/upload", text, "q1.toml")

@@ -107,6 +107,11 @@ def test_a_figure_without_label_is_named_by_its_key():
          "unknown key(s) lable"),
         ("[customer_figures.nps]", "[customer_figures.NPS]", 7, "customer_figures.NPS",
          "bad figure key"),
+        # A quoted key may hold dots: found whole, never split on them.
+        ("[customer_figures.nps]", '[customer_figures."n.ps"]', 7, "customer_figures.n.ps",
+         "bad figure key"),
+        ("[customer_figures.nps]", '[customer_figures."nps.value"]', 7,
+         "customer_figures.nps.value", "bad figure key"),
         ("format = 1", "format = 1\ngoal = ['x']", 2, "goal", "unknown key"),
     ],
 )

@@ -275,13 +275,28 @@ class StrategyForm(FlaskForm):
                 return self[f"factor_{problem.position}"], problem.problem
             return self.factor_1, f"Name all {FACTOR_COUNT} factors ({problem.problem})."
         if parts[0] == "customer_figures" and len(parts) >= 2:
-            for entry in self.figures:
-                if (entry.form.key.data or "").strip() == parts[1]:
-                    name = parts[2] if len(parts) > 2 else "key"
-                    return entry.form[name], problem.problem
+            field = self._figure_row(problem.field.split(".", 1)[1])
+            if field is not None:
+                return field, problem.problem
         if parts[0] in self:
             return self[parts[0]], problem.problem
         return self.goals, f"{problem.field}: {problem.problem}"
+
+    def _figure_row(self, path: str):
+        """The field of the figure rows a ``customer_figures.<key>[.<field>]`` problem is
+        about. The key is whatever was typed, dots included ("." or "nps.value"
+        are refused as keys), so it is matched whole, never split on dots: first
+        a row whose key is the whole path (a problem with the key itself), then
+        one whose key is the path less a trailing ``.<field>``."""
+        rows = [(entry.form, (entry.form.key.data or "").strip()) for entry in self.figures]
+        for row, key in rows:
+            if key == path:
+                return row.key
+        for row, key in rows:
+            rest = path[len(key) + 1:] if path.startswith(key + ".") else None
+            if rest in FIGURE_FIELDS:
+                return row[rest]
+        return None
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
