@@ -13,7 +13,7 @@ NPM_DEPS := .npm-deps
 # One stamp per pinned version, so changing AXE_CORE installs it again.
 AXE_STAMP := $(NPM_DEPS)/.installed-$(AXE_CORE)
 
-.PHONY: run test test-sqlite test-postgres test-timing soak soak-sqlite soak-postgres install bench clean-db browser-deps screenshots
+.PHONY: run test test-sqlite test-postgres soak soak-sqlite soak-postgres install bench clean-db browser-deps screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,25 +31,11 @@ run: $(STAMP)
 
 ## make test: set up and run the whole test suite twice, browser tests
 ## included (they need /usr/bin/chromium; without it they skip, and fail
-## under CI=true): on SQLite, and on PostgreSQL in a throwaway cluster that
+## under CI=true): on SQLite, then on PostgreSQL, in a throwaway cluster that
 ## .ci/pg-cluster starts on 127.0.0.1 and removes afterwards (without
 ## PostgreSQL installed that pass is skipped with a message, and fails under
-## CI=true). The two passes run side by side, one per core (each pytest is
-## one process; one after the other they took 14.4-18.3 min here), each
-## pass's output printed whole when it ends. The tests marked `timing`
-## compare the durations of two code paths, which the other pass's load
-## would disturb: they run after both, alone, on each engine (test-timing).
-## It fails if any step fails. `make test-sqlite` / `make test-postgres` run
-## one whole pass, timing tests included.
-TIMING_OUT := -m "not soak and not timing"
-test: $(STAMP) browser-deps
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres \
-	  PYTEST_ARGS='$(TIMING_OUT) $(PYTEST_ARGS)'
-	$(MAKE) --no-print-directory test-timing
-
-test-timing: $(STAMP)
-	$(BIN)/python -m pytest -m timing $(PYTEST_ARGS)
-	.ci/pg-cluster $(BIN)/python -m pytest -m timing $(PYTEST_ARGS)
+## CI=true). `make test-sqlite` / `make test-postgres` run one pass.
+test: test-sqlite test-postgres
 
 test-sqlite: $(STAMP) browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

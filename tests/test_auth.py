@@ -204,7 +204,6 @@ def _login_seconds(client, email, addr):
     return elapsed
 
 
-@pytest.mark.timing  # make test runs it alone: a busy core would skew one side
 def test_unknown_user_and_wrong_password_take_similar_time(make_app):
     """At the real cost an unknown email still costs one argon2 verification.
 
