@@ -133,3 +133,28 @@ def test_sparse_and_small_pulses_build_a_report(tmp_path, instrument, strategy, 
     db.close()
     report = build_leader_report(load_from_db(tmp_path / "sparse.db", "p"))
     assert report["survey"] == "p" and report["version"] == REPORT_VERSION
+
+
+def test_the_themes_do_not_depend_on_the_order_rows_are_stored_in(demo_site):
+    """Response ids are random, so each copy of a pulse hands its rows over in
+    another order: the report's themes must be the same in any order."""
+    from analysis.leader_report.themes import comment_report
+    from analysis.loader import load_from_db
+    from analysis.privacy import PrivacyPolicy
+
+    data = load_from_db(demo_site.database, "demo-2026-q4")
+    shuffled = data.responses.sample(frac=1.0, random_state=7).reset_index(drop=True)
+    assert not shuffled.equals(data.responses)
+    departments = sorted(data.responses["department"].dropna().unique())
+    policy = PrivacyPolicy()
+
+    def themes(responses):
+        from dataclasses import replace
+
+        section, _ = comment_report(replace(data, responses=responses), departments, policy, 0,
+                                    lambda name: None)
+        return [(t["label"], t["size"], t["owner"]) for t in section["themes"]]
+
+    first = themes(data.responses)
+    assert first and themes(shuffled) == first
+

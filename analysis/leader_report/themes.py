@@ -24,7 +24,14 @@ THEME_MATCH_MIN = 1 / 3
 
 def comment_texts(data: PulseData, columns: Sequence[str]) -> tuple[pd.Series, pd.Series]:
     """Every comment with content, and beside it its writer's department
-    (None for the comments kept apart from their rows: their group is small)."""
+    (None for the comments kept apart from their rows: their group is small),
+    sorted by text.
+
+    Why sorted: response ids are random (a row must not tell when its writer
+    answered), so the rows arrive in an order that differs from one database
+    to another, and k-means depends on the order of its input. In text order
+    the same comments give the same themes on any copy, on either engine;
+    the order of texts says nothing about who wrote them."""
     texts, departments = [], []
     for column in columns:
         if column in data.responses:
@@ -36,7 +43,9 @@ def comment_texts(data: PulseData, columns: Sequence[str]) -> tuple[pd.Series, p
         apart = data.comments["text"].dropna().astype(str)
         texts.extend(apart)
         departments.extend([None] * len(apart))
-    return pd.Series(texts, dtype=object), pd.Series(departments, dtype=object)
+    order = sorted(range(len(texts)), key=texts.__getitem__)
+    return (pd.Series([texts[i] for i in order], dtype=object),
+            pd.Series([departments[i] for i in order], dtype=object))
 
 
 def count_commenters(frame: pd.DataFrame, columns: Sequence[str]) -> int:
