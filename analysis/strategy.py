@@ -195,6 +195,37 @@ _FIGURE_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _FIGURE_HEADER_RE = re.compile(r'^\s*\[\s*customer_figures\s*\.\s*(?:"([^"]*)"|([A-Za-z0-9_-]+))\s*\]')
 
 
+def split_figure_path(path: str, keys) -> tuple[str, str | None] | None:
+    """The figure key and field (None: the key itself) a problem's path names.
+
+    ``path`` is what follows ``customer_figures.`` in a
+    :class:`StrategyProblem`'s field, ``keys`` the figure keys as written (a
+    file's table headers, a form's rows). A key is whatever was typed, dots
+    included ("." and "nps.value" are refused as keys, and their problems
+    must still find them), so it is matched whole, never split on dots:
+    first a key that is the whole path, then a key followed by ``.<field>``.
+    The strategy file's line numbers and the admin form's rows both read
+    paths this way, so the two cannot disagree.
+
+    Example
+    -------
+    >>> split_figure_path("nps.value", ["nps"])
+    ('nps', 'value')
+    >>> split_figure_path("nps.value", ["nps", "nps.value"])
+    ('nps.value', None)
+    >>> split_figure_path(".", ["."]), split_figure_path("csat", ["nps"])
+    (('.', None), None)
+    """
+    keys = list(keys)
+    if path in keys:
+        return path, None
+    for key in keys:
+        field = path[len(key) + 1:] if path.startswith(key + ".") else None
+        if field in FIGURE_KEYS:
+            return key, field
+    return None
+
+
 @dataclass(frozen=True)
 class StrategyProblem:
     """One thing wrong in a strategy statement.
@@ -257,18 +288,16 @@ class _StrategyChecker:
         if top != "customer_figures" or not rest:
             pattern = re.compile(rf"^\s*{re.escape(top)}\s*=")
             return next((n for n, line in enumerate(self.lines, 1) if pattern.match(line)), None)
-        # The figure's key may itself hold dots (a quoted key, refused as a
-        # key): match it whole against each table's header, never split it.
-        headers = [(n, m.group(1) if m.group(1) is not None else m.group(2))
-                   for n, line in enumerate(self.lines, 1) if (m := _FIGURE_HEADER_RE.match(line))]
-        start = next((n for n, key in headers if key == rest), None)
-        if start is not None:
-            return start
-        start, field = next(((n, rest[len(key) + 1:]) for n, key in headers
-                             if rest.startswith(key + ".") and rest[len(key) + 1:] in FIGURE_KEYS),
-                            (None, None))
-        if start is None:
+        headers = {}
+        for n, line in enumerate(self.lines, 1):
+            if m := _FIGURE_HEADER_RE.match(line):
+                headers.setdefault(m.group(1) if m.group(1) is not None else m.group(2), n)
+        found = split_figure_path(rest, headers)
+        if found is None:
             return None
+        start, field = headers[found[0]], found[1]
+        if field is None:
+            return start
         key = re.compile(rf"^\s*{re.escape(field)}\s*=")
         for n in range(start + 1, len(self.lines) + 1):
             line = self.lines[n - 1]

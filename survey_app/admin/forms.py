@@ -37,6 +37,7 @@ from analysis.strategy import (
     Strategy,
     StrategyFileError,
     parse_strategy,
+    split_figure_path,
 )
 from survey_app.storage import DEFAULT_BREAKDOWNS
 
@@ -283,20 +284,16 @@ class StrategyForm(FlaskForm):
         return self.goals, f"{problem.field}: {problem.problem}"
 
     def _figure_row(self, path: str):
-        """The field of the figure rows a ``customer_figures.<key>[.<field>]`` problem is
-        about. The key is whatever was typed, dots included ("." or "nps.value"
-        are refused as keys), so it is matched whole, never split on dots: first
-        a row whose key is the whole path (a problem with the key itself), then
-        one whose key is the path less a trailing ``.<field>``."""
-        rows = [(entry.form, (entry.form.key.data or "").strip()) for entry in self.figures]
-        for row, key in rows:
-            if key == path:
-                return row.key
-        for row, key in rows:
-            rest = path[len(key) + 1:] if path.startswith(key + ".") else None
-            if rest in FIGURE_FIELDS:
-                return row[rest]
-        return None
+        """The field of the figure rows a ``customer_figures.<key>[.<field>]``
+        problem is about (:func:`analysis.strategy.split_figure_path`), or None."""
+        rows = {}
+        for entry in self.figures:
+            rows.setdefault((entry.form.key.data or "").strip(), entry.form)
+        found = split_figure_path(path, rows)
+        if found is None:
+            return None
+        key, field = found
+        return rows[key][field or "key"]
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
