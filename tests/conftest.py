@@ -27,7 +27,8 @@ Other test modules build on these:
 - ``make_pulse`` - factory: a pulse in any status, with or without an open link
   and invitations; ``open_pulse`` - an open one, ready to answer.
 - ``survey_answers`` - a complete, valid form post for the default instrument.
-- ``serve(app)`` - a context manager serving an app on 127.0.0.1 for real.
+- ``serve(app)`` - a context manager serving an app on 127.0.0.1 for real
+  (its responses closed even when a client resets the connection).
 - ``html`` - parse a response into a small element tree for markup checks.
 - ``auth_app`` / ``auth_client`` - the app with a cheap argon2 cost
   (:data:`FAST_PASSWORD_HASH`), for tests that sign in many times;
@@ -163,7 +164,7 @@ NO_DATABASE_MODULES = frozenset({
     "test_bench_analysis", "test_bench_themes", "test_coarsen", "test_comments", "test_drivers",
     "test_duration", "test_groups", "test_instrument", "test_knowledge", "test_privacy",
     "test_recall", "test_reliability", "test_report", "test_routing", "test_scoring", "test_scrub",
-    "test_sentiment", "test_text", "test_themes", "test_themes_embedding", "test_themes_method",
+    "test_sentiment", "test_serve", "test_text", "test_themes", "test_themes_embedding", "test_themes_method",
     "test_themes_streaming",
 })
 _DATABASE_FIXTURES = frozenset({
@@ -219,7 +220,7 @@ class PostgresDatabases:
         close_pool(template_url)
 
     def url(self, name: str) -> str:
-        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+        from psycopg.conninfo import conninfo_to_dict
 
         parts = conninfo_to_dict(self.admin_url)
         parts["dbname"] = name
@@ -384,12 +385,38 @@ def released_together(script: str, argv: list[list[str]], folder: Path,
     return outputs
 
 
+def closing_responses(app):
+    """``app`` with every response body closed once it is sent or dropped.
+
+    Werkzeug's development server calls a response's ``close()`` only after
+    draining what is left of the request from the socket, and that read
+    raises when the client has already reset the connection - as a browser
+    does when a test closes its page while an icon or a file is still in
+    flight. The response's open file (a static file, a download) is then
+    left to the garbage collector, whose ``ResourceWarning`` this suite
+    turns into an error in whichever test happens to run next. Served
+    through this generator, the body is closed as soon as it is exhausted,
+    and a generator werkzeug abandons closes it when it is collected.
+    """
+
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            yield from body
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 @contextmanager
 def serve(app):
     """Serve ``app`` for real (werkzeug, threaded) on 127.0.0.1; yield its base URL."""
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, closing_responses(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
