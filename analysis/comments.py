@@ -174,7 +174,9 @@ def analyse_comments(
     n_themes : "auto" or int
         Passed to :class:`~analysis.themes.ThemeClusterer`.
     random_state : int
-        Seed; the same input and seed give the same tables in any process.
+        Seed; the same input and seed give the same tables in any process,
+        and the same texts in another order the same themes (below the
+        streaming threshold; a stream's sample depends on its order).
     embeddings : "wordllama" or None
         The themes' word embeddings (:class:`~analysis.themes.ThemeClusterer`);
         None clusters on the words alone.
@@ -245,10 +247,17 @@ def analyse_comments(
         labels = np.concatenate(list(stream.label_batches(iter(scrubbed))))
         described = _described(stream.themes_, lambda t: stream.representatives(t.id), stream.sizes_)
     else:
+        # Fitted in text order, so that the same comments give the same themes
+        # whatever order they come in (k-means depends on the order of its
+        # input): a pulse's rows come out of each database, each export and
+        # each copy in another order (response ids are random).
+        order = sorted(range(n), key=scrubbed.__getitem__)
+        in_order = [scrubbed[i] for i in order]
         model = ThemeClusterer(n_themes=n_themes, random_state=random_state,
-                               embeddings=embeddings).fit(scrubbed)
-        labels = model.labels_
-        described = _described(model.themes_, lambda t: [scrubbed[i] for i in t.representatives], None)
+                               embeddings=embeddings).fit(in_order)
+        labels = np.empty(n, dtype=model.labels_.dtype)
+        labels[order] = model.labels_
+        described = _described(model.themes_, lambda t: [in_order[i] for i in t.representatives], None)
     # 4. Theme table, then routing.
     step("comments: routing")
     stats = _theme_stats(labels, sentiment)
@@ -407,7 +416,9 @@ def _described(themes, quote, sizes) -> list[dict]:
 
 def _theme_stats(labels: np.ndarray, sentiment: np.ndarray) -> dict[int, dict]:
     """Per theme id: comments, scored comments, their summed sentiment and
-    how many are negative; these add up over batches."""
+    how many are negative; these add up over batches. The sum is
+    ``math.fsum``'s, correctly rounded, so the same comments in another
+    order give the same mean to the last digit."""
     negative = sentiment_labels(sentiment) == "negative"
     scored = ~np.isnan(sentiment)
     out = {}
@@ -415,7 +426,7 @@ def _theme_stats(labels: np.ndarray, sentiment: np.ndarray) -> dict[int, dict]:
         member = labels == t
         member_scored = member & scored
         out[t] = {"n": int(member.sum()), "scored": int(member_scored.sum()),
-                  "sum": float(np.sum(sentiment[member_scored])),
+                  "sum": math.fsum(sentiment[member_scored].tolist()),
                   "negative": int(negative[member_scored].sum())}
     return out
 

@@ -129,6 +129,16 @@ def test_themes_from_the_database_and_from_a_csv(demo_db, capsys, tmp_path):
     assert {"theme_id", "theme_label", "owner", "sentiment"} <= set(rows.columns)
     assert set(rows["owner"].dropna()) <= {"ceo", "clo", "cmo", "other"}
     assert "themes" in out
+    # The leaders' report fits the same comments (this command shuffles its
+    # rows, the report sorts them): the same themes, sizes and owners.
+    from analysis.leader_report import build_leader_report
+    from analysis.loader import load_from_db
+
+    from_command = sorted(rows.groupby(["theme_label", "owner"]).size().items())
+    report = build_leader_report(load_from_db(path, "demo-2026-q4"), n_boot=10)
+    from_report = sorted(((t["label"], t["owner"]), t["size"]) for t in report["comments"]["themes"])
+    assert len(from_report) >= 3
+    assert from_command == from_report
 
     comments = tmp_path / "comments.csv"
     pd.DataFrame({"text": ["Training was too short"] * 6 + ["Customers complain about late deliveries"] * 6
@@ -209,7 +219,11 @@ def test_themes_from_the_export_match_the_database(demo_db, capsys, tmp_path):
     left = pd.read_csv(from_db).sort_values(["item", "text"]).reset_index(drop=True)
     right = pd.read_csv(from_export).sort_values(["item", "text"]).reset_index(drop=True)
     assert len(left) > 100
-    pd.testing.assert_frame_equal(left[["item", "text"]], right[["item", "text"]])
+    # The same comments, and the same themes: analyse_comments fits them in
+    # text order, whatever order the database or the export hands them over in.
+    columns = ["item", "text", "theme_id", "theme_label", "owner"]
+    pd.testing.assert_frame_equal(left[columns], right[columns])
+    assert left["theme_label"].nunique() >= 3
 
 
 def test_themes_without_the_word_embeddings(capsys, tmp_path):

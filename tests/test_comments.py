@@ -186,3 +186,21 @@ def test_edge_texts_do_not_break_the_pipeline():
     assert len(result.comments) == len(texts)
     assert result.comments.loc[10, "no_content"]
     assert result.themes["size"].sum() == len(texts) - 1
+
+
+def test_the_same_comments_in_another_order_give_the_same_themes():
+    """k-means depends on the order of its input; a pulse's rows come out of
+    each database and export in another order (response ids are random), so
+    the comments are fitted in text order. The themes, and each comment's
+    theme, must not change when the rows are shuffled."""
+    with open(ROOT / "bench" / "data" / "themes_dev.tsv", encoding="utf-8") as f:
+        texts = [line.rstrip("\n").split("\t")[1] for line in f.readlines()[1:]]
+    first = analyse_comments(texts)
+    themes = first.themes.drop(columns=["representatives"]).to_dict("records")
+    assert len(themes) >= 3
+    for seed in (1, 2, 3):
+        order = np.random.default_rng(seed).permutation(len(texts))
+        shuffled = analyse_comments([texts[i] for i in order])
+        assert shuffled.themes.drop(columns=["representatives"]).to_dict("records") == themes
+        assert list(shuffled.themes["representatives"]) == list(first.themes["representatives"])
+        assert shuffled.comments["theme_id"].tolist() == first.comments["theme_id"].iloc[order].tolist()

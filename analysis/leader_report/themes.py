@@ -29,9 +29,11 @@ def comment_texts(data: PulseData, columns: Sequence[str]) -> tuple[pd.Series, p
 
     Why sorted: response ids are random (a row must not tell when its writer
     answered), so the rows arrive in an order that differs from one database
-    to another, and k-means depends on the order of its input. In text order
-    the same comments give the same themes on any copy, on either engine;
-    the order of texts says nothing about who wrote them."""
+    to another. :func:`~analysis.comments.analyse_comments` fits its themes
+    in text order anyway, but a department's examples are drawn from its
+    rows in the order given here: in text order the same comments give the
+    same report on any copy, on either engine; the order of texts says
+    nothing about who wrote them."""
     texts, departments = [], []
     for column in columns:
         if column in data.responses:
