@@ -31,11 +31,15 @@ run: $(STAMP)
 
 ## make test: set up and run the whole test suite twice, browser tests
 ## included (they need /usr/bin/chromium; without it they skip, and fail
-## under CI=true): on SQLite, then on PostgreSQL, in a throwaway cluster that
+## under CI=true): on SQLite, and on PostgreSQL in a throwaway cluster that
 ## .ci/pg-cluster starts on 127.0.0.1 and removes afterwards (without
 ## PostgreSQL installed that pass is skipped with a message, and fails under
-## CI=true). `make test-sqlite` / `make test-postgres` run one pass.
-test: test-sqlite test-postgres
+## CI=true). The two passes run side by side, one per core (each pytest is
+## one process; one after the other they took 15-20 min on this 2-core
+## machine), each pass's output printed whole when it ends; it fails if
+## either fails. `make test-sqlite` / `make test-postgres` run one pass.
+test: $(STAMP) browser-deps
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(STAMP) browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
