@@ -35,7 +35,7 @@ run: $(STAMP)
 ## .ci/pg-cluster starts on 127.0.0.1 and removes afterwards (without
 ## PostgreSQL installed that pass is skipped with a message, and fails under
 ## CI=true). The two passes run side by side, one per core (each pytest is
-## one process; one after the other they took 15-21 min on this 2-core
+## one process; one after the other they took 14-21 min on this 2-core
 ## machine), each pass's output printed whole when it ends; it fails if
 ## either fails. `make test-sqlite` / `make test-postgres` run one pass.
 test: $(STAMP) browser-deps
