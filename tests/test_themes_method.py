@@ -19,7 +19,14 @@ from sklearn.metrics import normalized_mutual_info_score
 
 import analysis.themes
 from analysis.themes import WORKPLACE_CONCEPTS, ThemeClusterer
-from analysis.themes.clustering import EMBEDDING_STABLE_ARI, STABLE_ARI, choose_k, consensus_k, stability
+from analysis.themes.clustering import (
+    EMBEDDING_STABLE_ARI,
+    RARE_WORDS_STABLE_ARI,
+    STABLE_ARI,
+    choose_k,
+    consensus_k,
+    stability,
+)
 from analysis.themes.lexicon import (
     CONCEPTS_PATH,
     FULL_WEIGHT_SHARE,
@@ -80,6 +87,48 @@ def test_groups_only_the_embedding_sees_are_found_by_its_stability():
     # the words' threshold.
     k_one, _, criterion_one, _, _ = choose_k(Z, np.ones(len(Z)), 12, np.random.RandomState(0))
     assert criterion_one == "stability" and k_one == 3
+
+
+def test_an_embedding_split_must_survive_when_common_words_weigh_least():
+    # The embedding's view has three clear groups. If the same comments,
+    # their common words down-weighted, still show them, they are topics; if
+    # nothing is left of them there (a split carried by words most comments
+    # use: "in article ... writes"), the consensus count decides instead.
+    embedded = _blobs(3, 70, dim=16, seed=2)
+    Z = _joined(_noise(len(embedded)), embedded)
+    weights = np.ones(len(Z))
+    kept = _blobs(3, 70, dim=16, spread=0.3, seed=6)
+    assert stability(kept, weights, 3, np.random.RandomState(0)) >= RARE_WORDS_STABLE_ARI
+    k, _, criterion, _, _ = choose_k(Z, weights, 12, np.random.RandomState(0), word_width=12,
+                                     rare_view=lambda: kept)
+    assert (k, criterion) == (3, "embedding stability")
+    gone = _noise(len(Z), dim=16, seed=7)
+    _, _, criterion, _, _ = choose_k(Z, weights, 12, np.random.RandomState(0), word_width=12,
+                                     rare_view=lambda: gone)
+    assert criterion == "consensus"
+
+
+def test_the_rare_word_view_drops_the_words_every_comment_uses():
+    # Every comment opens with the same furniture; the topic words differ.
+    # The opener's words are in every comment, so outside the fitted
+    # vocabulary (document frequency over one half): the rare-word view is
+    # exactly that of the comments without it, where the plain embedding's
+    # mean is pulled towards it.
+    opener = "in article the poster writes"
+    topics = ["hockey game", "goalie save", "hockey season", "goalie trade",
+              "orbit launch", "shuttle orbit", "launch window", "shuttle crew"]
+    bare = [f"{t} {i}" for i in range(12) for t in topics]
+    texts = [f"{opener} {t}" for t in bare]
+    space = CommentSpace(30, None, 0.0, embeddings="wordllama")
+    tokens = [deduplicate([t], None).tokens[0] for t in texts]
+    space.fit(tokens, [[] for _ in texts], [[] for _ in texts], 0, texts=texts)
+    assert not {"articl", "poster", "write"} & set(space.words_.vocabulary_)
+    rare = space.rare_word_view(texts)
+    assert np.allclose(np.linalg.norm(rare, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(rare, space.rare_word_view(bare), atol=1e-6)
+    assert not np.allclose(space._embedding(texts), space._embedding(bare), atol=1e-3)
+    # A comment with no word of the vocabulary has no vector there.
+    assert not space.rare_word_view(["entirely unrelated words"] + bare)[0].any()
 
 
 def test_a_stable_words_view_decides_before_the_embedding():

@@ -23,6 +23,7 @@ __all__ = [
     "UNANIMOUS",
     "STABLE_ARI",
     "EMBEDDING_STABLE_ARI",
+    "RARE_WORDS_STABLE_ARI",
     "OTHER",
     "apply_other",
     "choose_k",
@@ -40,6 +41,11 @@ STABLE_ARI = 0.85
 #: The same in the word embeddings' view, whose smoother geometry makes
 #: spurious coarse splits more reproducible (``docs/themes.md``, step 5, a2).
 EMBEDDING_STABLE_ARI = 0.9
+#: ... and a split stable there must keep this stability when the words most
+#: comments use weigh least (:meth:`analysis.themes.space.CommentSpace.
+#: rare_word_view`): splits carried by such words (a newsgroup post's reply
+#: attribution) fell to 0.48-0.66, topic splits kept 0.81-0.94 (one 0.66).
+RARE_WORDS_STABLE_ARI = 0.75
 #: k-means partitions (of random k, on random 80 % subsamples) pooled by
 #: :func:`consensus_k` when no partition is stable.
 CONSENSUS_RUNS = 100
@@ -180,7 +186,8 @@ def consensus_k(Z, weights, k_max, rng, min_share, runs=CONSENSUS_RUNS, views=No
     return len(big), centres, (floor if small else min_share)
 
 
-def choose_k(Z, weights, k_max, rng, n_content=None, min_share=0.05, word_width=None):
+def choose_k(Z, weights, k_max, rng, n_content=None, min_share=0.05, word_width=None,
+             rare_view=None):
     """Number of themes: the most stable k >= 3 if one is stable, else the consensus count.
 
     Returns ``(k, scores, criterion, centres, share)`` with the stability of
@@ -211,13 +218,16 @@ def choose_k(Z, weights, k_max, rng, n_content=None, min_share=0.05, word_width=
     the embedding's view, where a k must reach the higher
     :data:`EMBEDDING_STABLE_ARI` ("embedding stability": three short-text
     topics that share no words are stable there at 0.90-0.96, spurious
-    coarse splits of many topics at 0.81-0.87); else the consensus pools
+    coarse splits of many topics at 0.81-0.87), and, given ``rare_view``
+    (a function returning the same rows' embedding with common words
+    weighing least, called only then), stay at least
+    :data:`RARE_WORDS_STABLE_ARI` there; else the consensus pools
     partitions of both views (:func:`consensus_k`).
     """
     # Single-threaded, as in ThemeClusterer.fit: OpenMP spin-waiting made
     # these small k-means fits up to 40 times slower on a busy machine.
     with threadpool_limits(limits=1):
-        return _choose_k(Z, weights, k_max, rng, n_content, min_share, word_width)
+        return _choose_k(Z, weights, k_max, rng, n_content, min_share, word_width, rare_view)
 
 
 def _views(Z, word_width):
@@ -236,7 +246,7 @@ def _most_stable(scores, smallest, threshold):
     return min(k for k, s in stable.items() if s >= best - _STABILITY_TIE)
 
 
-def _choose_k(Z, weights, k_max, rng, n_content, min_share, word_width):
+def _choose_k(Z, weights, k_max, rng, n_content, min_share, word_width, rare_view=None):
     views = _views(Z, word_width)
     scores = {k: stability(views[0], weights, k, rng) for k in range(2, k_max + 1)}
     smallest = 2 if n_content is not None and n_content < SMALL_PULSE else 3
@@ -246,7 +256,8 @@ def _choose_k(Z, weights, k_max, rng, n_content, min_share, word_width):
     if len(views) > 1:
         embedded = {k: stability(views[1], weights, k, rng) for k in range(2, k_max + 1)}
         k = _most_stable(embedded, smallest, EMBEDDING_STABLE_ARI)
-        if k is not None:
+        if k is not None and (rare_view is None
+                              or stability(rare_view(), weights, k, rng) >= RARE_WORDS_STABLE_ARI):
             return k, scores, "embedding stability", None, min_share
     voted, centres, share = consensus_k(Z, weights, k_max, rng, min_share, views=views)
     k = max(min(voted, k_max), min(smallest, k_max))

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["EMBEDDINGS", "EmbeddingUnavailable", "embed_texts", "embedding_width"]
+__all__ = ["EMBEDDINGS", "EmbeddingUnavailable", "embed_texts", "embed_words", "embedding_width"]
 
 #: Names accepted by ``ThemeClusterer(embeddings=...)``.
 EMBEDDINGS = ("wordllama",)
@@ -105,3 +105,14 @@ def embed_texts(texts: list[str]) -> np.ndarray:
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     np.divide(out, norms, out=out, where=norms > 0)
     return out
+
+
+def embed_words(words: list[str]) -> dict[str, np.ndarray]:
+    """Unit-length vector of each distinct word (the mean of its tokens), by word.
+
+    For weighting a comment's words one by one (:meth:`analysis.themes.space.
+    CommentSpace.rare_word_view`), where :func:`embed_texts` gives only the
+    mean of a whole text's tokens.
+    """
+    distinct = sorted(set(words))
+    return dict(zip(distinct, embed_texts(distinct)))

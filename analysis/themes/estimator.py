@@ -277,9 +277,13 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self.embedding_share_ = space.embedding_share_
         Z_all = space.embed(corpus.tokens, corpus.concept_docs, corpus.distinct)
         Z_fit, w_fit = Z_all[fit_rows], corpus.counts[fit_rows]
+        # The fitted sample's rare-word view, computed only if the number of
+        # themes needs it (docs/themes.md, step 5, a2).
+        rare_view = None if space.embedding_mean_ is None else (
+            lambda: space.rare_word_view([corpus.distinct[i] for i in fit_rows]))
 
         auto = self.n_themes == "auto"
-        k, start, share = self._choose_k(Z_fit, w_fit, n_content, rng)
+        k, start, share = self._choose_k(Z_fit, w_fit, n_content, rng, rare_view)
         # The consensus count may have kept a small topic that nearly every
         # partition isolates; the minimum theme size then follows it down.
         min_size = self._min_size(n_content, share) if auto else self.min_theme_size
@@ -342,7 +346,7 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         share = self.min_theme_share if share is None else share
         return max(self.min_theme_size, int(np.ceil(share * n_content)))
 
-    def _choose_k(self, Z, weights, n_content, rng):
+    def _choose_k(self, Z, weights, n_content, rng, rare_view=None):
         nonzero = np.flatnonzero(np.abs(Z).sum(axis=1) > 0)
         # Different texts can have the same words ("Pay is low 1", "Pay is
         # low 2"): k-means cannot find more clusters than distinct points.
@@ -358,8 +362,9 @@ class ThemeClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         if k_max < 2:
             return 1, None, None
         min_share = self._min_size(n_content) / n_content
+        rare = None if rare_view is None else (lambda: rare_view()[sample])
         k, self.stability_scores_, self.k_criterion_, start, share = choose_k(
-            Z[sample], weights[sample], k_max, rng, n_content, min_share, self._space.word_width
+            Z[sample], weights[sample], k_max, rng, n_content, min_share, self._space.word_width, rare
         )
         return k, start, (None if share == min_share else share)
 

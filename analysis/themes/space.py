@@ -28,8 +28,8 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from analysis.text import content_tokens, drop_places, is_missing, is_no_content, surface_words
-from analysis.themes.embedding import embed_texts
+from analysis.text import content_tokens, drop_places, is_missing, is_no_content, stem, surface_words
+from analysis.themes.embedding import embed_texts, embed_words, embedding_width
 from analysis.themes.lexicon import concept_index, concepts_of, lexicon_share, lexicon_weight
 
 __all__ = [
@@ -233,6 +233,33 @@ class CommentSpace:
         ("Pay is too low 1", "Pay is too low 2") stay one point.
         """
         return embed_texts([" ".join(surface_words(t)) for t in texts])
+
+    def rare_word_view(self, texts) -> np.ndarray:
+        """The embedding's view with the words most comments use weighing least.
+
+        Each comment's vector is the IDF-weighted mean of the unit vectors of
+        its topic words that the word block keeps (its fitted vocabulary,
+        IDF as fitted), less the mean of these vectors over ``texts`` (the
+        fitted sample), unit length; zero for a comment with no such word.
+        Why: in the plain mean every word counts alike, so words that many
+        comments share whatever their topic - a newsgroup post's "in article
+        ... writes", a greeting, an opener - can carry a stable split of the
+        embedding's view by themselves. :func:`analysis.themes.clustering.
+        choose_k` asks a split found stable there to stay stable here
+        (``docs/themes.md``, step 5, a2).
+        """
+        vocabulary, idf = self.words_.vocabulary_, self.words_.idf_
+        words = [surface_words(t) for t in texts]
+        vectors = embed_words([w for ws in words for w in ws])
+        out = np.zeros((len(texts), embedding_width()), dtype=np.float32)
+        for row, ws in enumerate(words):
+            for w in ws:
+                column = vocabulary.get(stem(w.lower()))
+                if column is not None:
+                    out[row] += vectors[w] * np.float32(idf[column])
+        out = normalize(out)
+        live = np.abs(out).sum(axis=1) > 0
+        return normalize(out - out.mean(axis=0)) * live[:, None]
 
     @property
     def word_width(self) -> int:
