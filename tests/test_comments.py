@@ -193,8 +193,9 @@ def test_the_same_comments_in_another_order_give_the_same_themes():
     each database and export in another order (response ids are random), so
     the comments are fitted in text order. The themes, and each comment's
     theme, must not change when the rows are shuffled."""
-    with open(ROOT / "bench" / "data" / "themes_dev.tsv", encoding="utf-8") as f:
-        texts = [line.rstrip("\n").split("\t")[1] for line in f.readlines()[1:]]
+    from tests.test_themes import _load
+
+    texts, _ = _load("dev")
     first = analyse_comments(texts)
     themes = first.themes.drop(columns=["representatives"]).to_dict("records")
     assert len(themes) >= 3
