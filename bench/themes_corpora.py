@@ -402,165 +402,142 @@ def _workplace(name):
         return [(r[0], r[1]) for r in reader]
 
 
+def _ng16_test():
+    """20 Newsgroups test without four groups (the other 16)."""
+    test = _orange("20newsgroups-test.tab")
+    left_out = {"comp.graphics", "sci.crypt", "rec.autos", "talk.religion.misc"}
+    return [(label, text) for label, text in test if label not in left_out]
+
+
+#: name -> how its (label, text) rows are drawn. Each recipe is a function
+#: so that loading one corpus reads only its own source.
+_RECIPES = {
+    "workplace-dev": lambda: _workplace("dev"),
+    "workplace-heldout": lambda: _workplace("heldout"),
+    "20ng-long": lambda: _sample(_orange("20newsgroups-train.tab"), _NG_DEV, 250),
+    "20ng-short": lambda: _short(_sample(_orange("20newsgroups-train.tab"), _NG_SHORT_DEV, 200)),
+    "20ng-short-test": lambda: _short(_sample(_orange("20newsgroups-test.tab"), _NG_TEST, 150)),
+    "20ng-long-4-test": lambda: _sample(_orange("20newsgroups-test.tab"), _NG_LONG_HELDOUT, 250),
+    "20ng-short-5-test":
+        lambda: _short(_sample(_orange("20newsgroups-test.tab"), _NG_SHORT_HELDOUT, 200, seed=1)),
+    "r52-short-test": lambda: _short(_sample(_orange("reuters-r52-test.tab"), _R52_TOPICS, 100)),
+    "bbc-lead": lambda: _lead(_sample(_bbc())),
+    "drugs-8": lambda: _sample(_drugs(), _DRUG_CONDITIONS_8, seed=50),
+    "drugs-8-short": lambda: _short(_sample(_drugs(), _DRUG_CONDITIONS_8, seed=50)),
+    "drugs-5-capped": lambda: _sample(_drugs(), _DRUG_CONDITIONS_5, 45, seed=51),
+    "20ng-clean-3":
+        lambda: _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_CLEAN_3, 300, seed=2)),
+    "20ng-clean-4":
+        lambda: _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_CLEAN_4, 250, seed=1)),
+    "20ng-clean-8":
+        lambda: _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_SHORT_DEV, 200)),
+    "bbc-long": lambda: _sample(_bbc()),
+    "bbc-headlines":
+        lambda: [(label, text.strip().splitlines()[0]) for label, text in _sample(_bbc())],
+    "r8-long": lambda: _sample(_orange("reuters-r8-train.tab"), None, 200),
+    "r8-short-test": lambda: _short(_sample(_orange("reuters-r8-test.tab"), None, 150)),
+    "ho-20ng-clean-3-test":
+        lambda: _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO2_3, 300, seed=4)),
+    "ho-20ng-clean-6-test":
+        lambda: _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO2_6, 200, seed=5), 15),
+    "ho-20ng-clean-12-test":
+        lambda: _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO2_12, 120, seed=6), 40),
+    "ho-20ng-long-15": lambda: _sample(_orange("20newsgroups-train.tab"), _NG_HO2_15, 80, seed=3),
+    "ho-r52-long-6": lambda: _sample(_orange("reuters-r52-train.tab"), _R52_HO2_6, 150, seed=7),
+    "ho-r52-short-15":
+        lambda: _short(_sample(_orange("reuters-r52-train.tab"), _R52_HO2_15, 40, seed=8), 20),
+    "ho3-20ng-clean-3":
+        lambda: _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO3_3, 250, seed=27), 25),
+    "ho3-bbc-lead-3": lambda: _lead(_sample(_bbc(), _BBC_HO3_3, seed=26), 12),
+    "ho3-r8-short-4":
+        lambda: _short(_sample(_orange("reuters-r8-train.tab"), _R8_HO3_4, 150, seed=24), 35),
+    "ho3-20ng-clean-5-test":
+        lambda: _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO3_5, 180, seed=21), 20),
+    "ho3-r52-short-8-unbalanced":
+        lambda: _short(_sample(_orange("reuters-r52-train.tab"), _R52_HO3_8, 300, seed=28), 30),
+    "ho3-r52-long-9": lambda: _sample(_orange("reuters-r52-train.tab"), _R52_HO3_9, 100, seed=25),
+    "ho3-20ng-long-10-test":
+        lambda: _sample(_orange("20newsgroups-test.tab"), _NG_HO3_10, 100, seed=23),
+    "ho3-20ng-clean-20":
+        lambda: _clean_short(_sample(_orange("20newsgroups-train.tab"), None, 60, seed=22), 30),
+    "ho4-20ng-clean-2":
+        lambda: _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO4_2, 300, seed=41), 30),
+    "ho4-20ng-clean-4":
+        lambda: _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO4_4, 220, seed=42), 22),
+    "ho4-20ng-clean-7":
+        lambda: _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_HO4_7, 160, seed=43), 30),
+    "ho4-20ng-clean-16-test": lambda: _clean_short(_sample(_ng16_test(), None, 50, seed=44), 35),
+    "ho4-20ng-long-6-test":
+        lambda: _sample(_orange("20newsgroups-test.tab"), _NG_HO4_6, 120, seed=45),
+    "ho4-bbc-lead-5": lambda: _lead(_sample(_bbc(), None, 200, seed=46), 18),
+    "ho4-bbc-long-4": lambda: _sample(_bbc(), _BBC_HO4_4, 150, seed=47),
+    "ho4-r8-short-6-unbalanced":
+        lambda: _short(_sample(_orange("reuters-r8-test.tab"), _R8_HO4_6, 200, seed=48), 25),
+    "ho4-r52-short-12":
+        lambda: _short(_sample(_orange("reuters-r52-train.tab"), _R52_HO4_12, 60, seed=49), 25),
+    "ho5-bbc-long-5": lambda: _sample(_bbc(), None, 250, seed=60),
+    "ho5-bbc-short-5": lambda: _short(_sample(_bbc(), None, 200, seed=61)),
+    "ho5-bbc-lead-5-all": lambda: _lead(_sample(_bbc(), seed=62)),
+    "ho5-20ng-clean-3-test":
+        lambda: _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO5_3, 200, seed=63)),
+    "ho5-20ng-clean-6":
+        lambda: _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_HO5_6, 150, seed=64), 30),
+    "ho5-20ng-long-12-test":
+        lambda: _sample(_orange("20newsgroups-test.tab"), _NG_HO5_12, 60, seed=65),
+    "ho5-r8-short-5":
+        lambda: _short(_sample(_orange("reuters-r8-test.tab"), _R8_HO5_5, 150, seed=66)),
+    "ho5-r52-short-10":
+        lambda: _short(_sample(_orange("reuters-r52-train.tab"), _R52_HO5_10, 50, seed=67)),
+    "ho6-20ng-clean-3":
+        lambda: _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_HO6_3, 250, seed=70)),
+    "ho6-20ng-clean-4-test":
+        lambda: _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO6_4, 200, seed=71), 25),
+    "ho6-20ng-short-5":
+        lambda: _short(_sample(_orange("20newsgroups-train.tab"), _NG_HO6_5_SHORT, 200, seed=72)),
+    "ho6-20ng-long-5":
+        lambda: _sample(_orange("20newsgroups-train.tab"), _NG_HO6_5_LONG, 150, seed=73),
+    "ho6-bbc-lead-3": lambda: _lead(_sample(_bbc(), _BBC_HO6_3, 200, seed=74)),
+    "ho6-bbc-short-4": lambda: _short(_sample(_bbc(), _BBC_HO6_4, 180, seed=75)),
+    "ho6-r8-long-5": lambda: _sample(_orange("reuters-r8-train.tab"), _R8_HO6_5, 150, seed=76),
+    "ho6-r52-short-7":
+        lambda: _short(_sample(_orange("reuters-r52-train.tab"), _R52_HO6_7, 50, seed=77)),
+    "ho6-drugs-6-small": lambda: _sample(_drugs(), _DRUG_CONDITIONS_HO6, seed=78),
+    "ho7-20ng-long-4": lambda: _sample(_orange("20newsgroups-train.tab"), _NG_HO7_4, 150, seed=80),
+    "ho7-20ng-long-8-test":
+        lambda: _sample(_orange("20newsgroups-test.tab"), _NG_HO7_8, 80, seed=81),
+    "ho7-bbc-long-3": lambda: _sample(_bbc(), _BBC_HO7_3, 200, seed=82),
+    "ho7-r52-long-5": lambda: _sample(_orange("reuters-r52-train.tab"), _R52_HO7_5, 100, seed=83),
+    "ho7-20ng-clean-3-test":
+        lambda: _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO7_3, 250, seed=84)),
+    "ho7-20ng-clean-5":
+        lambda: _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_HO7_5, 200, seed=85), 30),
+    "ho7-bbc-lead-4": lambda: _lead(_sample(_bbc(), _BBC_HO7_4, 200, seed=86), 20),
+    "ho7-r8-short-3":
+        lambda: _short(_sample(_orange("reuters-r8-train.tab"), _R8_HO7_3, 150, seed=87)),
+    "ho7-drugs-6-tiny": lambda: _sample(_drugs(), _DRUG_CONDITIONS_HO7, seed=88),
+    "ho8-20ng-short-3":
+        lambda: _short(_sample(_orange("20newsgroups-train.tab"), _NG_HO8_3_SHORT, 250, seed=90)),
+    "ho8-20ng-short-4-test":
+        lambda: _short(_sample(_orange("20newsgroups-test.tab"), _NG_HO8_4_SHORT, 200, seed=91)),
+    "ho8-20ng-short-6":
+        lambda: _short(_sample(_orange("20newsgroups-train.tab"), _NG_HO8_6_SHORT, 150, seed=92), 25),
+    "ho8-20ng-clean-4":
+        lambda: _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_HO8_4_CLEAN, 200, seed=93)),
+    "ho8-20ng-long-3-test":
+        lambda: _sample(_orange("20newsgroups-test.tab"), _NG_HO8_3_LONG, 150, seed=94),
+    "ho8-bbc-short-3": lambda: _short(_sample(_bbc(), _BBC_HO8_3, 200, seed=95)),
+    "ho8-r8-long-4-test": lambda: _sample(_orange("reuters-r8-test.tab"), _R8_HO8_4, 150, seed=96),
+    "ho8-r52-short-5":
+        lambda: _short(_sample(_orange("reuters-r52-train.tab"), _R52_HO8_5, 80, seed=97)),
+}
+
 def load(name: str) -> tuple[list[str], list[str]]:
     """Texts and true labels of one corpus of :data:`CORPORA`."""
-    if name == "workplace-dev":
-        rows = _workplace("dev")
-    elif name == "workplace-heldout":
-        rows = _workplace("heldout")
-    elif name == "20ng-long":
-        rows = _sample(_orange("20newsgroups-train.tab"), _NG_DEV, 250)
-    elif name == "20ng-short":
-        rows = _short(_sample(_orange("20newsgroups-train.tab"), _NG_SHORT_DEV, 200))
-    elif name == "20ng-short-test":
-        rows = _short(_sample(_orange("20newsgroups-test.tab"), _NG_TEST, 150))
-    elif name == "20ng-long-4-test":
-        rows = _sample(_orange("20newsgroups-test.tab"), _NG_LONG_HELDOUT, 250)
-    elif name == "20ng-short-5-test":
-        rows = _short(_sample(_orange("20newsgroups-test.tab"), _NG_SHORT_HELDOUT, 200, seed=1))
-    elif name == "r52-short-test":
-        rows = _short(_sample(_orange("reuters-r52-test.tab"), _R52_TOPICS, 100))
-    elif name == "bbc-lead":
-        rows = _lead(_sample(_bbc()))
-    elif name == "drugs-8":
-        rows = _sample(_drugs(), _DRUG_CONDITIONS_8, seed=50)
-    elif name == "drugs-8-short":
-        rows = _short(_sample(_drugs(), _DRUG_CONDITIONS_8, seed=50))
-    elif name == "drugs-5-capped":
-        rows = _sample(_drugs(), _DRUG_CONDITIONS_5, 45, seed=51)
-    elif name == "20ng-clean-3":
-        rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_CLEAN_3, 300, seed=2))
-    elif name == "20ng-clean-4":
-        rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_CLEAN_4, 250, seed=1))
-    elif name == "20ng-clean-8":
-        rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_SHORT_DEV, 200))
-    elif name == "bbc-long":
-        rows = _sample(_bbc())
-    elif name == "bbc-headlines":
-        rows = [(label, text.strip().splitlines()[0]) for label, text in _sample(_bbc())]
-    elif name == "r8-long":
-        rows = _sample(_orange("reuters-r8-train.tab"), None, 200)
-    elif name == "r8-short-test":
-        rows = _short(_sample(_orange("reuters-r8-test.tab"), None, 150))
-    elif name == "ho-20ng-clean-3-test":
-        rows = _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO2_3, 300, seed=4))
-    elif name == "ho-20ng-clean-6-test":
-        rows = _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO2_6, 200, seed=5), 15)
-    elif name == "ho-20ng-clean-12-test":
-        rows = _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO2_12, 120, seed=6), 40)
-    elif name == "ho-20ng-long-15":
-        rows = _sample(_orange("20newsgroups-train.tab"), _NG_HO2_15, 80, seed=3)
-    elif name == "ho-r52-long-6":
-        rows = _sample(_orange("reuters-r52-train.tab"), _R52_HO2_6, 150, seed=7)
-    elif name == "ho-r52-short-15":
-        rows = _short(_sample(_orange("reuters-r52-train.tab"), _R52_HO2_15, 40, seed=8), 20)
-    elif name == "ho3-20ng-clean-3":
-        rows = _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO3_3, 250, seed=27), 25)
-    elif name == "ho3-bbc-lead-3":
-        rows = _lead(_sample(_bbc(), _BBC_HO3_3, seed=26), 12)
-    elif name == "ho3-r8-short-4":
-        rows = _short(_sample(_orange("reuters-r8-train.tab"), _R8_HO3_4, 150, seed=24), 35)
-    elif name == "ho3-20ng-clean-5-test":
-        rows = _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO3_5, 180, seed=21), 20)
-    elif name == "ho3-r52-short-8-unbalanced":
-        rows = _short(_sample(_orange("reuters-r52-train.tab"), _R52_HO3_8, 300, seed=28), 30)
-    elif name == "ho3-r52-long-9":
-        rows = _sample(_orange("reuters-r52-train.tab"), _R52_HO3_9, 100, seed=25)
-    elif name == "ho3-20ng-long-10-test":
-        rows = _sample(_orange("20newsgroups-test.tab"), _NG_HO3_10, 100, seed=23)
-    elif name == "ho3-20ng-clean-20":
-        rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), None, 60, seed=22), 30)
-    elif name == "ho4-20ng-clean-2":
-        rows = _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO4_2, 300, seed=41), 30)
-    elif name == "ho4-20ng-clean-4":
-        rows = _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO4_4, 220, seed=42), 22)
-    elif name == "ho4-20ng-clean-7":
-        rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_HO4_7, 160, seed=43), 30)
-    elif name == "ho4-20ng-clean-16-test":
-        test = _orange("20newsgroups-test.tab")
-        groups = tuple(sorted({label for label, _ in test} - {"comp.graphics", "sci.crypt", "rec.autos",
-                                                              "talk.religion.misc"}))
-        rows = _clean_short(_sample(test, groups, 50, seed=44), 35)
-    elif name == "ho4-20ng-long-6-test":
-        rows = _sample(_orange("20newsgroups-test.tab"), _NG_HO4_6, 120, seed=45)
-    elif name == "ho4-bbc-lead-5":
-        rows = _lead(_sample(_bbc(), None, 200, seed=46), 18)
-    elif name == "ho4-bbc-long-4":
-        rows = _sample(_bbc(), _BBC_HO4_4, 150, seed=47)
-    elif name == "ho4-r8-short-6-unbalanced":
-        rows = _short(_sample(_orange("reuters-r8-test.tab"), _R8_HO4_6, 200, seed=48), 25)
-    elif name == "ho4-r52-short-12":
-        rows = _short(_sample(_orange("reuters-r52-train.tab"), _R52_HO4_12, 60, seed=49), 25)
-    elif name == "ho5-bbc-long-5":
-        rows = _sample(_bbc(), None, 250, seed=60)
-    elif name == "ho5-bbc-short-5":
-        rows = _short(_sample(_bbc(), None, 200, seed=61))
-    elif name == "ho5-bbc-lead-5-all":
-        rows = _lead(_sample(_bbc(), seed=62))
-    elif name == "ho5-20ng-clean-3-test":
-        rows = _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO5_3, 200, seed=63))
-    elif name == "ho5-20ng-clean-6":
-        rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_HO5_6, 150, seed=64), 30)
-    elif name == "ho5-20ng-long-12-test":
-        rows = _sample(_orange("20newsgroups-test.tab"), _NG_HO5_12, 60, seed=65)
-    elif name == "ho5-r8-short-5":
-        rows = _short(_sample(_orange("reuters-r8-test.tab"), _R8_HO5_5, 150, seed=66))
-    elif name == "ho5-r52-short-10":
-        rows = _short(_sample(_orange("reuters-r52-train.tab"), _R52_HO5_10, 50, seed=67))
-    elif name == "ho6-20ng-clean-3":
-        rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_HO6_3, 250, seed=70))
-    elif name == "ho6-20ng-clean-4-test":
-        rows = _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO6_4, 200, seed=71), 25)
-    elif name == "ho6-20ng-short-5":
-        rows = _short(_sample(_orange("20newsgroups-train.tab"), _NG_HO6_5_SHORT, 200, seed=72))
-    elif name == "ho6-20ng-long-5":
-        rows = _sample(_orange("20newsgroups-train.tab"), _NG_HO6_5_LONG, 150, seed=73)
-    elif name == "ho6-bbc-lead-3":
-        rows = _lead(_sample(_bbc(), _BBC_HO6_3, 200, seed=74))
-    elif name == "ho6-bbc-short-4":
-        rows = _short(_sample(_bbc(), _BBC_HO6_4, 180, seed=75))
-    elif name == "ho6-r8-long-5":
-        rows = _sample(_orange("reuters-r8-train.tab"), _R8_HO6_5, 150, seed=76)
-    elif name == "ho6-r52-short-7":
-        rows = _short(_sample(_orange("reuters-r52-train.tab"), _R52_HO6_7, 50, seed=77))
-    elif name == "ho6-drugs-6-small":
-        rows = _sample(_drugs(), _DRUG_CONDITIONS_HO6, seed=78)
-    elif name == "ho7-20ng-long-4":
-        rows = _sample(_orange("20newsgroups-train.tab"), _NG_HO7_4, 150, seed=80)
-    elif name == "ho7-20ng-long-8-test":
-        rows = _sample(_orange("20newsgroups-test.tab"), _NG_HO7_8, 80, seed=81)
-    elif name == "ho7-bbc-long-3":
-        rows = _sample(_bbc(), _BBC_HO7_3, 200, seed=82)
-    elif name == "ho7-r52-long-5":
-        rows = _sample(_orange("reuters-r52-train.tab"), _R52_HO7_5, 100, seed=83)
-    elif name == "ho7-20ng-clean-3-test":
-        rows = _clean_short(_sample(_orange("20newsgroups-test.tab"), _NG_HO7_3, 250, seed=84))
-    elif name == "ho7-20ng-clean-5":
-        rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_HO7_5, 200, seed=85), 30)
-    elif name == "ho7-bbc-lead-4":
-        rows = _lead(_sample(_bbc(), _BBC_HO7_4, 200, seed=86), 20)
-    elif name == "ho7-r8-short-3":
-        rows = _short(_sample(_orange("reuters-r8-train.tab"), _R8_HO7_3, 150, seed=87))
-    elif name == "ho7-drugs-6-tiny":
-        rows = _sample(_drugs(), _DRUG_CONDITIONS_HO7, seed=88)
-    elif name == "ho8-20ng-short-3":
-        rows = _short(_sample(_orange("20newsgroups-train.tab"), _NG_HO8_3_SHORT, 250, seed=90))
-    elif name == "ho8-20ng-short-4-test":
-        rows = _short(_sample(_orange("20newsgroups-test.tab"), _NG_HO8_4_SHORT, 200, seed=91))
-    elif name == "ho8-20ng-short-6":
-        rows = _short(_sample(_orange("20newsgroups-train.tab"), _NG_HO8_6_SHORT, 150, seed=92), 25)
-    elif name == "ho8-20ng-clean-4":
-        rows = _clean_short(_sample(_orange("20newsgroups-train.tab"), _NG_HO8_4_CLEAN, 200, seed=93))
-    elif name == "ho8-20ng-long-3-test":
-        rows = _sample(_orange("20newsgroups-test.tab"), _NG_HO8_3_LONG, 150, seed=94)
-    elif name == "ho8-bbc-short-3":
-        rows = _short(_sample(_bbc(), _BBC_HO8_3, 200, seed=95))
-    elif name == "ho8-r8-long-4-test":
-        rows = _sample(_orange("reuters-r8-test.tab"), _R8_HO8_4, 150, seed=96)
-    elif name == "ho8-r52-short-5":
-        rows = _short(_sample(_orange("reuters-r52-train.tab"), _R52_HO8_5, 80, seed=97))
-    else:
-        raise KeyError(f"unknown corpus {name!r}; known: {', '.join(CORPORA)}")
+    try:
+        recipe = _RECIPES[name]
+    except KeyError:
+        raise KeyError(f"unknown corpus {name!r}; known: {', '.join(CORPORA)}") from None
+    rows = recipe()
     return [text for _, text in rows], [label for label, _ in rows]
 
 
